@@ -1,0 +1,187 @@
+/**
+ * analyzeImage(bytes): what the original Python service answered for one upload (shape and
+ * nbytes of the decoded NumPy array), plus what a user wants to know, or a typed failure.
+ * Never throws for bad input: one unreadable image must not fail its batch.
+ */
+import sharp, { type Metadata } from 'sharp';
+import type { ImageAnalysis, ImageErrorCode, ImageFacts } from '../shared/types.ts';
+import { decodeBmpMode, isBmp, readBmpHeader } from './bmp.ts';
+import { arrayLayout, genericMode, gifMode, jpegMode, type PillowMode, pngMode } from './pillow.ts';
+
+/**
+ * The bytes are untrusted, so libvips may only run the raster loaders we answer for. Blocking
+ * every loader and unblocking a list keeps SVG (librsvg), PDF and any loader a future libvips
+ * adds out, even if the format sniffing would have picked them.
+ */
+const ALLOWED_LOADERS = [
+  'VipsForeignLoadJpegBuffer',
+  'VipsForeignLoadPngBuffer',
+  'VipsForeignLoadWebpBuffer',
+  'VipsForeignLoadNsgifBuffer',
+  'VipsForeignLoadTiffBuffer',
+  'VipsForeignLoadHeifBuffer',
+];
+sharp.block({ operation: ['VipsForeignLoad'] });
+sharp.unblock({ operation: ALLOWED_LOADERS });
+// Each image is read once; libvips' operation cache would only hold memory between invocations.
+sharp.cache(false);
+
+/** Pillow's decompression-bomb error threshold (2 × Image.MAX_IMAGE_PIXELS): above it the
+ * original answered [] too. */
+export const MAX_PIXELS = 178_956_970;
+
+export const SUPPORTED_FORMATS = 'JPEG, PNG, WebP, GIF, TIFF, AVIF, BMP';
+
+export interface AnalyzeOptions {
+  maxPixels?: number;
+  /** Validate with a full-size decode instead of shrink-on-load: the benchmark's baseline. */
+  fullDecode?: boolean;
+}
+
+export const analyzeImage = async (
+  bytes: Uint8Array,
+  { maxPixels = MAX_PIXELS, fullDecode = false }: AnalyzeOptions = {},
+): Promise<ImageAnalysis> => {
+  const size = bytes.byteLength;
+  const fail = (code: ImageErrorCode, message: string): ImageAnalysis => ({
+    bytes: size,
+    error: { code, message },
+  });
+  if (size === 0) return fail('EMPTY_IMAGE', 'The image is empty (0 bytes).');
+
+  if (isBmp(bytes)) return analyzeBmp(bytes, maxPixels, fail);
+
+  let meta: Metadata;
+  try {
+    meta = await sharp(bytes, { limitInputPixels: maxPixels }).metadata();
+  } catch (error) {
+    return failFromLibvips(error, fail, maxPixels);
+  }
+  const pixels = meta.width * meta.height;
+  if (pixels > maxPixels) return fail('PIXEL_LIMIT_EXCEEDED', pixelLimitMessage(pixels, maxPixels));
+
+  try {
+    await validatePixels(bytes, maxPixels, fullDecode);
+  } catch (error) {
+    return failFromLibvips(error, fail, maxPixels);
+  }
+  return facts(bytes, meta, modeOf(meta, bytes));
+};
+
+/**
+ * Proves the compressed data decodes to the end without paying for a full-size decode:
+ * shrinking to 1×1 lets libjpeg (and libwebp) decode at 1/8 scale, and the box filter reads
+ * every row, so a file that loses only its last rows still fails. A nearest-neighbour kernel
+ * would skip rows and miss that truncation (see the tests).
+ */
+const validatePixels = (bytes: Uint8Array, maxPixels: number, fullDecode: boolean) => {
+  const image = sharp(bytes, { failOn: 'truncated', limitInputPixels: maxPixels });
+  return (fullDecode ? image : image.resize(1, 1, { fit: 'fill' })).raw().toBuffer();
+};
+
+const modeOf = (meta: Metadata, bytes: Uint8Array): PillowMode => {
+  switch (meta.format) {
+    case 'png':
+      return pngMode(bytes);
+    case 'jpeg':
+      return jpegMode(meta.channels);
+    case 'gif':
+      return gifMode(bytes);
+    default:
+      return genericMode({
+        channels: meta.channels,
+        depth: meta.depth,
+        bitsPerSample: meta.bitsPerSample ?? 8,
+        isPalette: meta.isPalette,
+        colourSpace: meta.space,
+        hasAlpha: meta.hasAlpha,
+      });
+  }
+};
+
+const BITS: Record<string, number> = {
+  uchar: 8,
+  char: 8,
+  ushort: 16,
+  short: 16,
+  uint: 32,
+  int: 32,
+  float: 32,
+  double: 64,
+};
+
+const facts = (bytes: Uint8Array, meta: Metadata, mode: PillowMode): ImageFacts => ({
+  format: meta.format === 'heif' && meta.compression === 'av1' ? 'avif' : meta.format,
+  mediaType: meta.mediaType ?? `image/${meta.format}`,
+  width: meta.width,
+  height: meta.height,
+  mode,
+  ...arrayLayout(mode, meta.width, meta.height),
+  bytes: bytes.byteLength,
+  bitDepth: meta.bitsPerSample ?? BITS[meta.depth] ?? 8,
+  hasAlpha: meta.hasAlpha,
+  isPalette: meta.isPalette,
+  colourSpace: meta.space,
+  orientation: meta.orientation ?? null,
+  pages: meta.pages ?? 1,
+  isProgressive: meta.isProgressive,
+});
+
+type Fail = (code: ImageErrorCode, message: string) => ImageAnalysis;
+
+const analyzeBmp = (bytes: Uint8Array, maxPixels: number, fail: Fail): ImageAnalysis => {
+  let mode: PillowMode;
+  try {
+    const header = readBmpHeader(bytes);
+    const pixels = header.width * header.height;
+    if (pixels > maxPixels)
+      return fail('PIXEL_LIMIT_EXCEEDED', pixelLimitMessage(pixels, maxPixels));
+    mode = decodeBmpMode(bytes, header);
+    const layout = arrayLayout(mode, header.width, header.height);
+    return {
+      format: 'bmp',
+      mediaType: 'image/bmp',
+      width: header.width,
+      height: header.height,
+      mode,
+      ...layout,
+      bytes: bytes.byteLength,
+      bitDepth: header.bitDepth,
+      hasAlpha: mode === 'RGBA',
+      isPalette: header.bitDepth <= 8,
+      colourSpace: mode === 'L' || mode === '1' ? 'b-w' : 'srgb',
+      orientation: null,
+      pages: 1,
+      isProgressive: false,
+    };
+  } catch (error) {
+    return fail('CORRUPT_IMAGE', `The BMP data is corrupt or truncated (${describe(error)}).`);
+  }
+};
+
+const failFromLibvips = (error: unknown, fail: Fail, maxPixels: number): ImageAnalysis => {
+  const detail = describe(error);
+  if (/unsupported image format/i.test(detail)) {
+    return fail(
+      'UNSUPPORTED_FORMAT',
+      `Not a supported image; supported formats: ${SUPPORTED_FORMATS}.`,
+    );
+  }
+  if (/pixel limit/i.test(detail)) {
+    return fail(
+      'PIXEL_LIMIT_EXCEEDED',
+      `The image has more than ${maxPixels} pixels (decompression-bomb guard).`,
+    );
+  }
+  if (/unsupported/i.test(detail))
+    return fail('UNSUPPORTED_FORMAT', `Unsupported image variant (${detail}).`);
+  return fail('CORRUPT_IMAGE', `The image data is corrupt or truncated (${detail}).`);
+};
+
+const pixelLimitMessage = (pixels: number, maxPixels: number) =>
+  `The image has ${pixels} pixels, over the limit of ${maxPixels} (decompression-bomb guard).`;
+
+/** libvips messages are one useful line followed by internal detail; keep the first line. */
+const describe = (error: unknown): string =>
+  (error instanceof Error ? error.message : String(error)).split('\n')[0]?.trim() ??
+  'unknown error';

@@ -1,0 +1,27 @@
+/** The analysis Lambda: one Map item per invocation (see statemachine/). Glue only. */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { S3Client } from '@aws-sdk/client-s3';
+import middy from '@middy/core';
+import { createLogger } from '../shared/logger.ts';
+import { isFailure, type MapItem } from '../shared/types.ts';
+import { analyzeItem } from './analyze-item.ts';
+
+const logger = createLogger('image-analyze');
+const s3 = new S3Client({});
+
+const analyze = async (item: MapItem) => {
+  const started = performance.now();
+  const record = await analyzeItem(item, { s3 });
+  logger.info('image analysed', {
+    index: record.index,
+    source: 'inline' in item.source ? 'inline' : 's3',
+    bytes: record.bytes,
+    ...(isFailure(record)
+      ? { error: record.error.code }
+      : { format: record.format, shape: record.shape }),
+    durationMs: Math.round(performance.now() - started),
+  });
+  return record;
+};
+
+export const handler = middy(analyze).use(injectLambdaContext(logger));

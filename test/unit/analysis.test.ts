@@ -1,0 +1,158 @@
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { analyzeImage, MAX_PIXELS } from '../../lambdas/analyze/analysis.ts';
+import { type ImageAnalysis, isFailure } from '../../lambdas/shared/types.ts';
+import {
+  type Expected,
+  oracleExpected,
+  oracleImage,
+  originalAnswer,
+  sharedExpected,
+  sharedImage,
+} from '../support/fixtures.ts';
+
+const asOriginal = (analysis: ImageAnalysis) =>
+  isFailure(analysis)
+    ? { shape: [], nbytes: [] }
+    : { shape: analysis.shape, nbytes: analysis.nbytes };
+
+const expectOriginal = (analysis: ImageAnalysis, expected: Expected) => {
+  expect(asOriginal(analysis)).toEqual(originalAnswer(expected));
+  expect(analysis.bytes).toBe(expected.bytes);
+  if (expected.mode && !isFailure(analysis)) expect(analysis.mode).toBe(expected.mode);
+};
+
+describe('analyzeImage against the original service', () => {
+  it.each(sharedExpected())('answers %s exactly as the original did', async (name, expected) => {
+    expectOriginal(await analyzeImage(sharedImage(name)), expected);
+  });
+
+  it.each(oracleExpected())(
+    'answers the edge case %s exactly as Pillow 9.4 did',
+    async (name, expected) => {
+      expectOriginal(await analyzeImage(oracleImage(name)), expected);
+    },
+  );
+});
+
+describe('analyzeImage failures', () => {
+  it('calls a zero-byte upload empty', async () => {
+    expect(await analyzeImage(new Uint8Array())).toMatchObject({
+      bytes: 0,
+      error: { code: 'EMPTY_IMAGE' },
+    });
+  });
+
+  it('calls text with a .jpg name an unsupported format', async () => {
+    const result = await analyzeImage(sharedImage('text_pretending.jpg'));
+    expect(result).toMatchObject({ error: { code: 'UNSUPPORTED_FORMAT' } });
+  });
+
+  it('calls a JPEG with a good header but missing data corrupt', async () => {
+    const result = await analyzeImage(sharedImage('truncated_jpeg.jpg'));
+    expect(result).toMatchObject({ error: { code: 'CORRUPT_IMAGE' } });
+  });
+
+  it('rejects a 12 MP JPEG that loses only its last rows, although it shrinks on load', async () => {
+    const whole = sharedImage('rgb_4000x3000.jpg');
+    const result = await analyzeImage(whole.subarray(0, whole.length - 3000));
+    expect(result).toMatchObject({ error: { code: 'CORRUPT_IMAGE' } });
+  });
+
+  it('refuses SVG although the bundled libvips could render it', async () => {
+    expect(sharp.format.svg?.input.buffer).toBe(true); // the loader exists, so the block matters
+    const result = await analyzeImage(oracleImage('svg_vector.svg'));
+    expect(result).toMatchObject({ error: { code: 'UNSUPPORTED_FORMAT' } });
+  });
+
+  it('refuses an image over the pixel limit before decoding it', async () => {
+    expect(await analyzeImage(sharedImage('cat.jpg'), { maxPixels: 1000 })).toMatchObject({
+      error: { code: 'PIXEL_LIMIT_EXCEEDED' },
+    });
+  });
+
+  it('refuses a decompression bomb: a tiny PNG that claims 20000 × 20000 pixels', async () => {
+    const bomb = Buffer.from(oracleImage('png_gray8.png'));
+    bomb.writeUInt32BE(20_000, 16);
+    bomb.writeUInt32BE(20_000, 20);
+    expect(20_000 * 20_000).toBeGreaterThan(MAX_PIXELS);
+    const result = await analyzeImage(bomb);
+    expect(result).toMatchObject({ error: { code: 'PIXEL_LIMIT_EXCEEDED' } });
+  });
+
+  it('refuses a BMP that claims more pixels than the limit without decoding it', async () => {
+    const bomb = Buffer.from(oracleImage('bmp_rgb24.bmp'));
+    bomb.writeInt32LE(20_000, 18);
+    bomb.writeInt32LE(20_000, 22);
+    expect(await analyzeImage(bomb)).toMatchObject({ error: { code: 'PIXEL_LIMIT_EXCEEDED' } });
+  });
+
+  it('never throws, whatever prefix of a real image it is given', async () => {
+    const images = [
+      sharedImage('cat.jpg'),
+      oracleImage('png_rgba.png'),
+      oracleImage('bmp_rgb24.bmp'),
+      oracleImage('gif_animated.gif'),
+      oracleImage('webp_alpha.webp'),
+      oracleImage('tiff_rgb.tif'),
+    ];
+    for (const image of images) {
+      for (const fraction of [0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99]) {
+        const result = await analyzeImage(image.subarray(0, Math.floor(image.length * fraction)));
+        expect(result.bytes).toBe(Math.floor(image.length * fraction));
+        if (isFailure(result)) expect(result.error.message).not.toMatch(/\n|at .*\.(ts|js):/);
+      }
+    }
+  });
+});
+
+describe('analyzeImage facts', () => {
+  it('describes a JPEG the way a user wants it', async () => {
+    expect(await analyzeImage(sharedImage('cat.jpg'))).toEqual({
+      format: 'jpeg',
+      mediaType: 'image/jpeg',
+      width: 400,
+      height: 600,
+      channels: 3,
+      mode: 'RGB',
+      shape: [600, 400, 3],
+      nbytes: 720,
+      bytes: 47687,
+      bitDepth: 8,
+      hasAlpha: false,
+      isPalette: false,
+      colourSpace: 'srgb',
+      orientation: null,
+      pages: 1,
+      isProgressive: false,
+    });
+  });
+
+  it('reports the stored dimensions and the EXIF orientation of a rotated JPEG', async () => {
+    const result = await analyzeImage(oracleImage('jpeg_exif_rotated.jpg'));
+    expect(result).toMatchObject({ width: 64, height: 40, shape: [40, 64, 3], orientation: 6 });
+  });
+
+  it('analyses only the first frame of an animation but counts its frames', async () => {
+    const result = await analyzeImage(oracleImage('gif_animated.gif'));
+    expect(result).toMatchObject({ shape: [30, 40], pages: 2 });
+  });
+
+  it('reads AVIF, which the original could not, as RGBA when it has alpha', async () => {
+    const avif = await sharp({
+      create: { width: 24, height: 16, channels: 4, background: '#ff000080' },
+    })
+      .avif()
+      .toBuffer();
+    expect(await analyzeImage(avif)).toMatchObject({
+      format: 'avif',
+      shape: [16, 24, 4],
+      nbytes: 1.536,
+    });
+  });
+
+  it('reports 16-bit samples: a 16-bit grey PNG decodes to 32-bit integers in Pillow', async () => {
+    const result = await analyzeImage(oracleImage('png_gray16.png'));
+    expect(result).toMatchObject({ mode: 'I', bitDepth: 16, nbytes: (32 * 48 * 4) / 1000 });
+  });
+});
