@@ -10,6 +10,8 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // Tests that read logs capture them; everything else stays quiet.
+    env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
     reporters: jsonReport ? ['default', ['json', { outputFile: jsonReport }]] : ['default'],
   },
 });
