@@ -1,0 +1,79 @@
+/**
+ * Turning uploads into a workflow execution and its outcome into a batch output.
+ * The Step Functions client is passed in: the same code runs against AWS and the local endpoint.
+ */
+import {
+  type SFNClient,
+  StartExecutionCommand,
+  StartSyncExecutionCommand,
+  type StartSyncExecutionCommandOutput,
+} from '@aws-sdk/client-sfn';
+import type { MapItem } from '../shared/types.ts';
+import { PayloadTooLargeError, WorkflowFailedError, WorkflowTimeoutError } from './errors.ts';
+import type { Upload } from './uploads.ts';
+import type { BatchOutput, BatchRequest } from './views.ts';
+
+/** Step Functions' limit on an execution's input and on every state's input and output. */
+export const STATE_PAYLOAD_LIMIT_BYTES = 262_144;
+
+export interface ExecutionInput {
+  request: BatchRequest;
+  items: MapItem[];
+}
+
+export const inlineItems = (uploads: Upload[]): MapItem[] =>
+  uploads.map((upload, index) => ({
+    index,
+    name: upload.name,
+    filename: upload.filename,
+    contentType: upload.contentType,
+    source: { inline: upload.content.toString('base64') },
+  }));
+
+export const serializeInput = (input: ExecutionInput): string => {
+  const text = JSON.stringify(input);
+  const size = Buffer.byteLength(text, 'utf8');
+  if (size > STATE_PAYLOAD_LIMIT_BYTES) {
+    throw new PayloadTooLargeError(
+      `The images need ${size} bytes of workflow input; Step Functions carries at most ${STATE_PAYLOAD_LIMIT_BYTES}.`,
+      { details: { limit: STATE_PAYLOAD_LIMIT_BYTES } },
+    );
+  }
+  return text;
+};
+
+export interface StartParams {
+  stateMachineArn: string;
+  input: string;
+  name: string;
+}
+
+/** Runs the EXPRESS workflow and waits for it, at most `timeoutMs`. */
+export const runBatch = async (
+  sfn: SFNClient,
+  { timeoutMs, ...params }: StartParams & { timeoutMs: number },
+): Promise<{ executionArn: string; output: BatchOutput }> => {
+  let result: StartSyncExecutionCommandOutput;
+  try {
+    result = await sfn.send(new StartSyncExecutionCommand(params), {
+      abortSignal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    if ((error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError') {
+      throw new WorkflowTimeoutError(undefined, { cause: error });
+    }
+    throw error;
+  }
+  const executionArn = result.executionArn ?? '';
+  if (result.status === 'SUCCEEDED' && result.output) {
+    return { executionArn, output: JSON.parse(result.output) as BatchOutput };
+  }
+  if (result.status === 'TIMED_OUT') throw new WorkflowTimeoutError(executionArn);
+  throw new WorkflowFailedError(executionArn, result.error, { cause: result.cause });
+};
+
+/** Starts the STANDARD workflow and returns at once; the caller polls the execution. */
+export const startBatch = async (sfn: SFNClient, params: StartParams) => {
+  const result = await sfn.send(new StartExecutionCommand(params));
+  return { executionArn: result.executionArn ?? '', startDate: result.startDate ?? new Date() };
+};

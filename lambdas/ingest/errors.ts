@@ -1,0 +1,124 @@
+/**
+ * The ingest's errors. Only the error-handling middleware (middleware.ts) turns them into
+ * HTTP responses: `{ "error": { "code", "message", ...details } }`.
+ */
+export interface HttpErrorOptions {
+  cause?: unknown;
+  /** Safe to show even on a 5xx (an execution ARN, a limit). */
+  details?: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+export class HttpError extends Error {
+  readonly statusCode: number;
+  readonly code: string;
+  /** Client errors carry messages written for the client; server errors do not. */
+  readonly expose: boolean;
+  readonly details: Record<string, unknown>;
+  readonly headers: Record<string, string>;
+
+  constructor(statusCode: number, code: string, message: string, options: HttpErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+    this.statusCode = statusCode;
+    this.code = code;
+    this.expose = statusCode < 500;
+    this.details = options.details ?? {};
+    this.headers = options.headers ?? {};
+  }
+}
+
+export class BadRequestError extends HttpError {
+  constructor(message: string, options?: HttpErrorOptions) {
+    super(400, 'BAD_REQUEST', message, options);
+  }
+}
+
+export class EmptyBodyError extends HttpError {
+  constructor() {
+    super(
+      400,
+      'EMPTY_BODY',
+      'The request body is empty: send an image, or multipart/form-data with "image" parts.',
+    );
+  }
+}
+
+export class NotFoundError extends HttpError {
+  constructor(message: string, options?: HttpErrorOptions) {
+    super(404, 'NOT_FOUND', message, options);
+  }
+}
+
+export class MethodNotAllowedError extends HttpError {
+  constructor(method: string, allowed: readonly string[]) {
+    super(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here; use ${allowed.join(', ')}.`, {
+      headers: { Allow: allowed.join(', ') },
+    });
+  }
+}
+
+export class PayloadTooLargeError extends HttpError {
+  constructor(message: string, options?: HttpErrorOptions) {
+    super(413, 'PAYLOAD_TOO_LARGE', message, options);
+  }
+}
+
+export class TooManyImagesError extends HttpError {
+  constructor(limit: number, mode: 'sync' | 'async') {
+    super(
+      413,
+      'TOO_MANY_IMAGES',
+      `At most ${limit} images per ${mode === 'sync' ? 'synchronous' : 'asynchronous'} request.`,
+      {
+        details: { limit },
+      },
+    );
+  }
+}
+
+export class UnsupportedMediaTypeError extends HttpError {
+  constructor(contentType: string | undefined) {
+    super(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Content-Type ${contentType ? `"${contentType}"` : '(none)'} is not accepted: send multipart/form-data with "image" parts, or one image as image/* or application/octet-stream.`,
+    );
+  }
+}
+
+export class UnprocessableError extends HttpError {
+  constructor(
+    code: 'NO_IMAGE' | 'MALFORMED_MULTIPART',
+    message: string,
+    options?: HttpErrorOptions,
+  ) {
+    super(422, code, message, options);
+  }
+}
+
+/** The workflow ran and failed as a whole (single images never fail it: they carry errors). */
+export class WorkflowFailedError extends HttpError {
+  constructor(
+    executionArn: string | undefined,
+    error: string | undefined,
+    options: HttpErrorOptions = {},
+  ) {
+    super(502, 'WORKFLOW_FAILED', `The analysis workflow failed (${error ?? 'unknown error'}).`, {
+      ...options,
+      details: { executionArn, workflowError: error },
+    });
+  }
+}
+
+export class WorkflowTimeoutError extends HttpError {
+  constructor(executionArn: string | undefined, options: HttpErrorOptions = {}) {
+    super(504, 'WORKFLOW_TIMED_OUT', 'The analysis did not finish in time.', {
+      ...options,
+      details: {
+        executionArn,
+        hint: 'Send the batch with "Prefer: respond-async" and poll the execution.',
+      },
+    });
+  }
+}

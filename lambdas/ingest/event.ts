@@ -1,0 +1,37 @@
+/** What the ingest reads from API Gateway's REST (v1) and HTTP API (v2) proxy events. */
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { MultipartBody } from './multipart.ts';
+
+export type IngestEvent = (
+  | Omit<APIGatewayProxyEvent, 'body'>
+  | Omit<APIGatewayProxyEventV2, 'body'>
+) & {
+  /** A string as API Gateway sends it, or the parsed parts once the multipart middleware ran. */
+  body?: string | MultipartBody | null;
+};
+
+export const methodOf = (event: IngestEvent): string =>
+  'httpMethod' in event ? event.httpMethod : event.requestContext.http.method;
+
+/** The route path: HTTP APIs put a named stage in rawPath; REST APIs leave it out of path. */
+export const pathOf = (event: IngestEvent): string => {
+  if ('path' in event && typeof event.path === 'string') return event.path;
+  const v2 = event as APIGatewayProxyEventV2;
+  const stage = v2.requestContext.stage;
+  const prefix = `/${stage}`;
+  const raw = v2.rawPath;
+  return stage && stage !== '$default' && raw.startsWith(`${prefix}/`)
+    ? raw.slice(prefix.length)
+    : raw;
+};
+
+export const requestIdOf = (event: IngestEvent): string | undefined =>
+  event.requestContext.requestId;
+
+/** The media type without parameters, lower-cased: `multipart/form-data; boundary=x` → `multipart/form-data`. */
+export const mediaTypeOf = (contentType: string | undefined): string =>
+  (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+
+/** RFC 7240: `Prefer: respond-async` (other preferences may sit beside it). */
+export const prefersAsync = (prefer: string | undefined): boolean =>
+  (prefer ?? '').split(',').some((p) => p.split(';')[0]?.trim().toLowerCase() === 'respond-async');

@@ -1,0 +1,47 @@
+/** The ingest Lambda behind API Gateway. Glue only: the work is in ingest.ts. */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import httpCors from '@middy/http-cors';
+import httpEventNormalizer from '@middy/http-event-normalizer';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { createSfnClient } from '../shared/clients.ts';
+import { ingestConfig } from '../shared/config.ts';
+import { createLogger } from '../shared/logger.ts';
+import type { IngestEvent } from './event.ts';
+import { requestIdOf } from './event.ts';
+import { ingest } from './ingest.ts';
+import { jsonErrors, requestSizeLimit } from './middleware.ts';
+import { multipartForm } from './multipart.ts';
+
+const config = ingestConfig();
+const logger = createLogger('image-ingest');
+const sfn = createSfnClient();
+
+export const handler = middy<IngestEvent, APIGatewayProxyResult>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use({ before: ({ event }) => logger.appendKeys({ apiRequestId: requestIdOf(event) }) })
+  .use(httpEventNormalizer())
+  .use(httpHeaderNormalizer())
+  // Registered before jsonErrors so that error responses get CORS headers too.
+  .use(
+    httpCors({
+      origins: ['*'],
+      disableBeforePreflightResponse: false,
+      exposeHeaders: 'Location, X-Execution-Arn',
+      headers: 'Content-Type, Prefer',
+      methods: 'GET, POST, OPTIONS',
+      maxAge: 600,
+    }),
+  )
+  .use(jsonErrors(logger))
+  .use(requestSizeLimit(config.maxRequestBytes))
+  .use(
+    multipartForm({
+      maxImages: Math.max(config.maxImagesSync, config.maxImagesAsync),
+      maxImageBytes: config.maxRequestBytes,
+    }),
+  )
+  .handler((event, context) =>
+    ingest(event, { sfn, config, logger, remainingMs: () => context.getRemainingTimeInMillis() }),
+  );

@@ -1,0 +1,115 @@
+/**
+ * In-process Lambda: the same handler modules as in AWS, invoked with a Lambda-shaped context
+ * and Lambda's limits, and the Task integrations the workflow uses, wrapped as AWS wraps them.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
+
+/** Synchronous invocation payload limit, request and response alike. */
+export const LAMBDA_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024;
+
+export type Handler = (event: never, context: Context) => Promise<unknown>;
+
+export interface LocalFunction {
+  name: string;
+  arn: string;
+  handler: Handler;
+  timeoutSeconds: number;
+  memoryMb: number;
+}
+
+/** An error whose name is what Step Functions matches in Retry and Catch. */
+export const namedError = (name: string, message: string) =>
+  Object.assign(new Error(message), { name });
+
+const byteLength = (value: unknown) => Buffer.byteLength(JSON.stringify(value ?? null), 'utf8');
+
+const contextFor = (fn: LocalFunction, deadline: number): Context => ({
+  functionName: fn.name,
+  functionVersion: '$LATEST',
+  invokedFunctionArn: fn.arn,
+  memoryLimitInMB: String(fn.memoryMb),
+  awsRequestId: randomUUID(),
+  logGroupName: `/aws/lambda/${fn.name}`,
+  logStreamName: 'local',
+  callbackWaitsForEmptyEventLoop: true,
+  getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+});
+
+/** Invokes like Lambda's RequestResponse: the event and result cross a JSON boundary. */
+export const invoke = async (fn: LocalFunction, event: unknown): Promise<unknown> => {
+  if (byteLength(event) > LAMBDA_PAYLOAD_LIMIT_BYTES) {
+    throw namedError(
+      'Lambda.RequestEntityTooLargeException',
+      `Request must be smaller than ${LAMBDA_PAYLOAD_LIMIT_BYTES} bytes for the InvokeFunction operation`,
+    );
+  }
+  const deadline = Date.now() + fn.timeoutSeconds * 1000;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          namedError('Sandbox.Timedout', `Task timed out after ${fn.timeoutSeconds}.00 seconds`),
+        ),
+      fn.timeoutSeconds * 1000,
+    );
+  });
+  try {
+    const result = await Promise.race([
+      fn.handler(structuredClone(event) as never, contextFor(fn, deadline)),
+      timeout,
+    ]);
+    if (byteLength(result) > LAMBDA_PAYLOAD_LIMIT_BYTES) {
+      throw namedError(
+        'Lambda.ResponseSizeTooLarge',
+        'Response payload size exceeded maximum allowed payload size (6291556 bytes).',
+      );
+    }
+    return result === undefined ? null : JSON.parse(JSON.stringify(result));
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+/** Routes the workflow's Task resources to local functions. */
+export const taskInvoker = (functions: LocalFunction[]) => {
+  const byArn = new Map(functions.map((fn) => [fn.arn, fn]));
+  const find = (arn: string) => {
+    const fn = byArn.get(arn);
+    if (!fn) throw namedError('Lambda.ResourceNotFoundException', `Function not found: ${arn}`);
+    return fn;
+  };
+
+  return async (resource: string, input: unknown): Promise<unknown> => {
+    if (resource === 'arn:aws:states:::lambda:invoke') {
+      // The optimised integration: Parameters carry FunctionName and Payload; the state gets
+      // the invocation response, the function's result under Payload.
+      const { FunctionName, Payload } = input as { FunctionName: string; Payload: unknown };
+      const fn = find(FunctionName);
+      let result: unknown;
+      try {
+        result = await invoke(fn, Payload);
+      } catch (error) {
+        throw asFunctionError(error);
+      }
+      return { ExecutedVersion: '$LATEST', Payload: result, StatusCode: 200 };
+    }
+    if (resource.startsWith('arn:aws:lambda:'))
+      return invoke(find(resource), input).catch((e) => {
+        throw asFunctionError(e);
+      });
+    throw namedError('States.Runtime', `The local runtime cannot run Task resource ${resource}`);
+  };
+};
+
+/** A function error reaches the workflow named by its errorType, the cause a JSON document,
+ * as with Lambda; service errors (Lambda.*, Sandbox.*) keep their names. */
+const asFunctionError = (error: unknown) => {
+  const e = error instanceof Error ? error : new Error(String(error));
+  if (/^(Lambda|Sandbox)\./.test(e.name)) return e;
+  return namedError(e.name, JSON.stringify({ errorType: e.name, errorMessage: e.message }));
+};

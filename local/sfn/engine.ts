@@ -1,0 +1,294 @@
+/**
+ * A local Step Functions service: state machines and their executions, run by
+ * aws-local-stepfunctions, with the cloud's rules where they shape the design — the 256 KiB
+ * payload limit, Express's five minutes, what the API refuses for Express executions.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  ExecutionAbortedError,
+  ExecutionError,
+  ExecutionTimeoutError,
+  StateMachine,
+  type StateMachineDefinition,
+} from 'aws-local-stepfunctions';
+import {
+  executionDoesNotExist,
+  invalidArn,
+  SfnApiError,
+  stateMachineDoesNotExist,
+  validation,
+} from './errors.ts';
+import { History, type HistoryEvent, type LibraryEvent } from './history.ts';
+
+/** Input or output of an execution, a state or a task, as a UTF-8 string. */
+export const PAYLOAD_LIMIT_BYTES = 262_144;
+export const EXPRESS_MAX_MS = 5 * 60_000;
+
+export type MachineType = 'STANDARD' | 'EXPRESS';
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+/** Runs one Task state: `resource` is its Resource field, `input` its effective input. */
+export type TaskInvoker = (resource: string, input: unknown) => Promise<unknown>;
+
+export interface Machine {
+  arn: string;
+  name: string;
+  type: MachineType;
+  definition: string;
+  roleArn: string;
+  creationDate: Date;
+  runner: StateMachine;
+  /** Task state name → Resource: the library overrides Tasks by state name. */
+  tasks: Map<string, string>;
+}
+
+export interface Execution {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  type: MachineType;
+  status: ExecutionStatus;
+  input: string;
+  output?: string;
+  error?: string;
+  cause?: string;
+  startDate: Date;
+  stopDate?: Date;
+  history: History;
+  /** Resolves once the execution has stopped and its history is complete. */
+  settled: Promise<void>;
+  stop: (error?: string, cause?: string) => void;
+}
+
+const NAME = /^[A-Za-z0-9_-]{1,80}$/;
+const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
+
+export class LocalStepFunctions {
+  readonly machines = new Map<string, Machine>();
+  readonly executions = new Map<string, Execution>();
+  readonly region: string;
+  readonly accountId: string;
+  readonly #invokeTask: TaskInvoker;
+
+  constructor(options: { region: string; accountId: string; invokeTask: TaskInvoker }) {
+    this.region = options.region;
+    this.accountId = options.accountId;
+    this.#invokeTask = options.invokeTask;
+  }
+
+  createStateMachine(spec: { name: string; type: MachineType; definition: string }): Machine {
+    const parsed = JSON.parse(spec.definition) as StateMachineDefinition;
+    const machine: Machine = {
+      ...spec,
+      arn: `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${spec.name}`,
+      roleArn: `arn:aws:iam::${this.accountId}:role/${spec.name}-role`,
+      creationDate: new Date(),
+      // The definition is validated here exactly as the library validates it before running.
+      runner: new StateMachine(parsed),
+      tasks: taskStates(parsed),
+    };
+    this.machines.set(machine.arn, machine);
+    return machine;
+  }
+
+  machine(arn: string): Machine {
+    const machine = this.machines.get(arn);
+    if (!machine) throw stateMachineDoesNotExist(arn);
+    return machine;
+  }
+
+  start(stateMachineArn: string, input = '{}', name: string = randomUUID()): Execution {
+    const machine = this.machine(stateMachineArn);
+    if (!NAME.test(name)) throw new SfnApiError('InvalidName', `Invalid Name: '${name}'`);
+    if (bytes(input) > PAYLOAD_LIMIT_BYTES) {
+      throw validation(
+        `Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${PAYLOAD_LIMIT_BYTES}`,
+      );
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(input);
+    } catch {
+      throw new SfnApiError(
+        'InvalidExecutionInput',
+        'Invalid State Machine Execution Input: not valid JSON',
+      );
+    }
+    const executionArn =
+      machine.type === 'EXPRESS'
+        ? `arn:aws:states:${this.region}:${this.accountId}:express:${machine.name}:${name}:${randomUUID()}`
+        : `arn:aws:states:${this.region}:${this.accountId}:execution:${machine.name}:${name}`;
+    if (this.executions.has(executionArn)) {
+      throw new SfnApiError(
+        'ExecutionAlreadyExists',
+        `Execution Already Exists: '${executionArn}'`,
+      );
+    }
+    const execution = this.#run(machine, executionArn, name, input, parsed);
+    this.executions.set(executionArn, execution);
+    return execution;
+  }
+
+  /** DescribeExecution and GetExecutionHistory: like AWS, only for STANDARD executions. */
+  describable(executionArn: string): Execution {
+    if (executionArn.includes(':express:')) {
+      throw invalidArn(executionArn, 'Resource type not valid in this context: express');
+    }
+    const execution = this.executions.get(executionArn);
+    if (!execution) throw executionDoesNotExist(executionArn);
+    return execution;
+  }
+
+  /** Every execution, Express included, for the local view (AWS shows Express runs from logs). */
+  all(): Execution[] {
+    return [...this.executions.values()].sort(
+      (a, b) => b.startDate.getTime() - a.startDate.getTime(),
+    );
+  }
+
+  #run(
+    machine: Machine,
+    executionArn: string,
+    name: string,
+    input: string,
+    parsed: unknown,
+  ): Execution {
+    const history = new History();
+    let pendingFailure: { error: string; cause: string } | undefined;
+    let stopRequest: { error?: string; cause?: string } | undefined;
+    let expressTimedOut = false;
+
+    const overLimit = (what: string, value: unknown) => {
+      if (pendingFailure || bytes(JSON.stringify(value ?? null)) <= PAYLOAD_LIMIT_BYTES)
+        return false;
+      // Like AWS, States.DataLimitExceeded fails the execution: no Catch, not even States.ALL.
+      pendingFailure = {
+        error: 'States.DataLimitExceeded',
+        cause: `The state/task '${what}' returned a result with a size exceeding the maximum number of bytes service limit.`,
+      };
+      run.abort();
+      return true;
+    };
+
+    const taskHandlers = Object.fromEntries(
+      [...machine.tasks].map(([stateName, resource]) => [
+        stateName,
+        async (taskInput: unknown) => {
+          const result = await this.#invokeTask(resource, taskInput);
+          if (overLimit(stateName, result)) throw new Error('States.DataLimitExceeded');
+          return result as never;
+        },
+      ]),
+    );
+
+    const startDate = new Date();
+    const run = machine.runner.run(parsed as never, {
+      overrides: { taskResourceLocalHandlers: taskHandlers },
+      context: {
+        Execution: { Id: executionArn, Name: name, RoleArn: machine.roleArn },
+        StateMachine: { Id: machine.arn, Name: machine.name },
+      },
+    });
+    const expressTimer =
+      machine.type === 'EXPRESS'
+        ? setTimeout(() => {
+            expressTimedOut = true;
+            run.abort();
+          }, EXPRESS_MAX_MS)
+        : undefined;
+
+    const execution: Execution = {
+      executionArn,
+      stateMachineArn: machine.arn,
+      name,
+      type: machine.type,
+      status: 'RUNNING',
+      input,
+      startDate,
+      history,
+      settled: Promise.resolve(),
+      stop: (error, cause) => {
+        if (execution.status !== 'RUNNING') return;
+        stopRequest = { error, cause };
+        run.abort();
+      },
+    };
+
+    const drainHistory = (async () => {
+      for await (const event of run.eventLogs as AsyncGenerator<LibraryEvent>) {
+        if (event.type === 'ExecutionAborted') continue; // recorded below with the real reason
+        history.addLibraryEvent(event, machine.roleArn);
+        if (event.type === 'StateEntered') overLimit(event.state?.name ?? '', event.state?.input);
+        if (event.type === 'StateExited') overLimit(event.state?.name ?? '', event.state?.output);
+      }
+    })();
+
+    const finish = async () => {
+      let outcome: Partial<Execution> & { status: ExecutionStatus };
+      try {
+        const output = JSON.stringify((await run.result) ?? null);
+        outcome = { status: 'SUCCEEDED', output };
+      } catch (error) {
+        outcome = outcomeOf(error);
+      }
+      clearTimeout(expressTimer);
+      await drainHistory.catch(() => undefined);
+      if (pendingFailure) outcome = { status: 'FAILED', ...pendingFailure };
+      else if (expressTimedOut) outcome = { status: 'TIMED_OUT' };
+      else if (stopRequest)
+        outcome = { status: 'ABORTED', error: stopRequest.error, cause: stopRequest.cause };
+      Object.assign(execution, outcome, { stopDate: new Date() });
+      recordEnd(history, execution);
+    };
+    execution.settled = finish();
+    return execution;
+  }
+}
+
+const outcomeOf = (error: unknown): Partial<Execution> & { status: ExecutionStatus } => {
+  if (error instanceof ExecutionTimeoutError)
+    return { status: 'TIMED_OUT', error: 'States.Timeout' };
+  if (error instanceof ExecutionAbortedError) return { status: 'ABORTED' };
+  if (error instanceof ExecutionError && error.cause instanceof Error) {
+    return { status: 'FAILED', error: error.cause.name, cause: error.cause.message };
+  }
+  return { status: 'FAILED', error: 'States.Runtime', cause: String(error) };
+};
+
+/** The closing event of a run the library did not log itself (stops, limits, Express cap). */
+const recordEnd = (history: History, execution: Execution) => {
+  const last = history.events.at(-1)?.type;
+  if (execution.status === 'ABORTED') {
+    history.add('ExecutionAborted', {
+      executionAbortedEventDetails: { error: execution.error, cause: execution.cause },
+    });
+  } else if (execution.status === 'TIMED_OUT' && last !== 'ExecutionTimedOut') {
+    history.add('ExecutionTimedOut', { executionTimedOutEventDetails: {} });
+  } else if (execution.status === 'FAILED' && last !== 'ExecutionFailed') {
+    history.add('ExecutionFailed', {
+      executionFailedEventDetails: { error: execution.error, cause: execution.cause },
+    });
+  }
+};
+
+/** Task state names (Map item processors and Parallel branches included) → Resource. */
+const taskStates = (definition: StateMachineDefinition, into = new Map<string, string>()) => {
+  for (const [name, state] of Object.entries(definition.States)) {
+    if (state.Type === 'Task') {
+      const known = into.get(name);
+      if (known && known !== state.Resource) {
+        throw new Error(`Two Task states named '${name}' call different resources; rename one`);
+      }
+      into.set(name, state.Resource);
+    }
+    if (state.Type === 'Map') {
+      const processor = state.ItemProcessor ?? state.Iterator;
+      if (processor) taskStates(processor as StateMachineDefinition, into);
+    }
+    if (state.Type === 'Parallel') {
+      for (const branch of state.Branches) taskStates(branch as StateMachineDefinition, into);
+    }
+  }
+  return into;
+};
+
+export type { HistoryEvent };
