@@ -22,7 +22,8 @@ export interface LocalFunction {
 export const namedError = (name: string, message: string) =>
   Object.assign(new Error(message), { name });
 
-const byteLength = (value: unknown) => Buffer.byteLength(JSON.stringify(value ?? null), 'utf8');
+/** The JSON text of a payload: what Lambda measures against its limit and what crosses over. */
+const serialise = (value: unknown) => JSON.stringify(value ?? null);
 
 const contextFor = (fn: LocalFunction, deadline: number): Context => ({
   functionName: fn.name,
@@ -41,7 +42,8 @@ const contextFor = (fn: LocalFunction, deadline: number): Context => ({
 
 /** Invokes like Lambda's RequestResponse: the event and result cross a JSON boundary. */
 export const invoke = async (fn: LocalFunction, event: unknown): Promise<unknown> => {
-  if (byteLength(event) > LAMBDA_PAYLOAD_LIMIT_BYTES) {
+  const request = serialise(event);
+  if (Buffer.byteLength(request) > LAMBDA_PAYLOAD_LIMIT_BYTES) {
     throw namedError(
       'Lambda.RequestEntityTooLargeException',
       `Request must be smaller than ${LAMBDA_PAYLOAD_LIMIT_BYTES} bytes for the InvokeFunction operation`,
@@ -59,17 +61,19 @@ export const invoke = async (fn: LocalFunction, event: unknown): Promise<unknown
     );
   });
   try {
+    // Parsed from its JSON text, the handler gets its own copy, as across Lambda's boundary.
     const result = await Promise.race([
-      fn.handler(structuredClone(event) as never, contextFor(fn, deadline)),
+      fn.handler(JSON.parse(request) as never, contextFor(fn, deadline)),
       timeout,
     ]);
-    if (byteLength(result) > LAMBDA_PAYLOAD_LIMIT_BYTES) {
+    const response = serialise(result);
+    if (Buffer.byteLength(response) > LAMBDA_PAYLOAD_LIMIT_BYTES) {
       throw namedError(
         'Lambda.ResponseSizeTooLarge',
         'Response payload size exceeded maximum allowed payload size (6291556 bytes).',
       );
     }
-    return result === undefined ? null : JSON.parse(JSON.stringify(result));
+    return JSON.parse(response);
   } finally {
     clearTimeout(timer);
   }

@@ -53,16 +53,27 @@ export const runBatch = async (
   sfn: SFNClient,
   { timeoutMs, ...params }: StartParams & { timeoutMs: number },
 ): Promise<{ executionArn: string; output: BatchOutput }> => {
+  // The signal cancels the HTTP request; the race makes the deadline hold whatever the
+  // transport does with it.
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new WorkflowTimeoutError(undefined));
+    }, timeoutMs);
+  });
   let result: StartSyncExecutionCommandOutput;
   try {
-    result = await sfn.send(new StartSyncExecutionCommand(params), {
-      abortSignal: AbortSignal.timeout(timeoutMs),
-    });
+    result = await Promise.race([
+      sfn.send(new StartSyncExecutionCommand(params), { abortSignal: controller.signal }),
+      deadline,
+    ]);
   } catch (error) {
-    if ((error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError') {
-      throw new WorkflowTimeoutError(undefined, { cause: error });
-    }
+    if ((error as Error).name === 'AbortError') throw new WorkflowTimeoutError(undefined);
     throw error;
+  } finally {
+    clearTimeout(timer);
   }
   const executionArn = result.executionArn ?? '';
   if (result.status === 'SUCCEEDED' && result.output) {

@@ -7,6 +7,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { IngestConfig } from '../shared/config.ts';
+import { isFailure } from '../shared/types.ts';
 import { inlineItems, runBatch, serializeInput } from './batch.ts';
 import { NotFoundError, TooManyImagesError } from './errors.ts';
 import { type IngestEvent, methodOf, pathOf, prefersAsync } from './event.ts';
@@ -59,5 +60,9 @@ export const ingest = async (
     timeoutMs,
   });
   logger.appendKeys({ executionArn });
+  logger.info('batch finished', {
+    images: output.imageCount,
+    failed: output.results.filter(isFailure).length,
+  });
   return json(200, renderBatch(output), { 'X-Execution-Arn': executionArn });
 };

@@ -7,6 +7,7 @@ import {
   PayloadTooLargeError,
   UnprocessableError,
   UnsupportedMediaTypeError,
+  WorkflowTimeoutError,
 } from './errors.ts';
 import type { IngestEvent } from './event.ts';
 import { json } from './responses.ts';
@@ -50,8 +51,15 @@ const fromMiddy = (
   }
 };
 
+/** middy's own early timeout, raised just before the Lambda would be killed. */
+const isLambdaDeadline = (error: unknown) =>
+  error instanceof Error &&
+  error.name === 'TimeoutError' &&
+  (error.cause as { package?: string } | undefined)?.package === '@middy/core';
+
 export const toHttpError = (error: unknown, event: IngestEvent): HttpError => {
   if (error instanceof HttpError) return error;
+  if (isLambdaDeadline(error)) return new WorkflowTimeoutError(undefined, { cause: error });
   const status = (error as { statusCode?: unknown } | null)?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return fromMiddy(error as { statusCode: number; message: string }, event);
@@ -66,7 +74,11 @@ export const jsonErrors = (
   onError: (request) => {
     const error = toHttpError(request.error, request.event);
     if (error.statusCode >= 500)
-      logger.error('request failed', { code: error.code, error: request.error as Error });
+      logger.error('request failed', {
+        code: error.code,
+        ...error.details,
+        error: request.error as Error,
+      });
     else
       logger.info('request refused', {
         status: error.statusCode,

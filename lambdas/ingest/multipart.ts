@@ -4,10 +4,14 @@
  * - busboy drops parts past its limits silently, so only `image` parts count as files and the
  *   file limit sits one above the image limit: one too many is seen and refused, never lost;
  * - its content-type pattern refuses valid boundaries (quoted, or with other characters), so
- *   the media type is checked here and busboy parses the boundary.
+ *   the media type is checked here and busboy parses the boundary;
+ * - it listens for errors on busboy but not on each file stream, so a body cut off inside a
+ *   file part raises an uncaught 'error' ("Part terminated early") that would crash the
+ *   Lambda runtime: a body without its close delimiter is refused before it is parsed.
  */
 import type middy from '@middy/core';
 import httpMultipartBodyParser from '@middy/http-multipart-body-parser';
+import { EmptyBodyError, UnprocessableError } from './errors.ts';
 import { type IngestEvent, mediaTypeOf } from './event.ts';
 
 export const IMAGE_FIELD = 'image';
@@ -40,10 +44,29 @@ export const multipartForm = ({
   });
   return {
     before: async (request) => {
-      if (mediaTypeOf(request.event.headers?.['content-type']) !== 'multipart/form-data') return;
+      const contentType = request.event.headers?.['content-type'];
+      if (mediaTypeOf(contentType) !== 'multipart/form-data') return;
+      if (!request.event.body) throw new EmptyBodyError();
+      if (!hasCloseDelimiter(request.event, contentType)) {
+        throw new UnprocessableError(
+          'MALFORMED_MULTIPART',
+          'The multipart/form-data body is incomplete: its closing boundary is missing.',
+        );
+      }
       await parser.before?.(request as never);
     },
   };
+};
+
+const BOUNDARY = /;\s*boundary=(?:"([^"]{1,70})"|([^\s;]{1,70}))/i;
+
+/** RFC 2046: a multipart body ends with `--boundary--`, after which only an epilogue may come. */
+export const hasCloseDelimiter = (event: IngestEvent, contentType: string | undefined) => {
+  const match = BOUNDARY.exec(contentType ?? '');
+  const boundary = match?.[1] ?? match?.[2];
+  if (!boundary || typeof event.body !== 'string') return false;
+  const body = Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+  return body.lastIndexOf(`--${boundary}--`) !== -1;
 };
 
 /** The `image` parts in the order they were sent. */

@@ -68,11 +68,23 @@ export class LocalStepFunctions {
   readonly region: string;
   readonly accountId: string;
   readonly #invokeTask: TaskInvoker;
+  readonly #retain: number;
+  readonly #expressMaxMs: number;
 
-  constructor(options: { region: string; accountId: string; invokeTask: TaskInvoker }) {
+  constructor(options: {
+    region: string;
+    accountId: string;
+    invokeTask: TaskInvoker;
+    /** Finished executions kept for the API and the view (oldest dropped first). */
+    retainExecutions?: number;
+    /** Express's five-minute cap; tests shorten it. */
+    expressMaxMs?: number;
+  }) {
     this.region = options.region;
     this.accountId = options.accountId;
     this.#invokeTask = options.invokeTask;
+    this.#retain = options.retainExecutions ?? 1000;
+    this.#expressMaxMs = options.expressMaxMs ?? EXPRESS_MAX_MS;
   }
 
   createStateMachine(spec: { name: string; type: MachineType; definition: string }): Machine {
@@ -125,6 +137,7 @@ export class LocalStepFunctions {
     }
     const execution = this.#run(machine, executionArn, name, input, parsed);
     this.executions.set(executionArn, execution);
+    this.#prune();
     return execution;
   }
 
@@ -143,6 +156,15 @@ export class LocalStepFunctions {
     return [...this.executions.values()].sort(
       (a, b) => b.startDate.getTime() - a.startDate.getTime(),
     );
+  }
+
+  /** A long-running local server keeps the latest runs, not every image it was ever sent. */
+  #prune() {
+    if (this.executions.size <= this.#retain) return;
+    for (const [arn, execution] of this.executions) {
+      if (this.executions.size <= this.#retain) break;
+      if (execution.status !== 'RUNNING') this.executions.delete(arn);
+    }
   }
 
   #run(
@@ -193,7 +215,7 @@ export class LocalStepFunctions {
         ? setTimeout(() => {
             expressTimedOut = true;
             run.abort();
-          }, EXPRESS_MAX_MS)
+          }, this.#expressMaxMs)
         : undefined;
 
     const execution: Execution = {
@@ -217,7 +239,8 @@ export class LocalStepFunctions {
       for await (const event of run.eventLogs as AsyncGenerator<LibraryEvent>) {
         if (event.type === 'ExecutionAborted') continue; // recorded below with the real reason
         history.addLibraryEvent(event, machine.roleArn);
-        if (event.type === 'StateEntered') overLimit(event.state?.name ?? '', event.state?.input);
+        // A state's input is the previous state's output (or the checked execution input, or a
+        // Map item, smaller than its array), so checking outputs covers inputs too.
         if (event.type === 'StateExited') overLimit(event.state?.name ?? '', event.state?.output);
       }
     })();
@@ -256,7 +279,7 @@ const outcomeOf = (error: unknown): Partial<Execution> & { status: ExecutionStat
 
 /** The closing event of a run the library did not log itself (stops, limits, Express cap). */
 const recordEnd = (history: History, execution: Execution) => {
-  const last = history.events.at(-1)?.type;
+  const last = history.lastType;
   if (execution.status === 'ABORTED') {
     history.add('ExecutionAborted', {
       executionAbortedEventDetails: { error: execution.error, cause: execution.cause },

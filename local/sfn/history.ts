@@ -32,63 +32,68 @@ const payload = (key: 'input' | 'output', value: JsonValue) => ({
   [`${key}Details`]: { truncated: false },
 });
 
-/** Returns the AWS type and details for one library event, or undefined when AWS has none. */
+/** The AWS type of one library event and, built only when asked, its details; undefined when
+ * AWS has no such event. */
 export const toAwsEvent = (
   event: LibraryEvent,
   roleArn: string,
-): { type: string; details: Record<string, unknown> } | undefined => {
+): { type: string; details: () => Record<string, unknown> } | undefined => {
   const state = event.state;
   switch (event.type) {
     case 'ExecutionStarted':
       return {
         type: 'ExecutionStarted',
-        details: { executionStartedEventDetails: { ...payload('input', event.input), roleArn } },
+        details: () => ({
+          executionStartedEventDetails: { ...payload('input', event.input), roleArn },
+        }),
       };
     case 'ExecutionSucceeded':
       return {
         type: 'ExecutionSucceeded',
-        details: { executionSucceededEventDetails: payload('output', event.output) },
+        details: () => ({ executionSucceededEventDetails: payload('output', event.output) }),
       };
     case 'ExecutionFailed':
       return {
         type: 'ExecutionFailed',
-        details: { executionFailedEventDetails: { error: event.Error, cause: cause(event.Cause) } },
+        details: () => ({
+          executionFailedEventDetails: { error: event.Error, cause: cause(event.Cause) },
+        }),
       };
     case 'ExecutionAborted':
-      return { type: 'ExecutionAborted', details: { executionAbortedEventDetails: {} } };
+      return { type: 'ExecutionAborted', details: () => ({ executionAbortedEventDetails: {} }) };
     case 'ExecutionTimeout':
-      return { type: 'ExecutionTimedOut', details: { executionTimedOutEventDetails: {} } };
+      return { type: 'ExecutionTimedOut', details: () => ({ executionTimedOutEventDetails: {} }) };
     case 'StateEntered':
       if (!state) return undefined;
       return {
         type: `${state.type}StateEntered`,
-        details: {
+        details: () => ({
           stateEnteredEventDetails: { name: state.name, ...payload('input', state.input) },
-        },
+        }),
       };
     case 'StateExited':
       if (!state) return undefined;
       return {
         type: `${state.type}StateExited`,
-        details: {
+        details: () => ({
           stateExitedEventDetails: { name: state.name, ...payload('output', state.output) },
-        },
+        }),
       };
     case 'StateFailed':
       if (state?.type === 'Task') {
         return {
           type: 'TaskFailed',
-          details: {
+          details: () => ({
             taskFailedEventDetails: {
               resourceType: 'lambda',
               resource: 'invoke',
               error: event.Error,
               cause: cause(event.Cause),
             },
-          },
+          }),
         };
       }
-      if (state?.type === 'Map') return { type: 'MapStateFailed', details: {} };
+      if (state?.type === 'Map') return { type: 'MapStateFailed', details: () => ({}) };
       return undefined;
     case 'MapIterationStarted':
     case 'MapIterationSucceeded':
@@ -96,7 +101,7 @@ export const toAwsEvent = (
       const key = `${event.type[0]?.toLowerCase()}${event.type.slice(1)}EventDetails`;
       return {
         type: event.type,
-        details: { [key]: { name: event.parentState?.name, index: event.index } },
+        details: () => ({ [key]: { name: event.parentState?.name, index: event.index } }),
       };
     }
     default:
@@ -105,23 +110,46 @@ export const toAwsEvent = (
   }
 };
 
-/** Appends AWS-shaped events with AWS's numbering (ids from 1, each linked to the previous). */
+interface Entry {
+  type: string;
+  timestamp: number;
+  details: () => Record<string, unknown>;
+}
+
+/**
+ * AWS-shaped events with AWS's numbering (ids from 1, each linked to the previous). Payloads
+ * are serialised when the history is read, not while the workflow runs: most runs are never
+ * inspected, and turning every state's input into JSON text would cost more than the run.
+ */
 export class History {
-  readonly events: HistoryEvent[] = [];
+  readonly #entries: Entry[] = [];
+  readonly #materialised: HistoryEvent[] = [];
 
   add(type: string, details: Record<string, unknown>, timestamp = Date.now()): void {
-    const id = this.events.length + 1;
-    this.events.push({
-      timestamp: new Date(timestamp),
-      type,
-      id,
-      previousEventId: id - 1,
-      ...details,
-    });
+    this.#entries.push({ type, timestamp, details: () => details });
   }
 
   addLibraryEvent(event: LibraryEvent, roleArn: string): void {
+    // The library hands out fresh objects per event, so holding them until read is safe.
     const aws = toAwsEvent(event, roleArn);
-    if (aws) this.add(aws.type, aws.details, event.timestamp);
+    if (aws) this.#entries.push({ ...aws, timestamp: event.timestamp });
+  }
+
+  get lastType(): string | undefined {
+    return this.#entries.at(-1)?.type;
+  }
+
+  get events(): HistoryEvent[] {
+    for (let i = this.#materialised.length; i < this.#entries.length; i++) {
+      const entry = this.#entries[i] as Entry;
+      this.#materialised.push({
+        timestamp: new Date(entry.timestamp),
+        type: entry.type,
+        id: i + 1,
+        previousEventId: i,
+        ...entry.details(),
+      });
+    }
+    return this.#materialised;
   }
 }

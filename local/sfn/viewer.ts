@@ -16,10 +16,18 @@ const pretty = (json: string | undefined) => {
 };
 
 /** Inline images are long base64 strings: show their size, not the bytes. */
-function elide(key: string, value: unknown) {
-  return key === 'inline' && typeof value === 'string'
-    ? `<${value.length} base64 characters>`
-    : value;
+function elide(key: string, value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  if (key === 'inline') return `<${value.length} base64 characters>`;
+  // History events carry state input and output as JSON text: elide inside it too.
+  if ((key === 'input' || key === 'output') && value.length > 200) {
+    try {
+      return JSON.parse(value, elide);
+    } catch {
+      return value;
+    }
+  }
+  return value;
 }
 
 const page = (title: string, body: string) => `<!doctype html><html><head><meta charset="utf-8">

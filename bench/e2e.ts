@@ -1,0 +1,63 @@
+/**
+ * End to end: the median round trip of a 10-image multipart POST through the local runtime
+ * (HTTP, proxy event, ingest, Step Functions JSON protocol, the ASL's Map, ten analysis
+ * invocations), against the analysis alone of the same ten images measured in the same run.
+ * The difference, per image, is what the serverless plumbing costs.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { analyzeImage } from '../lambdas/analyze/analysis.ts';
+import type { Runtime } from '../local/runtime.ts';
+import { sharedImage } from '../test/support/fixtures.ts';
+import { fmt, measurePair } from './measure.ts';
+
+/** Ten images that travel inline (the claim-check is measured separately). */
+const BATCH = [
+  'cat.jpg',
+  'gif_160x120.gif',
+  'gray_300x200.jpg',
+  'palette_150x100.png',
+  'rgb_640x480.jpg',
+  'rgba_200x100.png',
+  'webp_lossy_500x375.webp',
+  'gif_160x120.gif',
+  'palette_150x100.png',
+  'gray_300x200.jpg',
+];
+
+export const benchEndToEnd = async (runtime: Runtime) => {
+  const images = BATCH.map((name) => ({ name, bytes: sharedImage(name) }));
+  // Encoded once by the platform's FormData, as a client holds its request ready: the figure
+  // is the service's time, not the client's encoder.
+  const form = new FormData();
+  for (const { name, bytes } of images)
+    form.append('image', new Blob([new Uint8Array(bytes)]), name);
+  const request = new Request(`${runtime.apiUrl}/shape`, { method: 'POST', body: form });
+  const body = Buffer.from(await request.arrayBuffer());
+  const headers = { 'content-type': request.headers.get('content-type') ?? '' };
+  const post = async () => {
+    const res = await fetch(`${runtime.apiUrl}/shape`, { method: 'POST', body, headers });
+    if (res.status !== 200) throw new Error(`round trip failed: ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+  const direct = () => Promise.all(images.map(({ bytes }) => analyzeImage(bytes)));
+
+  const viaApi = await post();
+  const alone = (await direct()).map((r) => ('shape' in r ? r.shape : []));
+  if (!isDeepStrictEqual(viaApi, alone)) throw new Error('the pipeline and the analysis disagree');
+
+  const [analysis, roundTrip] = await measurePair(direct, post, { minRuns: 40, minMs: 5000 });
+  const overheadPerImage = (roundTrip.medianMs - analysis.medianMs) / images.length;
+
+  console.log(`\n## End to end: ${images.length}-image multipart POST /shape, local runtime`);
+  console.log('| measure | median |');
+  console.log('|---|---|');
+  console.log(
+    `| analysis alone, the ten images in parallel (baseline) | ${fmt(analysis.medianMs, 2)} ms |`,
+  );
+  console.log(`| round trip through the pipeline | ${fmt(roundTrip.medianMs, 2)} ms |`);
+  console.log(
+    `| ratio round trip / analysis | ${fmt(roundTrip.medianMs / analysis.medianMs, 2)}× |`,
+  );
+  console.log(`| workflow overhead per image | ${fmt(overheadPerImage, 2)} ms (target ≤ 1 ms) |`);
+  return { overheadPerImage, ratio: roundTrip.medianMs / analysis.medianMs };
+};

@@ -1,0 +1,59 @@
+/** `npm start`: the service on this machine, no AWS account. PORT and SFN_PORT override. */
+import path from 'node:path';
+import { startRuntime } from './runtime.ts';
+
+const port = (name: string, fallback: number) => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65_535) {
+    console.error(`${name} must be a port number, not "${raw}"`);
+    process.exit(2);
+  }
+  return value;
+};
+
+const host = process.env.HOST || '127.0.0.1';
+let runtime: Awaited<ReturnType<typeof startRuntime>>;
+try {
+  runtime = await startRuntime({
+    host,
+    port: port('PORT', 3000),
+    sfnPort: port('SFN_PORT', 8083),
+    logRequests: true,
+  });
+} catch (error) {
+  const e = error as NodeJS.ErrnoException & { port?: number };
+  if (e.code === 'EADDRINUSE') {
+    console.error(`Port ${e.port} is in use: set PORT / SFN_PORT to free ones.`);
+    process.exit(1);
+  }
+  throw error;
+}
+
+const sample = path.relative(
+  process.cwd(),
+  path.join(import.meta.dirname, '..', '..', 'shared', 'fixtures', 'images', 'cat.jpg'),
+);
+console.log(`
+Image batch API        ${runtime.apiUrl}   (POST /shape, /nbytes, /analyze)
+Step Functions (local) ${runtime.sfnUrl}   (AWS JSON protocol; open it in a browser to see runs)
+
+Try:
+  curl "${runtime.apiUrl}/shape" -F "image=@${sample}"
+  curl "${runtime.apiUrl}/nbytes" -F "image=@${sample}"
+  curl "${runtime.apiUrl}/shape" -H "Content-Type: image/jpeg" --data-binary "@${sample}"
+  aws --endpoint-url ${runtime.sfnUrl} stepfunctions list-state-machines
+
+Ctrl-C stops.`);
+
+let stopping = false;
+const stop = async (signal: string) => {
+  if (stopping) process.exit(130);
+  stopping = true;
+  console.log(`\n${signal}: stopping…`);
+  await runtime.close();
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));

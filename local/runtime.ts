@@ -1,0 +1,140 @@
+/**
+ * The whole service on one machine: the local Step Functions endpoint running the ASL file,
+ * the two Lambdas in-process, and the local API Gateway in front. The handlers are the
+ * deployed modules, configured through the same environment variables as in AWS; only the
+ * endpoints point here. Handlers read their configuration once, so one runtime per process.
+ */
+
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { loadDefinition } from '../statemachine/definition.ts';
+import { type Handler, invoke, type LocalFunction, taskInvoker } from './functions.ts';
+import { createGateway } from './gateway.ts';
+import { LocalStepFunctions } from './sfn/engine.ts';
+import { createSfnServer } from './sfn/server.ts';
+
+export const REGION = 'us-east-1';
+export const ACCOUNT_ID = '000000000000';
+export const MACHINE_NAMES = { sync: 'ImageBatchSync', async: 'ImageBatchAsync' } as const;
+
+export interface RuntimeOptions {
+  host?: string;
+  /** API port; 0 picks a free one. */
+  port?: number;
+  /** Step Functions endpoint port; 0 picks a free one. */
+  sfnPort?: number;
+  /** Prints one line per API request. */
+  logRequests?: boolean;
+}
+
+export interface Runtime {
+  apiUrl: string;
+  sfnUrl: string;
+  sfn: LocalStepFunctions;
+  stateMachineArns: { sync: string; async: string };
+  close: () => Promise<void>;
+}
+
+const functionArn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${name}`;
+
+const listen = (server: http.Server, port: number, host: string) =>
+  new Promise<string>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address() as AddressInfo;
+      resolve(`http://${host}:${address.port}`);
+    });
+  });
+
+const close = (server: http.Server) =>
+  new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+
+let started = false;
+
+export const startRuntime = async (options: RuntimeOptions = {}): Promise<Runtime> => {
+  if (started) throw new Error('One local runtime per process: its handlers read env once.');
+  started = true;
+  const host = options.host ?? '127.0.0.1';
+
+  const analyzeFn: LocalFunction = {
+    name: 'image-analyze',
+    arn: functionArn('image-analyze'),
+    handler: async () => null,
+    timeoutSeconds: 30,
+    memoryMb: 1024,
+  };
+  const sfn = new LocalStepFunctions({
+    region: REGION,
+    accountId: ACCOUNT_ID,
+    invokeTask: taskInvoker([analyzeFn]),
+  });
+  const definition = loadDefinition({ AnalyzeFunctionArn: analyzeFn.arn });
+  const sync = sfn.createStateMachine({ name: MACHINE_NAMES.sync, type: 'EXPRESS', definition });
+  const async = sfn.createStateMachine({
+    name: MACHINE_NAMES.async,
+    type: 'STANDARD',
+    definition,
+  });
+
+  const sfnServer = createSfnServer(sfn);
+  const sfnUrl = await listen(sfnServer, options.sfnPort ?? 8083, host);
+
+  // What the CDK stack sets on the functions, plus the endpoint and dummy credentials that
+  // keep the SDK away from real AWS.
+  Object.assign(process.env, {
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_SFN: sfnUrl,
+    SYNC_STATE_MACHINE_ARN: sync.arn,
+    ASYNC_STATE_MACHINE_ARN: async.arn,
+  });
+  delete process.env.AWS_PROFILE;
+  delete process.env.AWS_SESSION_TOKEN;
+
+  // Imported only now: their module scope reads the environment, as at a Lambda cold start.
+  const [{ handler: analyze }, { handler: ingest }] = await Promise.all([
+    import('../lambdas/analyze/handler.ts'),
+    import('../lambdas/ingest/handler.ts'),
+  ]);
+  analyzeFn.handler = analyze as unknown as Handler;
+  const ingestFn: LocalFunction = {
+    name: 'image-ingest',
+    arn: functionArn('image-ingest'),
+    handler: ingest as unknown as Handler,
+    timeoutSeconds: 29,
+    memoryMb: 512,
+  };
+
+  const gateway = createGateway({
+    invoke: (event: APIGatewayProxyEvent) =>
+      invoke(ingestFn, event) as Promise<APIGatewayProxyResult>,
+    onRequest: options.logRequests
+      ? ({ method, path, status, ms }) =>
+          console.log(`${method} ${path} → ${status} (${ms.toFixed(0)} ms)`)
+      : undefined,
+  });
+  let apiUrl: string;
+  try {
+    apiUrl = await listen(gateway, options.port ?? 3000, host);
+  } catch (error) {
+    await close(sfnServer);
+    throw error;
+  }
+
+  return {
+    apiUrl,
+    sfnUrl,
+    sfn,
+    stateMachineArns: { sync: sync.arn, async: async.arn },
+    close: async () => {
+      await Promise.all([close(gateway), close(sfnServer)]);
+      await Promise.all(sfn.all().map((e) => (e.stop(), e.settled)));
+    },
+  };
+};

@@ -1,0 +1,156 @@
+/**
+ * The service end to end on loopback: `npm start`'s runtime on free ports, real HTTP, real
+ * multipart bodies from three encoders, the real ASL run by the local Step Functions endpoint,
+ * sharp decoding the original service's fixtures.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Runtime, startRuntime } from '../../local/runtime.ts';
+import { originalAnswer, sharedExpected, sharedImage } from '../support/fixtures.ts';
+import { curl, get, postImages, postRaw } from '../support/http.ts';
+
+let runtime: Runtime;
+let api: string;
+
+beforeAll(async () => {
+  runtime = await startRuntime({ port: 0, sfnPort: 0 });
+  api = runtime.apiUrl;
+});
+afterAll(() => runtime?.close());
+
+/** The 12 MP JPEG needs the S3 claim-check; every other fixture travels inline. */
+const INLINE_LIMIT = 190_000;
+const fixtures = sharedExpected().filter(([name]) => sharedImage(name).length < INLINE_LIMIT);
+const readable = fixtures.filter(([, e]) => e.shape.length > 0);
+
+describe('the original curl lines', () => {
+  it('answers /shape for a form upload with [[600,400,3]]', async () => {
+    const out = await curl(
+      `${api}/shape`,
+      '-H',
+      'Content-Type: multipart/form-data',
+      '-F',
+      'image=@cat.jpg',
+    );
+    expect(JSON.parse(out)).toEqual([[600, 400, 3]]);
+  });
+
+  it('answers /nbytes for a form upload with [720]', async () => {
+    const out = await curl(`${api}/nbytes`, '-F', 'image=@cat.jpg');
+    expect(JSON.parse(out)).toEqual([720]);
+  });
+
+  it('answers a raw image/jpg body with the bare shape', async () => {
+    const out = await curl(
+      `${api}/shape`,
+      '-H',
+      'Content-Type: image/jpg',
+      '--data-binary',
+      '@cat.jpg',
+    );
+    expect(JSON.parse(out)).toEqual([600, 400, 3]);
+  });
+});
+
+describe('every fixture, answered as the original service answered it', () => {
+  it.each(fixtures)('%s in a FormData upload', async (name, expected) => {
+    const bytes = sharedImage(name);
+    const shape = await postImages(`${api}/shape`, [{ name, bytes }]);
+    const nbytes = await postImages(`${api}/nbytes`, [{ name, bytes }]);
+    expect(shape.status).toBe(200);
+    expect({ shape: shape.body, nbytes: nbytes.body }).toEqual({
+      shape: [originalAnswer(expected).shape],
+      nbytes: [originalAnswer(expected).nbytes],
+    });
+  });
+
+  it.each(readable)('%s as a raw body', async (name, expected) => {
+    const res = await postRaw(`${api}/nbytes`, sharedImage(name), 'application/octet-stream');
+    expect(res.body).toEqual(expected.nbytes);
+  });
+
+  it('answers all of them in one curl upload, in order, other fields ignored', async () => {
+    const parts = fixtures.flatMap(([name]) => ['-F', `image=@${name}`]);
+    const out = await curl(`${api}/shape`, '-F', 'comment=ignored', ...parts);
+    expect(JSON.parse(out)).toEqual(fixtures.map(([, e]) => e.shape));
+  });
+
+  it('gives the full record per image on /analyze', async () => {
+    const res = await postImages(`${api}/analyze`, [
+      { name: 'cat.jpg', bytes: sharedImage('cat.jpg'), type: 'image/jpeg' },
+      { name: 'rgba.png', bytes: sharedImage('rgba_200x100.png'), type: 'image/png' },
+      { name: 'text.jpg', bytes: sharedImage('text_pretending.jpg'), type: 'image/jpeg' },
+    ]);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual([
+      expect.objectContaining({ index: 0, filename: 'cat.jpg', format: 'jpeg', mode: 'RGB' }),
+      expect.objectContaining({ index: 1, filename: 'rgba.png', shape: [100, 200, 4] }),
+      expect.objectContaining({
+        index: 2,
+        filename: 'text.jpg',
+        error: expect.objectContaining({ code: 'UNSUPPORTED_FORMAT' }),
+      }),
+    ]);
+    expect(res.headers.get('x-execution-arn')).toMatch(/:express:ImageBatchSync:/);
+  });
+});
+
+describe('under load', () => {
+  it('gives 40 concurrent requests each its own right answer', async () => {
+    const requests = Array.from({ length: 40 }, (_, i) => {
+      const [name, expected] = readable[i % readable.length] as (typeof readable)[number];
+      const view = i % 2 ? 'shape' : 'nbytes';
+      const want = view === 'shape' ? expected.shape : expected.nbytes;
+      return postImages(`${api}/${view}`, [{ name, bytes: sharedImage(name) }]).then((res) => ({
+        got: res.body,
+        want: [want],
+      }));
+    });
+    const results = await Promise.all(requests);
+    for (const { got, want } of results) expect(got).toEqual(want);
+  });
+});
+
+describe('bad requests get a JSON 4xx and the server keeps serving', () => {
+  const codeOf = (body: unknown) => (body as { error: { code: string } }).error.code;
+
+  it.each([
+    ['an empty raw body', () => postRaw(`${api}/shape`, Buffer.alloc(0), 'image/png'), 400],
+    ['a text body', () => postRaw(`${api}/shape`, Buffer.from('hello'), 'text/plain'), 415],
+    [
+      'a form without an image part',
+      () => postImages(`${api}/shape`, [], { picture: 'not an image field' }),
+      422,
+    ],
+    ['an unknown route', () => get(`${api}/resize`, { method: 'POST' }), 404],
+    ['a wrong method', () => get(`${api}/shape`), 405],
+    [
+      'a body over 10 MB',
+      () => postRaw(`${api}/shape`, Buffer.alloc(11 * 1024 * 1024), 'image/jpeg'),
+      413,
+    ],
+  ] as const)('refuses %s', async (_what, send, status) => {
+    const res = await send();
+    expect(res.status).toBe(status);
+    expect(res.headers.get('content-type')).toMatch(/application\/json/);
+    expect(codeOf(res.body)).toMatch(/^[A-Z_]+$/);
+    const after = await postImages(`${api}/shape`, [
+      { name: 'gray.jpg', bytes: sharedImage('gray_300x200.jpg') },
+    ]);
+    expect(after.body).toEqual([[200, 300]]);
+  });
+});
+
+describe('every run is an execution a person can inspect', () => {
+  it('lists the run, Express included, in the local view', async () => {
+    const res = await postImages(`${api}/shape`, [
+      { name: 'cat.jpg', bytes: sharedImage('cat.jpg') },
+    ]);
+    const arn = res.headers.get('x-execution-arn') ?? '';
+    const list = await get(runtime.sfnUrl);
+    expect(list.body).toContain(encodeURIComponent(arn));
+    const detail = await get(`${runtime.sfnUrl}/execution?arn=${encodeURIComponent(arn)}`);
+    expect(detail.status).toBe(200);
+    expect(detail.body).toContain('MapIterationSucceeded');
+    expect(detail.body).toContain('base64 characters');
+  });
+});

@@ -1,0 +1,249 @@
+/**
+ * The local Step Functions endpoint spoken to by the AWS SDK's own client over HTTP: if the
+ * SDK reads it, so do the AWS CLI and every other AWS JSON 1.0 client.
+ */
+import {
+  DescribeExecutionCommand,
+  DescribeStateMachineCommand,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  ListStateMachinesCommand,
+  type SFNClient,
+  StartExecutionCommand,
+  StartSyncExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSfnClient } from '../../lambdas/shared/clients.ts';
+import type { MapItem } from '../../lambdas/shared/types.ts';
+import { type Runtime, startRuntime } from '../../local/runtime.ts';
+import { sharedImage } from '../support/fixtures.ts';
+
+let runtime: Runtime;
+let sfn: SFNClient;
+
+beforeAll(async () => {
+  runtime = await startRuntime({ port: 0, sfnPort: 0 });
+  // Configured by the environment the runtime set, exactly as the ingest Lambda is.
+  sfn = createSfnClient();
+});
+afterAll(() => runtime?.close());
+
+const input = (...names: string[]) =>
+  JSON.stringify({
+    request: { view: 'shape', multipart: true },
+    items: names.map(
+      (name, index): MapItem => ({
+        index,
+        name: 'image',
+        filename: name,
+        contentType: null,
+        source: { inline: sharedImage(name).toString('base64') },
+      }),
+    ),
+  });
+
+const rejection = async (promise: Promise<unknown>) => {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error & { $metadata: { httpStatusCode: number } };
+  }
+  throw new Error('expected the call to fail');
+};
+
+const waitFor = async (executionArn: string) => {
+  for (let i = 0; i < 100; i++) {
+    const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (d.status !== 'RUNNING') return d;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('still running');
+};
+
+describe('the local endpoint, through @aws-sdk/client-sfn', () => {
+  it('sends every call, StartSyncExecution included, to the local endpoint', async () => {
+    const client = createSfnClient();
+    const hosts: string[] = [];
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const { hostname, port } = args.request as { hostname: string; port?: number };
+        hosts.push(`${hostname}:${port}`);
+        return next(args);
+      },
+      { step: 'finalizeRequest' },
+    );
+    await client.send(new ListStateMachinesCommand({}));
+    // AWS serves it from "sync-states.<region>": the prefix must not reach a local host name.
+    await client.send(
+      new StartSyncExecutionCommand({
+        stateMachineArn: runtime.stateMachineArns.sync,
+        input: '{"items":[]}',
+      }),
+    );
+    const local = new URL(runtime.sfnUrl);
+    expect(hosts).toEqual([`${local.hostname}:${local.port}`, `${local.hostname}:${local.port}`]);
+  });
+
+  it('lists the EXPRESS machine and its STANDARD twin, running the same definition', async () => {
+    const { stateMachines } = await sfn.send(new ListStateMachinesCommand({}));
+    expect(stateMachines?.map((m) => [m.name, m.type])).toEqual([
+      ['ImageBatchSync', 'EXPRESS'],
+      ['ImageBatchAsync', 'STANDARD'],
+    ]);
+    expect(stateMachines?.[0]?.creationDate).toBeInstanceOf(Date);
+    const [sync, async] = await Promise.all(
+      [runtime.stateMachineArns.sync, runtime.stateMachineArns.async].map((arn) =>
+        sfn.send(new DescribeStateMachineCommand({ stateMachineArn: arn })),
+      ),
+    );
+    expect(sync?.definition).toBe(async?.definition);
+    expect(JSON.parse(sync?.definition ?? '').StartAt).toBe('Analyse each image');
+  });
+
+  it('runs the EXPRESS machine synchronously with StartSyncExecution', async () => {
+    const result = await sfn.send(
+      new StartSyncExecutionCommand({
+        stateMachineArn: runtime.stateMachineArns.sync,
+        input: input('cat.jpg', 'gif_160x120.gif'),
+      }),
+    );
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.startDate).toBeInstanceOf(Date);
+    const output = JSON.parse(result.output ?? '');
+    expect(output.results.map((r: { shape: number[] }) => r.shape)).toEqual([
+      [600, 400, 3],
+      [120, 160],
+    ]);
+  });
+
+  it('starts the STANDARD machine, describes it and reads its history', async () => {
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: runtime.stateMachineArns.async,
+        input: input('gray_300x200.jpg'),
+        name: 'sdk-standard-run',
+      }),
+    );
+    expect(executionArn).toMatch(/:execution:ImageBatchAsync:sdk-standard-run$/);
+    const done = await waitFor(executionArn ?? '');
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.stopDate).toBeInstanceOf(Date);
+    expect(JSON.parse(done.output ?? '').results[0].shape).toEqual([200, 300]);
+
+    const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn }));
+    const types = history.events?.map((e) => e.type);
+    expect(types?.[0]).toBe('ExecutionStarted');
+    expect(types?.at(-1)).toBe('ExecutionSucceeded');
+    expect(history.events?.[0]?.timestamp).toBeInstanceOf(Date);
+
+    const listed = await sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: runtime.stateMachineArns.async }),
+    );
+    expect(listed.executions?.map((e) => e.executionArn)).toContain(executionArn);
+  });
+
+  it('pages the history with maxResults and nextToken', async () => {
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: runtime.stateMachineArns.async,
+        input: input('cat.jpg', 'cat.jpg'),
+      }),
+    );
+    await waitFor(executionArn ?? '');
+    const all = await sfn.send(new GetExecutionHistoryCommand({ executionArn }));
+    const first = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 3 }));
+    const rest = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, nextToken: first.nextToken }),
+    );
+    expect(first.events).toHaveLength(3);
+    expect([...(first.events ?? []), ...(rest.events ?? [])]).toEqual(all.events);
+  });
+
+  it('stops a STANDARD execution', async () => {
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: runtime.stateMachineArns.async,
+        input: input(...Array.from({ length: 30 }, () => 'gray_300x200.jpg')),
+      }),
+    );
+    await sfn.send(new StopExecutionCommand({ executionArn, error: 'UserCancelled' }));
+    const done = await waitFor(executionArn ?? '');
+    expect(done.status).toBe('ABORTED');
+  });
+});
+
+describe('the local endpoint refuses what AWS refuses, with AWS error types', () => {
+  it('does not describe an Express execution', async () => {
+    const { executionArn } = await sfn.send(
+      new StartSyncExecutionCommand({
+        stateMachineArn: runtime.stateMachineArns.sync,
+        input: input('gray_300x200.jpg'),
+      }),
+    );
+    const error = await rejection(sfn.send(new DescribeExecutionCommand({ executionArn })));
+    expect(error.name).toBe('InvalidArn');
+    expect(error.$metadata.httpStatusCode).toBe(400);
+  });
+
+  it('does not run a STANDARD machine with StartSyncExecution, nor list Express executions', async () => {
+    const sync = await rejection(
+      sfn.send(
+        new StartSyncExecutionCommand({
+          stateMachineArn: runtime.stateMachineArns.async,
+          input: '{}',
+        }),
+      ),
+    );
+    expect(sync.name).toBe('StateMachineTypeNotSupported');
+    const list = await rejection(
+      sfn.send(new ListExecutionsCommand({ stateMachineArn: runtime.stateMachineArns.sync })),
+    );
+    expect(list.name).toBe('StateMachineTypeNotSupported');
+  });
+
+  it('refuses an input over 256 KiB', async () => {
+    const error = await rejection(
+      sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: runtime.stateMachineArns.async,
+          input: JSON.stringify({ items: [], pad: 'x'.repeat(262_144) }),
+        }),
+      ),
+    );
+    expect(error.name).toBe('ValidationException');
+  });
+
+  it('names unknown machines and executions', async () => {
+    const machine = await rejection(
+      sfn.send(
+        new StartExecutionCommand({ stateMachineArn: `${runtime.stateMachineArns.async}Nope` }),
+      ),
+    );
+    expect(machine.name).toBe('StateMachineDoesNotExist');
+    const execution = await rejection(
+      sfn.send(
+        new DescribeExecutionCommand({
+          executionArn: 'arn:aws:states:us-east-1:000000000000:execution:ImageBatchAsync:nope',
+        }),
+      ),
+    );
+    expect(execution.name).toBe('ExecutionDoesNotExist');
+  });
+
+  it('answers an operation it does not implement with UnknownOperationException', async () => {
+    const res = await fetch(runtime.sfnUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'AWSStepFunctions.CreateActivity',
+      },
+      body: '{}',
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      __type: 'UnknownOperationException',
+      message: expect.stringContaining('CreateActivity'),
+    });
+  });
+});

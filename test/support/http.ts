@@ -1,0 +1,67 @@
+/** Real clients for the integration tests: fetch with FormData, and curl itself. */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { SHARED_IMAGES } from './fixtures.ts';
+
+const run = promisify(execFile);
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+const answer = async (res: Response): Promise<Answer> => {
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON: the test will show the text.
+  }
+  return { status: res.status, headers: res.headers, body };
+};
+
+/** POSTs the named fixtures as `image` parts, encoded by the platform's FormData. */
+export const postImages = async (
+  url: string,
+  files: { name: string; bytes: Buffer; type?: string }[],
+  extra: Record<string, string> = {},
+  headers: Record<string, string> = {},
+): Promise<Answer> => {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(extra)) form.append(k, v);
+  for (const f of files) {
+    form.append('image', new Blob([new Uint8Array(f.bytes)], { type: f.type ?? '' }), f.name);
+  }
+  return answer(await fetch(url, { method: 'POST', body: form, headers }));
+};
+
+export const postRaw = async (
+  url: string,
+  bytes: Buffer,
+  contentType: string,
+  headers: Record<string, string> = {},
+): Promise<Answer> =>
+  answer(
+    await fetch(url, {
+      method: 'POST',
+      body: new Uint8Array(bytes),
+      headers: { 'content-type': contentType, ...headers },
+    }),
+  );
+
+export const get = async (url: string, init?: RequestInit): Promise<Answer> =>
+  answer(await fetch(url, init));
+
+/** Runs curl in the fixtures directory, as the original README's lines do. */
+export const curl = async (...args: string[]) => {
+  const { stdout } = await run('curl', ['--silent', '--show-error', ...args], {
+    cwd: SHARED_IMAGES,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return stdout;
+};
+
+export const fixturePath = (name: string) => path.join(SHARED_IMAGES, name);

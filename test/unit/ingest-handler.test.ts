@@ -1,0 +1,379 @@
+/**
+ * The ingest Lambda as API Gateway invokes it, with Step Functions faked: the fake runs the
+ * real analysis on each item and answers as the workflow's last state does, so these tests
+ * pin the glue (parsing, routing, errors, what is sent to Step Functions), not the workflow.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import {
+  SFNClient,
+  StartSyncExecutionCommand,
+  type StartSyncExecutionCommandInput,
+} from '@aws-sdk/client-sfn';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { analyzeItem } from '../../lambdas/analyze/analyze-item.ts';
+import type { ExecutionInput } from '../../lambdas/ingest/batch.ts';
+import {
+  encodeForm,
+  type FormFile,
+  httpApiEvent,
+  lambdaContext,
+  restEvent,
+} from '../support/events.ts';
+import { sharedImage } from '../support/fixtures.ts';
+
+const SYNC_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:ImageBatchSync';
+const REQUEST_LIMIT = 400_000;
+
+vi.stubEnv('SYNC_STATE_MACHINE_ARN', SYNC_ARN);
+vi.stubEnv('ASYNC_STATE_MACHINE_ARN', `${SYNC_ARN}-async`);
+vi.stubEnv('MAX_REQUEST_BYTES', String(REQUEST_LIMIT));
+vi.stubEnv('MAX_IMAGES_SYNC', '5');
+vi.stubEnv('AWS_REGION', 'us-east-1');
+vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'INFO');
+const { handler } = await import('../../lambdas/ingest/handler.ts');
+
+const sfn = mockClient(SFNClient);
+const s3 = new S3Client({ region: 'us-east-1' });
+const logs: string[] = [];
+const cat = sharedImage('cat.jpg');
+const gray = sharedImage('gray_300x200.jpg');
+const palette = sharedImage('palette_150x100.png');
+const truncated = sharedImage('truncated_jpeg.jpg');
+
+/** Does what the workflow does with the items, and answers like "Collect results". */
+const workflow = async (input: StartSyncExecutionCommandInput) => {
+  const { request, items } = JSON.parse(input.input ?? '') as ExecutionInput;
+  const results = await Promise.all(items.map((item) => analyzeItem(item, { s3 })));
+  return {
+    executionArn: `arn:aws:states:us-east-1:000000000000:express:ImageBatchSync:${input.name}:x`,
+    status: 'SUCCEEDED' as const,
+    output: JSON.stringify({ request, imageCount: results.length, results }),
+    startDate: new Date(),
+    stopDate: new Date(),
+  };
+};
+
+const call = async (event: unknown, remainingMs?: number) => {
+  const result = (await handler(event as never, lambdaContext(remainingMs))) as
+    | APIGatewayProxyResult
+    | undefined;
+  if (!result) throw new Error('no response');
+  return { ...result, json: JSON.parse(result.body) as unknown };
+};
+
+const postForm = async (path: string, files: FormFile[], fields?: Record<string, string>) => {
+  const { body, contentType } = await encodeForm(files, fields);
+  return call(restEvent({ path, headers: { 'Content-Type': contentType }, body }));
+};
+
+const startInputs = () =>
+  sfn
+    .commandCalls(StartSyncExecutionCommand)
+    .map((c) => c.args[0].input as StartSyncExecutionCommandInput);
+
+// Powertools writes INFO to stdout and ERROR to stderr: both are captured, neither printed.
+beforeAll(() => {
+  for (const stream of [process.stdout, process.stderr]) {
+    vi.spyOn(stream, 'write').mockImplementation((chunk) => {
+      logs.push(String(chunk));
+      return true;
+    });
+  }
+});
+afterAll(() => vi.restoreAllMocks());
+beforeEach(() => {
+  sfn.reset();
+  sfn.on(StartSyncExecutionCommand).callsFake(workflow);
+  logs.length = 0;
+});
+
+describe('ingest: answers as the original service', () => {
+  it('answers /shape for a form with one list entry per image part, in upload order', async () => {
+    const res = await postForm(
+      '/shape',
+      [
+        { content: cat, filename: 'cat.jpg', type: 'image/jpeg' },
+        { content: gray, filename: 'gray.jpg' },
+        { content: palette, filename: 'palette.png' },
+      ],
+      { note: 'ignored', other: 'also ignored' },
+    );
+    expect(res.statusCode).toBe(200);
+    expect(res.json).toEqual([
+      [600, 400, 3],
+      [200, 300],
+      [100, 150],
+    ]);
+  });
+
+  it('answers /nbytes for a form with one kB figure per image', async () => {
+    const res = await postForm('/nbytes', [{ content: cat }, { content: gray }]);
+    expect(res.json).toEqual([720, 60]);
+  });
+
+  it('answers a raw image body with the bare value', async () => {
+    const res = await call(
+      restEvent({ path: '/shape', headers: { 'content-type': 'image/jpg' }, body: cat }),
+    );
+    expect(res.json).toEqual([600, 400, 3]);
+    const bytes = await call(
+      restEvent({
+        path: '/nbytes',
+        headers: { 'Content-Type': 'application/octet-stream' },
+        body: cat,
+      }),
+    );
+    expect(bytes.json).toBe(720);
+  });
+
+  it('answers [] for an unreadable image and still answers the others', async () => {
+    const res = await postForm('/shape', [{ content: truncated }, { content: cat }]);
+    expect(res.statusCode).toBe(200);
+    expect(res.json).toEqual([[], [600, 400, 3]]);
+  });
+
+  it('answers /analyze with a full record per image, errors included', async () => {
+    const res = await postForm('/analyze', [
+      { content: cat, filename: 'cat.jpg', type: 'image/jpeg' },
+      { content: truncated, filename: 'broken.jpg', type: 'image/jpeg' },
+    ]);
+    expect(res.json).toEqual([
+      expect.objectContaining({
+        index: 0,
+        filename: 'cat.jpg',
+        contentType: 'image/jpeg',
+        format: 'jpeg',
+        shape: [600, 400, 3],
+        nbytes: 720,
+        bytes: cat.length,
+      }),
+      expect.objectContaining({
+        index: 1,
+        filename: 'broken.jpg',
+        error: expect.objectContaining({ code: 'CORRUPT_IMAGE' }),
+      }),
+    ]);
+  });
+
+  it('accepts HTTP API (v2) events on a named stage', async () => {
+    const { body, contentType } = await encodeForm([{ content: cat }]);
+    const res = await call(
+      httpApiEvent({ path: '/shape', headers: { 'content-type': contentType }, body }),
+    );
+    expect(res.json).toEqual([[600, 400, 3]]);
+  });
+});
+
+describe('ingest: what it sends to Step Functions', () => {
+  it('starts the EXPRESS machine once, with every image inline and its identity', async () => {
+    const res = await postForm('/shape', [
+      { content: cat, filename: 'cat.jpg', type: 'image/jpeg' },
+      { content: gray, filename: 'gray.jpg', type: 'image/jpeg' },
+    ]);
+    const [start, ...more] = startInputs();
+    expect(more).toHaveLength(0);
+    expect(start?.stateMachineArn).toBe(SYNC_ARN);
+    expect(start?.name).toMatch(/^[0-9a-f-]{36}$/);
+    const input = JSON.parse(start?.input ?? '') as ExecutionInput;
+    expect(input.request).toEqual({ view: 'shape', multipart: true });
+    expect(input.items.map((i) => [i.index, i.filename, i.contentType])).toEqual([
+      [0, 'cat.jpg', 'image/jpeg'],
+      [1, 'gray.jpg', 'image/jpeg'],
+    ]);
+    expect(input.items[1]?.source).toEqual({ inline: gray.toString('base64') });
+    expect(res.headers?.['X-Execution-Arn']).toContain(`:express:ImageBatchSync:${start?.name}:`);
+  });
+
+  it('logs the request id and execution ARN, never the image bytes', async () => {
+    await postForm('/shape', [{ content: cat }]);
+    const lines = logs.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const finished = lines.find((l) => l.message === 'batch finished');
+    expect(finished).toMatchObject({
+      apiRequestId: 'rest-request-id',
+      executionArn: expect.stringContaining(':express:'),
+      images: 1,
+    });
+    const sample = cat.toString('base64').slice(1000, 1100);
+    expect(logs.join('')).not.toContain(sample);
+  });
+});
+
+describe('ingest: refusals are JSON with a code', () => {
+  const errorOf = (res: { json: unknown }) => (res.json as { error: { code: string } }).error;
+
+  it('returns 415 for a content type it does not take', async () => {
+    const res = await call(
+      restEvent({ path: '/shape', headers: { 'content-type': 'text/plain' }, body: 'hi' }),
+    );
+    expect(res.statusCode).toBe(415);
+    expect(errorOf(res).code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('returns 415 when there is no content type', async () => {
+    const res = await call(restEvent({ path: '/shape', body: cat }));
+    expect(res.statusCode).toBe(415);
+  });
+
+  it('returns 400 for an empty raw body', async () => {
+    const res = await call(restEvent({ path: '/shape', headers: { 'content-type': 'image/png' } }));
+    expect(res.statusCode).toBe(400);
+    expect(errorOf(res).code).toBe('EMPTY_BODY');
+  });
+
+  it('returns 422 for a form without an image part', async () => {
+    const res = await postForm('/shape', [{ field: 'picture', content: cat }], { note: 'x' });
+    expect(res.statusCode).toBe(422);
+    expect(errorOf(res).code).toBe('NO_IMAGE');
+  });
+
+  it('returns 422 for a multipart body that does not parse', async () => {
+    const res = await call(
+      restEvent({
+        path: '/shape',
+        headers: { 'content-type': 'multipart/form-data; boundary=abc' },
+        body: Buffer.from('--abc\r\nContent-Disposition: form-data; name="image"\r\n\r\nno end'),
+      }),
+    );
+    expect(res.statusCode).toBe(422);
+    expect(errorOf(res).code).toBe('MALFORMED_MULTIPART');
+  });
+
+  it('answers a multipart body cut off anywhere with JSON, never a crash', async () => {
+    const { body, contentType } = await encodeForm([{ content: gray }, { content: palette }], {
+      note: 'x',
+    });
+    const cuts = [0, 1, 10, 40, 80, 120, 200, 300, 500];
+    for (let at = 700; at < body.length; at += 701) cuts.push(at);
+    // The body ends "--boundary--\r\n": cutting into the close delimiter leaves it incomplete.
+    cuts.push(body.length - 8, body.length - 4, body.length - 3);
+    for (const at of cuts) {
+      const res = await call(
+        restEvent({
+          path: '/shape',
+          headers: { 'content-type': contentType },
+          body: body.subarray(0, at),
+        }),
+      );
+      expect([400, 422], `cut at ${at} of ${body.length}`).toContain(res.statusCode);
+      expect(res.json).toEqual({ error: expect.objectContaining({ code: expect.any(String) }) });
+    }
+    expect(startInputs()).toHaveLength(0);
+  });
+
+  it('returns 413 when the body exceeds the request limit', async () => {
+    const res = await call(
+      restEvent({
+        path: '/shape',
+        headers: { 'content-type': 'image/jpeg' },
+        body: Buffer.alloc(REQUEST_LIMIT + 1),
+      }),
+    );
+    expect(res.statusCode).toBe(413);
+    expect(res.json).toEqual({
+      error: expect.objectContaining({ code: 'PAYLOAD_TOO_LARGE', limit: REQUEST_LIMIT }),
+    });
+    expect(startInputs()).toHaveLength(0);
+  });
+
+  it('returns 413 when the images would not fit in a Step Functions payload inline', async () => {
+    const res = await postForm('/shape', [{ content: Buffer.alloc(200_000, 1) }]);
+    expect(res.statusCode).toBe(413);
+    expect(res.json).toEqual({
+      error: expect.objectContaining({ code: 'PAYLOAD_TOO_LARGE', limit: 262_144 }),
+    });
+    expect(startInputs()).toHaveLength(0);
+  });
+
+  it('returns 413 for more images than a synchronous request takes', async () => {
+    const res = await postForm(
+      '/shape',
+      Array.from({ length: 6 }, () => ({ content: gray })),
+    );
+    expect(res.statusCode).toBe(413);
+    expect(errorOf(res).code).toBe('TOO_MANY_IMAGES');
+  });
+
+  it('returns 404 for an unknown route and 405 with Allow for a wrong method', async () => {
+    const missing = await call(restEvent({ method: 'POST', path: '/resize' }));
+    expect(missing.statusCode).toBe(404);
+    const wrong = await call(restEvent({ method: 'GET', path: '/shape' }));
+    expect(wrong.statusCode).toBe(405);
+    expect(wrong.headers?.Allow).toBe('POST');
+    expect(errorOf(wrong).code).toBe('METHOD_NOT_ALLOWED');
+  });
+
+  it('puts CORS headers on errors too, and answers preflight requests', async () => {
+    const missing = await call(restEvent({ method: 'POST', path: '/resize' }));
+    expect(missing.headers?.['Access-Control-Allow-Origin']).toBe('*');
+    const preflight = (await handler(
+      restEvent({
+        method: 'OPTIONS',
+        path: '/shape',
+        headers: { Origin: 'https://example.com', 'Access-Control-Request-Method': 'POST' },
+      }) as never,
+      lambdaContext(),
+    )) as APIGatewayProxyResult;
+    expect(preflight.statusCode).toBe(204);
+    expect(preflight.headers?.['Access-Control-Allow-Methods']).toContain('POST');
+  });
+});
+
+describe('ingest: workflow outcomes', () => {
+  it('returns 502 with the execution ARN when the workflow fails, without its cause', async () => {
+    sfn.on(StartSyncExecutionCommand).resolves({
+      executionArn: 'arn:x:express:m:e:1',
+      status: 'FAILED',
+      error: 'States.DataLimitExceeded',
+      cause: 'internal detail at /var/task/index.js:1',
+      startDate: new Date(),
+      stopDate: new Date(),
+    });
+    const res = await postForm('/shape', [{ content: cat }]);
+    expect(res.statusCode).toBe(502);
+    expect(res.json).toEqual({
+      error: {
+        code: 'WORKFLOW_FAILED',
+        message: 'The analysis workflow failed.',
+        executionArn: 'arn:x:express:m:e:1',
+        workflowError: 'States.DataLimitExceeded',
+      },
+    });
+  });
+
+  it('returns 504 when the workflow times out', async () => {
+    sfn.on(StartSyncExecutionCommand).resolves({
+      executionArn: 'arn:x',
+      status: 'TIMED_OUT',
+      startDate: new Date(),
+      stopDate: new Date(),
+    });
+    const res = await postForm('/shape', [{ content: cat }]);
+    expect(res.statusCode).toBe(504);
+    expect((res.json as { error: { code: string } }).error.code).toBe('WORKFLOW_TIMED_OUT');
+  });
+
+  it('gives up with 504 a second before the Lambda would run out of time', async () => {
+    sfn.on(StartSyncExecutionCommand).callsFake(() => new Promise(() => undefined));
+    const started = Date.now();
+    const res = await call(
+      restEvent({ path: '/shape', headers: { 'content-type': 'image/jpeg' }, body: cat }),
+      2_500,
+    );
+    expect(res.statusCode).toBe(504);
+    expect(res.json).toEqual({
+      error: expect.objectContaining({ code: 'WORKFLOW_TIMED_OUT', hint: expect.any(String) }),
+    });
+    // Given up by the ingest itself, not by middy's last-moment timeout.
+    expect(Date.now() - started).toBeLessThan(2_400);
+  });
+
+  it('returns a generic 500 when Step Functions cannot be reached, without a stack trace', async () => {
+    sfn.on(StartSyncExecutionCommand).rejects(new Error('connect ECONNREFUSED 10.0.0.1:443'));
+    const res = await postForm('/shape', [{ content: cat }]);
+    expect(res.statusCode).toBe(500);
+    expect(res.json).toEqual({ error: { code: 'INTERNAL_ERROR', message: 'Internal error.' } });
+    expect(res.body).not.toContain('ECONNREFUSED');
+  });
+});

@@ -1,0 +1,215 @@
+/**
+ * The local Step Functions engine running the real ASL file, with the analysis handler behind
+ * the lambda:invoke integration: what AWS would do with the same definition and inputs.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import { describe, expect, it } from 'vitest';
+import { analyzeItem } from '../../lambdas/analyze/analyze-item.ts';
+import type { MapItem } from '../../lambdas/shared/types.ts';
+import {
+  type Handler,
+  type LocalFunction,
+  namedError,
+  taskInvoker,
+} from '../../local/functions.ts';
+import { LocalStepFunctions } from '../../local/sfn/engine.ts';
+import type { SfnApiError } from '../../local/sfn/errors.ts';
+import { loadDefinition } from '../../statemachine/definition.ts';
+import { sharedImage } from '../support/fixtures.ts';
+
+const ARN = 'arn:aws:lambda:us-east-1:000000000000:function:image-analyze';
+const s3 = new S3Client({ region: 'us-east-1' });
+const analyze: Handler = (item) => analyzeItem(item as MapItem, { s3 });
+
+const setup = (handler: Handler = analyze, options: { expressMaxMs?: number } = {}) => {
+  const fn: LocalFunction = {
+    name: 'image-analyze',
+    arn: ARN,
+    handler,
+    timeoutSeconds: 5,
+    memoryMb: 1024,
+  };
+  const sfn = new LocalStepFunctions({
+    region: 'us-east-1',
+    accountId: '000000000000',
+    invokeTask: taskInvoker([fn]),
+    retainExecutions: 3,
+    ...options,
+  });
+  const definition = loadDefinition({ AnalyzeFunctionArn: ARN });
+  return {
+    sfn,
+    express: sfn.createStateMachine({ name: 'Sync', type: 'EXPRESS', definition }),
+    standard: sfn.createStateMachine({ name: 'Async', type: 'STANDARD', definition }),
+  };
+};
+
+const item = (index: number, bytes: Buffer): MapItem => ({
+  index,
+  name: 'image',
+  filename: `${index}.img`,
+  contentType: null,
+  source: { inline: bytes.toString('base64') },
+});
+const inputOf = (...images: Buffer[]) =>
+  JSON.stringify({
+    request: { view: 'shape', multipart: true },
+    items: images.map((b, i) => item(i, b)),
+  });
+
+const cat = sharedImage('cat.jpg');
+const gray = sharedImage('gray_300x200.jpg');
+const truncated = sharedImage('truncated_jpeg.jpg');
+
+const apiError = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (error) {
+    return error as SfnApiError;
+  }
+  throw new Error('expected an API error');
+};
+
+describe('local Step Functions: running the workflow', () => {
+  it('analyses every image and collects the records in upload order', async () => {
+    const { sfn, express } = setup();
+    const run = sfn.start(express.arn, inputOf(cat, truncated, gray));
+    await run.settled;
+    expect(run.status).toBe('SUCCEEDED');
+    const output = JSON.parse(run.output ?? '');
+    expect(output.request).toEqual({ view: 'shape', multipart: true });
+    expect(output.imageCount).toBe(3);
+    expect(output.results.map((r: { index: number }) => r.index)).toEqual([0, 1, 2]);
+    expect(output.results[0].shape).toEqual([600, 400, 3]);
+    expect(output.results[1].error.code).toBe('CORRUPT_IMAGE');
+    expect(output.results[2].shape).toEqual([200, 300]);
+  });
+
+  it('turns a crashing analysis into a record with an error, and the batch succeeds', async () => {
+    const { sfn, express } = setup(async (event) => {
+      const mapItem = event as MapItem;
+      if (mapItem.index === 1) throw namedError('RangeError', 'secret internals');
+      return analyze(event, undefined as never);
+    });
+    const run = sfn.start(express.arn, inputOf(cat, gray));
+    await run.settled;
+    expect(run.status).toBe('SUCCEEDED');
+    const failed = JSON.parse(run.output ?? '').results[1];
+    expect(failed).toEqual({
+      index: 1,
+      name: 'image',
+      filename: '1.img',
+      contentType: null,
+      bytes: 0,
+      error: {
+        code: 'ANALYSIS_FAILED',
+        message: 'The analysis of this image failed (RangeError).',
+      },
+    });
+    expect(run.output).not.toContain('secret internals');
+  });
+
+  it("retries Lambda's transient errors before giving up on an image", async () => {
+    let calls = 0;
+    const { sfn, express } = setup(async (event, context) => {
+      calls += 1;
+      if (calls === 1) throw namedError('Lambda.TooManyRequestsException', 'Rate exceeded');
+      return analyze(event, context);
+    });
+    const run = sfn.start(express.arn, inputOf(gray));
+    await run.settled;
+    expect(calls).toBe(2);
+    expect(JSON.parse(run.output ?? '').results[0].shape).toEqual([200, 300]);
+  });
+
+  it('fails the execution with States.DataLimitExceeded when a result passes 256 KiB, Catch or not', async () => {
+    const { sfn, express } = setup(async () => ({ index: 0, padding: 'x'.repeat(300_000) }));
+    const run = sfn.start(express.arn, inputOf(gray));
+    await run.settled;
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('States.DataLimitExceeded');
+    expect(run.history.events.at(-1)?.type).toBe('ExecutionFailed');
+  });
+
+  it('times an Express execution out at its cap', async () => {
+    const { sfn, express } = setup(() => new Promise(() => undefined), { expressMaxMs: 200 });
+    const run = sfn.start(express.arn, inputOf(gray));
+    await run.settled;
+    expect(run.status).toBe('TIMED_OUT');
+    expect(run.history.events.at(-1)?.type).toBe('ExecutionTimedOut');
+  });
+
+  it('stops a running execution as ABORTED', async () => {
+    const { sfn, standard } = setup(() => new Promise(() => undefined));
+    const run = sfn.start(standard.arn, inputOf(gray));
+    run.stop('Cancelled', 'by the test');
+    await run.settled;
+    expect(run.status).toBe('ABORTED');
+    expect(run.history.events.at(-1)).toMatchObject({
+      type: 'ExecutionAborted',
+      executionAbortedEventDetails: { error: 'Cancelled', cause: 'by the test' },
+    });
+  });
+});
+
+describe('local Step Functions: the history AWS would record', () => {
+  it('records AWS event types, numbered from 1, each linked to the one before', async () => {
+    const { sfn, standard } = setup();
+    const run = sfn.start(standard.arn, inputOf(gray, cat));
+    await run.settled;
+    const events = run.history.events;
+    expect(events.map((e) => e.id)).toEqual(events.map((_, i) => i + 1));
+    expect(events.every((e) => e.previousEventId === e.id - 1)).toBe(true);
+    const types = events.map((e) => e.type);
+    expect(types[0]).toBe('ExecutionStarted');
+    expect(types.at(-1)).toBe('ExecutionSucceeded');
+    expect(types).toContain('MapStateEntered');
+    expect(types.filter((t) => t === 'TaskStateEntered')).toHaveLength(2);
+    expect(types.filter((t) => t === 'MapIterationSucceeded')).toHaveLength(2);
+    expect(types).toContain('PassStateExited');
+    expect(events[0]).toMatchObject({
+      executionStartedEventDetails: { input: expect.any(String), roleArn: expect.any(String) },
+    });
+  });
+});
+
+describe('local Step Functions: what the API refuses, as AWS does', () => {
+  it('refuses an input over 256 KiB', () => {
+    const { sfn, express } = setup();
+    const error = apiError(() => sfn.start(express.arn, inputOf(Buffer.alloc(200_000))));
+    expect(error.type).toBe('ValidationException');
+  });
+
+  it('refuses input that is not JSON, and names that are not allowed', () => {
+    const { sfn, express } = setup();
+    expect(apiError(() => sfn.start(express.arn, '{')).type).toBe('InvalidExecutionInput');
+    expect(apiError(() => sfn.start(express.arn, '{}', 'a b')).type).toBe('InvalidName');
+  });
+
+  it('refuses a second STANDARD execution with the same name', async () => {
+    const { sfn, standard } = setup();
+    await sfn.start(standard.arn, inputOf(gray), 'once').settled;
+    expect(apiError(() => sfn.start(standard.arn, inputOf(gray), 'once')).type).toBe(
+      'ExecutionAlreadyExists',
+    );
+  });
+
+  it('does not describe Express executions (InvalidArn) but does describe Standard ones', async () => {
+    const { sfn, express, standard } = setup();
+    const quick = sfn.start(express.arn, inputOf(gray));
+    const kept = sfn.start(standard.arn, inputOf(gray));
+    await Promise.all([quick.settled, kept.settled]);
+    expect(quick.executionArn).toContain(':express:Sync:');
+    expect(apiError(() => sfn.describable(quick.executionArn)).type).toBe('InvalidArn');
+    expect(sfn.describable(kept.executionArn)).toBe(kept);
+    expect(apiError(() => sfn.describable(`${kept.executionArn}x`)).type).toBe(
+      'ExecutionDoesNotExist',
+    );
+  });
+
+  it('keeps only the latest finished executions', async () => {
+    const { sfn, express } = setup();
+    for (let i = 0; i < 5; i++) await sfn.start(express.arn, inputOf(gray)).settled;
+    expect(sfn.all()).toHaveLength(3);
+  });
+});

@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import aslValidator from 'asl-validator';
+import { describe, expect, it } from 'vitest';
+import { DEFINITION_FILE, loadDefinition, placeholdersIn } from '../../statemachine/definition.ts';
+
+const ANALYZE_ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:image-analyze';
+const raw = readFileSync(DEFINITION_FILE, 'utf8');
+
+describe('the workflow definition', () => {
+  it('is valid Amazon States Language once its placeholders are substituted', () => {
+    const definition = JSON.parse(loadDefinition({ AnalyzeFunctionArn: ANALYZE_ARN }));
+    const result = aslValidator(definition, { checkPaths: true, checkArn: true });
+    expect(result.errors).toEqual([]);
+    expect(result.isValid).toBe(true);
+  });
+
+  it('expects exactly the substitutions the stack and the local runtime provide', () => {
+    expect([...new Set(placeholdersIn(raw))]).toEqual(['${AnalyzeFunctionArn}']);
+  });
+
+  it('leaves no placeholder behind and puts the function ARN in the task', () => {
+    const text = loadDefinition({ AnalyzeFunctionArn: ANALYZE_ARN });
+    expect(placeholdersIn(text)).toEqual([]);
+    const map = JSON.parse(text).States['Analyse each image'];
+    expect(map.ItemProcessor.States['Analyse image'].Parameters.FunctionName).toBe(ANALYZE_ARN);
+  });
+
+  it('refuses to load with a substitution missing', () => {
+    expect(() => loadDefinition({} as never)).toThrow(
+      /No substitution for \$\{AnalyzeFunctionArn\}/,
+    );
+  });
+
+  it('fans out with an explicit concurrency and catches every per-image failure', () => {
+    const map = JSON.parse(raw).States['Analyse each image'];
+    expect(map.Type).toBe('Map');
+    expect(map.MaxConcurrency).toBeGreaterThan(0);
+    const task = map.ItemProcessor.States['Analyse image'];
+    expect(task.Resource).toBe('arn:aws:states:::lambda:invoke');
+    expect(task.Retry[0].ErrorEquals).toContain('Lambda.TooManyRequestsException');
+    expect(task.Catch[0].ErrorEquals).toEqual(['States.ALL']);
+  });
+
+  it('stays within Express limits: the whole run is capped at five minutes', () => {
+    expect(JSON.parse(raw).TimeoutSeconds).toBeLessThanOrEqual(300);
+  });
+});
