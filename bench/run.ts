@@ -2,6 +2,7 @@
 import os from 'node:os';
 import { startRuntime } from '../local/runtime.ts';
 import { benchAnalysis } from './analysis.ts';
+import { benchClaimCheck } from './claim-check.ts';
 import { benchEndToEnd } from './e2e.ts';
 
 console.log(
@@ -9,9 +10,10 @@ console.log(
 );
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 await benchAnalysis();
-const runtime = await startRuntime({ port: 0, sfnPort: 0 });
+const runtime = await startRuntime({ port: 0, sfnPort: 0, s3Port: 0 });
 try {
   await benchEndToEnd(runtime);
 } finally {
   await runtime.close();
 }
+await benchClaimCheck();

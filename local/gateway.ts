@@ -130,7 +130,8 @@ export const toProxyEvent = (
         userAgent: req.headers['user-agent'] ?? null,
         userArn: null,
       },
-      path: `/${stage}${url.pathname}`,
+      // What the client called: locally there is no stage in the URL.
+      path: url.pathname,
       protocol: `HTTP/${req.httpVersion}`,
       requestId,
       requestTime: now.toUTCString(),

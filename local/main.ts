@@ -20,12 +20,13 @@ try {
     host,
     port: port('PORT', 3000),
     sfnPort: port('SFN_PORT', 8083),
+    s3Port: port('S3_PORT', 4568),
     logRequests: true,
   });
 } catch (error) {
   const e = error as NodeJS.ErrnoException & { port?: number };
   if (e.code === 'EADDRINUSE') {
-    console.error(`Port ${e.port} is in use: set PORT / SFN_PORT to free ones.`);
+    console.error(`Port ${e.port} is in use: set PORT, SFN_PORT or S3_PORT to free ones.`);
     process.exit(1);
   }
   throw error;
@@ -38,12 +39,14 @@ const sample = path.relative(
 console.log(`
 Image batch API        ${runtime.apiUrl}   (POST /shape, /nbytes, /analyze)
 Step Functions (local) ${runtime.sfnUrl}   (AWS JSON protocol; open it in a browser to see runs)
+S3 (local)             ${runtime.s3Url}   (bucket ${runtime.stagingBucket}: the claim-check)
 
 Try:
   curl "${runtime.apiUrl}/shape" -F "image=@${sample}"
   curl "${runtime.apiUrl}/nbytes" -F "image=@${sample}"
   curl "${runtime.apiUrl}/shape" -H "Content-Type: image/jpeg" --data-binary "@${sample}"
-  aws --endpoint-url ${runtime.sfnUrl} stepfunctions list-state-machines
+  curl "${runtime.apiUrl}/shape" -H "Prefer: respond-async" -F "image=@${sample}"
+  aws --endpoint-url ${runtime.sfnUrl} --region us-east-1 --no-sign-request stepfunctions list-state-machines
 
 Ctrl-C stops.`);
 

@@ -11,12 +11,14 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { loadDefinition } from '../statemachine/definition.ts';
 import { type Handler, invoke, type LocalFunction, taskInvoker } from './functions.ts';
 import { createGateway } from './gateway.ts';
+import { LOCAL_S3_CREDENTIALS, startLocalS3 } from './s3.ts';
 import { LocalStepFunctions } from './sfn/engine.ts';
 import { createSfnServer } from './sfn/server.ts';
 
 export const REGION = 'us-east-1';
 export const ACCOUNT_ID = '000000000000';
 export const MACHINE_NAMES = { sync: 'ImageBatchSync', async: 'ImageBatchAsync' } as const;
+export const STAGING_BUCKET = 'image-batch-staging';
 
 export interface RuntimeOptions {
   host?: string;
@@ -24,6 +26,10 @@ export interface RuntimeOptions {
   port?: number;
   /** Step Functions endpoint port; 0 picks a free one. */
   sfnPort?: number;
+  /** S3 endpoint port; 0 picks a free one. */
+  s3Port?: number;
+  /** Lifts the 256 KiB state payload limit: for the claim-check benchmark only. */
+  liftPayloadLimit?: boolean;
   /** Prints one line per API request. */
   logRequests?: boolean;
 }
@@ -31,6 +37,8 @@ export interface RuntimeOptions {
 export interface Runtime {
   apiUrl: string;
   sfnUrl: string;
+  s3Url: string;
+  stagingBucket: string;
   sfn: LocalStepFunctions;
   stateMachineArns: { sync: string; async: string };
   close: () => Promise<void>;
@@ -72,6 +80,7 @@ export const startRuntime = async (options: RuntimeOptions = {}): Promise<Runtim
     region: REGION,
     accountId: ACCOUNT_ID,
     invokeTask: taskInvoker([analyzeFn]),
+    ...(options.liftPayloadLimit && { payloadLimitBytes: 64 * 1024 * 1024 }),
   });
   const definition = loadDefinition({ AnalyzeFunctionArn: analyzeFn.arn });
   const sync = sfn.createStateMachine({ name: MACHINE_NAMES.sync, type: 'EXPRESS', definition });
@@ -81,18 +90,28 @@ export const startRuntime = async (options: RuntimeOptions = {}): Promise<Runtim
     definition,
   });
 
+  const s3 = await startLocalS3({ host, port: options.s3Port ?? 4568, bucket: STAGING_BUCKET });
   const sfnServer = createSfnServer(sfn);
-  const sfnUrl = await listen(sfnServer, options.sfnPort ?? 8083, host);
+  let sfnUrl: string;
+  try {
+    sfnUrl = await listen(sfnServer, options.sfnPort ?? 8083, host);
+  } catch (error) {
+    await s3.close();
+    throw error;
+  }
 
   // What the CDK stack sets on the functions, plus the endpoint and dummy credentials that
   // keep the SDK away from real AWS.
   Object.assign(process.env, {
     AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
     AWS_ENDPOINT_URL_SFN: sfnUrl,
+    AWS_ENDPOINT_URL_S3: s3.url,
     SYNC_STATE_MACHINE_ARN: sync.arn,
     ASYNC_STATE_MACHINE_ARN: async.arn,
+    STAGING_BUCKET,
+    ...(options.liftPayloadLimit && { INLINE_BUDGET_BYTES: String(64 * 1024 * 1024) }),
   });
   delete process.env.AWS_PROFILE;
   delete process.env.AWS_SESSION_TOKEN;
@@ -123,18 +142,26 @@ export const startRuntime = async (options: RuntimeOptions = {}): Promise<Runtim
   try {
     apiUrl = await listen(gateway, options.port ?? 3000, host);
   } catch (error) {
-    await close(sfnServer);
+    await Promise.all([close(sfnServer), s3.close()]);
     throw error;
   }
 
   return {
     apiUrl,
     sfnUrl,
+    s3Url: s3.url,
+    stagingBucket: STAGING_BUCKET,
     sfn,
     stateMachineArns: { sync: sync.arn, async: async.arn },
     close: async () => {
       await Promise.all([close(gateway), close(sfnServer)]);
-      await Promise.all(sfn.all().map((e) => (e.stop(), e.settled)));
+      await Promise.all(
+        sfn.all().map((e) => {
+          e.stop();
+          return e.settled;
+        }),
+      );
+      await s3.close();
     },
   };
 };

@@ -1,17 +1,21 @@
 /** The analysis Lambda: one Map item per invocation (see statemachine/). Glue only. */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
+import { createS3Client } from '../shared/clients.ts';
 import { createLogger } from '../shared/logger.ts';
 import { isFailure, type MapItem } from '../shared/types.ts';
 import { analyzeItem } from './analyze-item.ts';
 
 const logger = createLogger('image-analyze');
-const s3 = new S3Client({});
+const s3 = createS3Client();
 
 const analyze = async (item: MapItem) => {
   const started = performance.now();
-  const record = await analyzeItem(item, { s3 });
+  const record = await analyzeItem(item, {
+    s3,
+    onDeleteFailed: (error) =>
+      logger.warn('staged image not deleted; the lifecycle rule will', { error: error as Error }),
+  });
   logger.info('image analysed', {
     index: record.index,
     source: 'inline' in item.source ? 'inline' : 's3',

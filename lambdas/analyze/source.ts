@@ -1,4 +1,4 @@
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ImageSource } from '../shared/types.ts';
 
 /** A staged image could not be read (gone, or S3 refused): reported per image, not thrown
@@ -23,4 +23,11 @@ export const loadSource = async (source: ImageSource, s3: S3Client): Promise<Uin
       },
     );
   }
+};
+
+export const deleteStaged = async (
+  { bucket, key }: { bucket: string; key: string },
+  s3: S3Client,
+) => {
+  await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
 };

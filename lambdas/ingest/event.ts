@@ -35,3 +35,14 @@ export const mediaTypeOf = (contentType: string | undefined): string =>
 /** RFC 7240: `Prefer: respond-async` (other preferences may sit beside it). */
 export const prefersAsync = (prefer: string | undefined): boolean =>
   (prefer ?? '').split(',').some((p) => p.split(';')[0]?.trim().toLowerCase() === 'respond-async');
+
+/** The path prefix the client called the API under (`/prod` on an execute-api URL, a base path
+ * on a custom domain, nothing locally), for links that must work from the client's side. */
+export const basePathOf = (event: IngestEvent): string => {
+  const route = pathOf(event);
+  const called =
+    'httpMethod' in event
+      ? (event.requestContext.path ?? route)
+      : (event as APIGatewayProxyEventV2).rawPath;
+  return called.endsWith(route) ? called.slice(0, called.length - route.length) : '';
+};

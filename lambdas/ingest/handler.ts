@@ -5,7 +5,7 @@ import httpCors from '@middy/http-cors';
 import httpEventNormalizer from '@middy/http-event-normalizer';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { createSfnClient } from '../shared/clients.ts';
+import { createS3Client, createSfnClient } from '../shared/clients.ts';
 import { ingestConfig } from '../shared/config.ts';
 import { createLogger } from '../shared/logger.ts';
 import type { IngestEvent } from './event.ts';
@@ -17,6 +17,7 @@ import { multipartForm } from './multipart.ts';
 const config = ingestConfig();
 const logger = createLogger('image-ingest');
 const sfn = createSfnClient();
+const s3 = createS3Client();
 
 export const handler = middy<IngestEvent, APIGatewayProxyResult>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
@@ -28,7 +29,7 @@ export const handler = middy<IngestEvent, APIGatewayProxyResult>()
     httpCors({
       origins: ['*'],
       disableBeforePreflightResponse: false,
-      exposeHeaders: 'Location, X-Execution-Arn',
+      exposeHeaders: 'Location, Retry-After, Preference-Applied, X-Execution-Arn',
       headers: 'Content-Type, Prefer',
       methods: 'GET, POST, OPTIONS',
       maxAge: 600,
@@ -43,5 +44,11 @@ export const handler = middy<IngestEvent, APIGatewayProxyResult>()
     }),
   )
   .handler((event, context) =>
-    ingest(event, { sfn, config, logger, remainingMs: () => context.getRemainingTimeInMillis() }),
+    ingest(event, {
+      sfn,
+      s3,
+      config,
+      logger,
+      remainingMs: () => context.getRemainingTimeInMillis(),
+    }),
   );

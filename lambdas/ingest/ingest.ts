@@ -1,23 +1,28 @@
 /**
- * One API request: route it, read its images, run the workflow, shape the answer.
- * Everything it talks to is passed in, so tests run it against fakes or the local runtime.
+ * One API request: route it, read its images, stage what does not fit inline, run the
+ * workflow (waiting for it, or not), shape the answer. Everything it talks to is passed in,
+ * so tests run it against fakes or the local runtime.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { IngestConfig } from '../shared/config.ts';
 import { isFailure } from '../shared/types.ts';
-import { inlineItems, runBatch, serializeInput } from './batch.ts';
-import { NotFoundError, TooManyImagesError } from './errors.ts';
-import { type IngestEvent, methodOf, pathOf, prefersAsync } from './event.ts';
+import { runBatch, STATE_PAYLOAD_LIMIT_BYTES, serializeInput, startBatch } from './batch.ts';
+import { StagingFailedError, TooManyImagesError } from './errors.ts';
+import { basePathOf, type IngestEvent, methodOf, pathOf, prefersAsync } from './event.ts';
+import { describeBatch } from './executions.ts';
 import { json } from './responses.ts';
-import { resolveRoute } from './routes.ts';
+import { resolveRoute, type View } from './routes.ts';
+import { discardStaged, planBatch, type StagedImage, stageImages } from './staging.ts';
 import { uploadsOf } from './uploads.ts';
 import { renderBatch } from './views.ts';
 
 export interface IngestDeps {
   sfn: SFNClient;
+  s3: S3Client;
   config: IngestConfig;
   logger: Logger;
   /** Milliseconds before the Lambda itself times out. */
@@ -31,10 +36,11 @@ export const ingest = async (
   event: IngestEvent,
   deps: IngestDeps,
 ): Promise<APIGatewayProxyResult> => {
-  const { sfn, config, logger } = deps;
+  const { sfn, config } = deps;
   const route = resolveRoute(methodOf(event), pathOf(event));
   if (route.kind === 'execution') {
-    throw new NotFoundError(`Unknown execution: ${route.id}`);
+    const view = await describeBatch(sfn, config.asyncStateMachineArn, route.id);
+    return json(200, view, view.status === 'RUNNING' ? { 'Retry-After': '1' } : {});
   }
 
   const asyncRun = prefersAsync(event.headers?.prefer);
@@ -43,15 +49,54 @@ export const ingest = async (
   if (uploads.length > limit) throw new TooManyImagesError(limit, asyncRun ? 'async' : 'sync');
 
   const name = randomUUID();
-  const input = serializeInput({
-    request: { view: route.view, multipart },
-    items: inlineItems(uploads),
+  const plan = planBatch(uploads, {
+    budgetBytes: config.inlineBudgetBytes,
+    bucket: config.stagingBucket,
+    executionName: name,
   });
-  logger.info('starting batch', { view: route.view, images: uploads.length, executionName: name });
+  const input = serializeInput(
+    { request: { view: route.view, multipart }, items: plan.items },
+    Math.max(STATE_PAYLOAD_LIMIT_BYTES, config.inlineBudgetBytes),
+  );
+  deps.logger.info('starting batch', {
+    view: route.view,
+    images: uploads.length,
+    staged: plan.staged.length,
+    mode: asyncRun ? 'async' : 'sync',
+    executionName: name,
+  });
+  await stage(deps, plan.staged);
 
+  try {
+    return asyncRun
+      ? await startAsync(event, deps, { input, name })
+      : await runSync(deps, { input, name, view: route.view });
+  } catch (error) {
+    // No workflow will read them (or it gave up): nothing staged is left behind.
+    const { deleted } = await discardStaged(deps.s3, config.stagingBucket, plan.staged);
+    if (plan.staged.length) deps.logger.info('staged images discarded', { deleted });
+    throw error;
+  }
+};
+
+const stage = async ({ s3, config, logger }: IngestDeps, staged: StagedImage[]) => {
+  if (staged.length === 0) return;
+  try {
+    await stageImages(s3, config.stagingBucket, staged);
+  } catch (error) {
+    await discardStaged(s3, config.stagingBucket, staged);
+    throw new StagingFailedError({ cause: error });
+  }
+  logger.info('images staged', { count: staged.length });
+};
+
+const runSync = async (
+  { sfn, config, logger, remainingMs }: IngestDeps,
+  { input, name, view }: { input: string; name: string; view: View },
+) => {
   const timeoutMs = Math.max(
     1000,
-    Math.min(config.syncDeadlineMs, deps.remainingMs() - ANSWER_MARGIN_MS),
+    Math.min(config.syncDeadlineMs, remainingMs() - ANSWER_MARGIN_MS),
   );
   const { executionArn, output } = await runBatch(sfn, {
     stateMachineArn: config.syncStateMachineArn,
@@ -61,8 +106,39 @@ export const ingest = async (
   });
   logger.appendKeys({ executionArn });
   logger.info('batch finished', {
+    view,
     images: output.imageCount,
     failed: output.results.filter(isFailure).length,
   });
   return json(200, renderBatch(output), { 'X-Execution-Arn': executionArn });
+};
+
+const startAsync = async (
+  event: IngestEvent,
+  { sfn, config, logger }: IngestDeps,
+  { input, name }: { input: string; name: string },
+) => {
+  const { executionArn, startDate } = await startBatch(sfn, {
+    stateMachineArn: config.asyncStateMachineArn,
+    input,
+    name,
+  });
+  logger.appendKeys({ executionArn });
+  logger.info('batch started');
+  const location = `${basePathOf(event)}/executions/${name}`;
+  return json(
+    202,
+    {
+      executionId: name,
+      executionArn,
+      status: 'RUNNING',
+      startDate: startDate.toISOString(),
+      location,
+    },
+    {
+      Location: location,
+      'Preference-Applied': 'respond-async',
+      'X-Execution-Arn': executionArn,
+    },
+  );
 };

@@ -21,6 +21,7 @@ export const requestSizeLimit = (maxBytes: number): middy.MiddlewareObj<IngestEv
 /** What a 5xx says: its own message may name internals, so only the code and details go out. */
 const SERVER_MESSAGES: Record<number, string> = {
   502: 'The analysis workflow failed.',
+  503: 'The service is temporarily unable to take images; retry shortly.',
   504: 'The analysis did not finish in time.',
 };
 

@@ -18,6 +18,12 @@ export interface IngestConfig {
   maxRequestBytes: number;
   /** Time left to answer before API Gateway's 29 s integration timeout gives up on us. */
   syncDeadlineMs: number;
+  /** Claim-check bucket: images that would not fit in the workflow input are staged here. */
+  stagingBucket: string;
+  /** Execution input size above which images are staged rather than inline: under Step
+   * Functions' 262,144 bytes, with room for what the states add to the document. Above that
+   * limit only against a local runtime that lifts it (the claim-check benchmark). */
+  inlineBudgetBytes: number;
 }
 
 let ingest: IngestConfig | undefined;
@@ -30,6 +36,8 @@ export const ingestConfig = (): IngestConfig => {
     maxImagesAsync: getNumberFromEnv({ key: 'MAX_IMAGES_ASYNC', defaultValue: 200 }),
     maxRequestBytes: getNumberFromEnv({ key: 'MAX_REQUEST_BYTES', defaultValue: 10 * 1024 * 1024 }),
     syncDeadlineMs: getNumberFromEnv({ key: 'SYNC_DEADLINE_MS', defaultValue: 28_000 }),
+    stagingBucket: getStringFromEnv({ key: 'STAGING_BUCKET' }),
+    inlineBudgetBytes: getNumberFromEnv({ key: 'INLINE_BUDGET_BYTES', defaultValue: 240 * 1024 }),
   };
   return ingest;
 };

@@ -70,6 +70,7 @@ export class LocalStepFunctions {
   readonly #invokeTask: TaskInvoker;
   readonly #retain: number;
   readonly #expressMaxMs: number;
+  readonly payloadLimitBytes: number;
 
   constructor(options: {
     region: string;
@@ -79,12 +80,16 @@ export class LocalStepFunctions {
     retainExecutions?: number;
     /** Express's five-minute cap; tests shorten it. */
     expressMaxMs?: number;
+    /** The 256 KiB state payload limit. Only the claim-check benchmark lifts it, to measure
+     * what carrying images inline would cost if Step Functions allowed it. */
+    payloadLimitBytes?: number;
   }) {
     this.region = options.region;
     this.accountId = options.accountId;
     this.#invokeTask = options.invokeTask;
     this.#retain = options.retainExecutions ?? 1000;
     this.#expressMaxMs = options.expressMaxMs ?? EXPRESS_MAX_MS;
+    this.payloadLimitBytes = options.payloadLimitBytes ?? PAYLOAD_LIMIT_BYTES;
   }
 
   createStateMachine(spec: { name: string; type: MachineType; definition: string }): Machine {
@@ -111,9 +116,9 @@ export class LocalStepFunctions {
   start(stateMachineArn: string, input = '{}', name: string = randomUUID()): Execution {
     const machine = this.machine(stateMachineArn);
     if (!NAME.test(name)) throw new SfnApiError('InvalidName', `Invalid Name: '${name}'`);
-    if (bytes(input) > PAYLOAD_LIMIT_BYTES) {
+    if (bytes(input) > this.payloadLimitBytes) {
       throw validation(
-        `Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${PAYLOAD_LIMIT_BYTES}`,
+        `Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${this.payloadLimitBytes}`,
       );
     }
     let parsed: unknown;
@@ -180,7 +185,7 @@ export class LocalStepFunctions {
     let expressTimedOut = false;
 
     const overLimit = (what: string, value: unknown) => {
-      if (pendingFailure || bytes(JSON.stringify(value ?? null)) <= PAYLOAD_LIMIT_BYTES)
+      if (pendingFailure || bytes(JSON.stringify(value ?? null)) <= this.payloadLimitBytes)
         return false;
       // Like AWS, States.DataLimitExceeded fails the execution: no Catch, not even States.ALL.
       pendingFailure = {

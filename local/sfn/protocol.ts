@@ -2,7 +2,7 @@
  * The Step Functions API operations over the local engine, in the AWS JSON 1.0 shapes the
  * SDK and the AWS CLI expect (timestamps as epoch seconds, errors as `__type`).
  */
-import { type Execution, type LocalStepFunctions, PAYLOAD_LIMIT_BYTES } from './engine.ts';
+import type { Execution, LocalStepFunctions } from './engine.ts';
 import { SfnApiError } from './errors.ts';
 
 type Body = Record<string, unknown>;
@@ -154,4 +154,5 @@ export const toAwsJson = (value: unknown): string =>
     return raw instanceof Date ? raw.getTime() / 1000 : v;
   });
 
-export const MAX_REQUEST_BYTES = 4 * PAYLOAD_LIMIT_BYTES;
+/** Requests carry at most one payload plus JSON escaping and the other fields. */
+export const maxRequestBytes = (sfn: LocalStepFunctions) => 4 * sfn.payloadLimitBytes;

@@ -2,7 +2,7 @@
 import http from 'node:http';
 import type { LocalStepFunctions } from './engine.ts';
 import { SfnApiError } from './errors.ts';
-import { MAX_REQUEST_BYTES, OPERATIONS, toAwsJson } from './protocol.ts';
+import { maxRequestBytes, OPERATIONS, toAwsJson } from './protocol.ts';
 import { renderExecution, renderList } from './viewer.ts';
 
 const TARGET_PREFIX = 'AWSStepFunctions.';
@@ -27,13 +27,13 @@ const sendError = (res: http.ServerResponse, error: SfnApiError, status = 400) =
     },
   );
 
-const readBody = (req: http.IncomingMessage): Promise<string> =>
+const readBody = (req: http.IncomingMessage, limit: number): Promise<string> =>
   new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_REQUEST_BYTES) {
+      if (size > limit) {
         reject(new SfnApiError('ValidationException', 'Request body too large'));
         req.destroy();
         return;
@@ -59,7 +59,7 @@ export const createSfnServer = (sfn: LocalStepFunctions) =>
           `Operation not supported locally: ${target || '(none)'}`,
         );
       }
-      const raw = await readBody(req);
+      const raw = await readBody(req, maxRequestBytes(sfn));
       let body: Record<string, unknown>;
       try {
         body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};

@@ -12,14 +12,13 @@ let runtime: Runtime;
 let api: string;
 
 beforeAll(async () => {
-  runtime = await startRuntime({ port: 0, sfnPort: 0 });
+  runtime = await startRuntime({ port: 0, sfnPort: 0, s3Port: 0 });
   api = runtime.apiUrl;
 });
 afterAll(() => runtime?.close());
 
-/** The 12 MP JPEG needs the S3 claim-check; every other fixture travels inline. */
-const INLINE_LIMIT = 190_000;
-const fixtures = sharedExpected().filter(([name]) => sharedImage(name).length < INLINE_LIMIT);
+/** Every fixture: the 12 MP JPEG goes through the S3 claim-check, the rest inline. */
+const fixtures = sharedExpected();
 const readable = fixtures.filter(([, e]) => e.shape.length > 0);
 
 describe('the original curl lines', () => {

@@ -23,7 +23,7 @@ let runtime: Runtime;
 let sfn: SFNClient;
 
 beforeAll(async () => {
-  runtime = await startRuntime({ port: 0, sfnPort: 0 });
+  runtime = await startRuntime({ port: 0, sfnPort: 0, s3Port: 0 });
   // Configured by the environment the runtime set, exactly as the ingest Lambda is.
   sfn = createSfnClient();
 });

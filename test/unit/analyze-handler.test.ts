@@ -1,4 +1,4 @@
-import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -33,12 +33,29 @@ describe('analyzeItem', () => {
     expect(s3Mock.calls()).toHaveLength(0);
   });
 
-  it('reads a staged image from S3', async () => {
+  it('reads a staged image from S3 and deletes it once analysed', async () => {
     s3Mock.on(GetObjectCommand, { Bucket: 'b', Key: 'k' }).resolves({
       Body: { transformToByteArray: async () => new Uint8Array(cat) } as never,
     });
     const record = await analyzeItem(item({ s3: { bucket: 'b', key: 'k' } }), { s3 });
     expect(record).toMatchObject({ index: 3, shape: [600, 400, 3] });
+    expect(s3Mock.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input)).toEqual([
+      { Bucket: 'b', Key: 'k' },
+    ]);
+  });
+
+  it('still answers when the staged image cannot be deleted, and says so', async () => {
+    s3Mock.on(GetObjectCommand).resolves({
+      Body: { transformToByteArray: async () => new Uint8Array(cat) } as never,
+    });
+    s3Mock.on(DeleteObjectCommand).rejects(new Error('AccessDenied'));
+    const failures: unknown[] = [];
+    const record = await analyzeItem(item({ s3: { bucket: 'b', key: 'k' } }), {
+      s3,
+      onDeleteFailed: (e) => failures.push(e),
+    });
+    expect(record).toMatchObject({ shape: [600, 400, 3] });
+    expect(failures).toHaveLength(1);
   });
 
   it('reports a staged image that is gone as unavailable instead of failing the batch', async () => {

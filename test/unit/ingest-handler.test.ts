@@ -3,9 +3,17 @@
  * real analysis on each item and answers as the workflow's last state does, so these tests
  * pin the glue (parsing, routing, errors, what is sent to Step Functions), not the workflow.
  */
-import { S3Client } from '@aws-sdk/client-s3';
 import {
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import {
+  DescribeExecutionCommand,
   SFNClient,
+  StartExecutionCommand,
   StartSyncExecutionCommand,
   type StartSyncExecutionCommandInput,
 } from '@aws-sdk/client-sfn';
@@ -24,18 +32,44 @@ import {
 import { sharedImage } from '../support/fixtures.ts';
 
 const SYNC_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:ImageBatchSync';
-const REQUEST_LIMIT = 400_000;
+const REQUEST_LIMIT = 1_000_000;
 
 vi.stubEnv('SYNC_STATE_MACHINE_ARN', SYNC_ARN);
 vi.stubEnv('ASYNC_STATE_MACHINE_ARN', `${SYNC_ARN}-async`);
 vi.stubEnv('MAX_REQUEST_BYTES', String(REQUEST_LIMIT));
 vi.stubEnv('MAX_IMAGES_SYNC', '5');
+vi.stubEnv('MAX_IMAGES_ASYNC', '8');
+vi.stubEnv('STAGING_BUCKET', 'staging-bucket');
 vi.stubEnv('AWS_REGION', 'us-east-1');
 vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'INFO');
 const { handler } = await import('../../lambdas/ingest/handler.ts');
 
 const sfn = mockClient(SFNClient);
+const s3Mock = mockClient(S3Client);
 const s3 = new S3Client({ region: 'us-east-1' });
+/** The bucket, as far as these tests need one: what was put can be read and deleted. */
+const bucket = new Map<string, Buffer>();
+const fakeBucket = () => {
+  bucket.clear();
+  s3Mock.reset();
+  s3Mock.on(PutObjectCommand).callsFake(async (input) => {
+    bucket.set(input.Key, Buffer.from(input.Body));
+    return {};
+  });
+  s3Mock.on(GetObjectCommand).callsFake(async (input) => {
+    const bytes = bucket.get(input.Key);
+    if (!bytes) throw Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey' });
+    return { Body: { transformToByteArray: async () => new Uint8Array(bytes) } };
+  });
+  s3Mock.on(DeleteObjectCommand).callsFake(async (input) => {
+    bucket.delete(input.Key);
+    return {};
+  });
+  s3Mock.on(DeleteObjectsCommand).callsFake(async (input) => {
+    for (const o of input.Delete.Objects) bucket.delete(o.Key);
+    return {};
+  });
+};
 const logs: string[] = [];
 const cat = sharedImage('cat.jpg');
 const gray = sharedImage('gray_300x200.jpg');
@@ -86,6 +120,7 @@ afterAll(() => vi.restoreAllMocks());
 beforeEach(() => {
   sfn.reset();
   sfn.on(StartSyncExecutionCommand).callsFake(workflow);
+  fakeBucket();
   logs.length = 0;
 });
 
@@ -277,15 +312,6 @@ describe('ingest: refusals are JSON with a code', () => {
     expect(startInputs()).toHaveLength(0);
   });
 
-  it('returns 413 when the images would not fit in a Step Functions payload inline', async () => {
-    const res = await postForm('/shape', [{ content: Buffer.alloc(200_000, 1) }]);
-    expect(res.statusCode).toBe(413);
-    expect(res.json).toEqual({
-      error: expect.objectContaining({ code: 'PAYLOAD_TOO_LARGE', limit: 262_144 }),
-    });
-    expect(startInputs()).toHaveLength(0);
-  });
-
   it('returns 413 for more images than a synchronous request takes', async () => {
     const res = await postForm(
       '/shape',
@@ -375,5 +401,194 @@ describe('ingest: workflow outcomes', () => {
     expect(res.statusCode).toBe(500);
     expect(res.json).toEqual({ error: { code: 'INTERNAL_ERROR', message: 'Internal error.' } });
     expect(res.body).not.toContain('ECONNREFUSED');
+  });
+});
+
+describe('ingest: the claim-check', () => {
+  const big = Buffer.concat([cat, Buffer.alloc(150_000)]); // still a readable JPEG: trailing bytes
+  const inputOf = () => JSON.parse(startInputs()[0]?.input ?? '') as ExecutionInput;
+
+  it('keeps a small batch inline and touches no storage', async () => {
+    await postForm('/shape', [{ content: cat }, { content: gray }]);
+    expect(inputOf().items.every((i) => 'inline' in i.source)).toBe(true);
+    expect(s3Mock.calls()).toHaveLength(0);
+  });
+
+  it('stages only the largest images when the batch would pass the budget, encrypted', async () => {
+    const res = await postForm('/shape', [
+      { content: gray },
+      { content: big },
+      { content: palette },
+      { content: Buffer.from(big) },
+    ]);
+    expect(res.json).toEqual([
+      [200, 300],
+      [600, 400, 3],
+      [100, 150],
+      [600, 400, 3],
+    ]);
+    const items = inputOf().items;
+    expect(items.map((i) => ('s3' in i.source ? 's3' : 'inline'))).toEqual([
+      'inline',
+      's3',
+      'inline',
+      's3',
+    ]);
+    const puts = s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    expect(puts).toHaveLength(2);
+    for (const put of puts) {
+      expect(put).toMatchObject({ Bucket: 'staging-bucket', ServerSideEncryption: 'AES256' });
+      // Scoped to the execution, whose name is a random UUID: unguessable.
+      expect(put.Key).toBe(`staging/${startInputs()[0]?.name}/${put.Key?.split('/').at(-1)}`);
+    }
+    expect(bucket.size).toBe(0);
+  });
+
+  it('answers 503 and starts nothing when staging fails, leaving nothing behind', async () => {
+    s3Mock.on(PutObjectCommand).rejectsOnce(new Error('SlowDown'));
+    const res = await postForm('/shape', [{ content: big }, { content: Buffer.from(big) }]);
+    expect(res.statusCode).toBe(503);
+    expect(res.headers?.['Retry-After']).toBe('5');
+    expect(startInputs()).toHaveLength(0);
+    expect(bucket.size).toBe(0);
+  });
+
+  it('deletes the staged images when the workflow fails', async () => {
+    sfn.on(StartSyncExecutionCommand).resolves({ status: 'FAILED', error: 'States.Runtime' });
+    const res = await postForm('/shape', [{ content: big }, { content: Buffer.from(big) }]);
+    expect(res.statusCode).toBe(502);
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(2);
+    expect(bucket.size).toBe(0);
+  });
+});
+
+describe('ingest: asynchronous runs', () => {
+  const ASYNC_ARN = `${SYNC_ARN}-async`;
+  const executionArn = (id: string) =>
+    `${ASYNC_ARN.replace(':stateMachine:', ':execution:')}:${id}`;
+
+  it('starts the STANDARD machine on Prefer: respond-async and answers 202 with a Location', async () => {
+    sfn.on(StartExecutionCommand).callsFake(async (input) => ({
+      executionArn: executionArn(input.name),
+      startDate: new Date(),
+    }));
+    const { body, contentType } = await encodeForm(
+      Array.from({ length: 7 }, () => ({ content: gray })),
+    );
+    const res = await call(
+      restEvent({
+        path: '/shape',
+        headers: { 'content-type': contentType, Prefer: 'respond-async' },
+        body,
+      }),
+    );
+    expect(res.statusCode).toBe(202);
+    const start = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input;
+    expect(start?.stateMachineArn).toBe(ASYNC_ARN);
+    // The client called /prod/shape: the link must work from there.
+    expect(res.headers?.Location).toBe(`/prod/executions/${start?.name}`);
+    expect(res.headers?.['Preference-Applied']).toBe('respond-async');
+    expect(res.json).toEqual({
+      executionId: start?.name,
+      executionArn: executionArn(start?.name ?? ''),
+      status: 'RUNNING',
+      startDate: expect.any(String),
+      location: `/prod/executions/${start?.name}`,
+    });
+    expect(startInputs()).toHaveLength(0);
+  });
+
+  it('answers a running execution with its status and Retry-After', async () => {
+    sfn.on(DescribeExecutionCommand).resolves({
+      executionArn: executionArn('abc'),
+      status: 'RUNNING',
+      startDate: new Date('2026-01-01T00:00:00Z'),
+    });
+    const res = await call(restEvent({ method: 'GET', path: '/executions/abc' }));
+    expect(res.statusCode).toBe(200);
+    expect(res.headers?.['Retry-After']).toBe('1');
+    expect(res.json).toEqual({
+      executionId: 'abc',
+      executionArn: executionArn('abc'),
+      status: 'RUNNING',
+      startDate: '2026-01-01T00:00:00.000Z',
+    });
+    const described = sfn.commandCalls(DescribeExecutionCommand)[0]?.args[0].input;
+    expect(described?.executionArn).toBe(executionArn('abc'));
+  });
+
+  it('answers a finished execution with exactly the body the sync call would give', async () => {
+    const run = await workflow({
+      stateMachineArn: SYNC_ARN,
+      input: JSON.stringify({
+        request: { view: 'nbytes', multipart: true },
+        items: [
+          {
+            index: 0,
+            name: 'image',
+            filename: null,
+            contentType: null,
+            source: { inline: cat.toString('base64') },
+          },
+        ],
+      }),
+      name: 'x',
+    });
+    sfn.on(DescribeExecutionCommand).resolves({ ...run, executionArn: executionArn('done') });
+    const res = await call(restEvent({ method: 'GET', path: '/executions/done' }));
+    expect(res.json).toMatchObject({
+      status: 'SUCCEEDED',
+      result: [720],
+      stopDate: expect.any(String),
+    });
+  });
+
+  it('answers a failed execution with the error name, not its cause', async () => {
+    sfn.on(DescribeExecutionCommand).resolves({
+      executionArn: executionArn('bad'),
+      status: 'FAILED',
+      error: 'States.Timeout',
+      cause: 'stack trace at /var/task',
+      startDate: new Date(),
+      stopDate: new Date(),
+    });
+    const res = await call(restEvent({ method: 'GET', path: '/executions/bad' }));
+    expect(res.json).toMatchObject({
+      status: 'FAILED',
+      error: { code: 'WORKFLOW_FAILED', workflowError: 'States.Timeout' },
+    });
+    expect(res.body).not.toContain('stack trace');
+  });
+
+  it('returns 404 for an execution that does not exist, or an id that cannot be one', async () => {
+    sfn
+      .on(DescribeExecutionCommand)
+      .rejects(
+        Object.assign(new Error('Execution Does Not Exist'), { name: 'ExecutionDoesNotExist' }),
+      );
+    expect((await call(restEvent({ method: 'GET', path: '/executions/nope' }))).statusCode).toBe(
+      404,
+    );
+    const odd = await call(restEvent({ method: 'GET', path: '/executions/a%20b' }));
+    expect(odd.statusCode).toBe(404);
+  });
+
+  it('takes more images asynchronously than synchronously, up to its own limit', async () => {
+    sfn.on(StartExecutionCommand).callsFake(async (input) => ({
+      executionArn: executionArn(input.name),
+      startDate: new Date(),
+    }));
+    const { body, contentType } = await encodeForm(
+      Array.from({ length: 9 }, () => ({ content: gray })),
+    );
+    const res = await call(
+      restEvent({
+        path: '/shape',
+        headers: { 'content-type': contentType, prefer: 'respond-async' },
+        body,
+      }),
+    );
+    expect(res.statusCode).toBe(413);
+    expect((res.json as { error: { limit: number } }).error.limit).toBe(8);
   });
 });

@@ -15,6 +15,7 @@ describe('the workflow definition', () => {
   });
 
   it('expects exactly the substitutions the stack and the local runtime provide', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation placeholder
     expect([...new Set(placeholdersIn(raw))]).toEqual(['${AnalyzeFunctionArn}']);
   });
 

@@ -1,0 +1,70 @@
+/**
+ * Asynchronous runs: the STANDARD twin's executions, named by the ingest with a random UUID,
+ * reachable at GET /executions/{id}. Polling uses DescribeExecution, which Step Functions
+ * only offers for STANDARD machines.
+ */
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
+import { NotFoundError } from './errors.ts';
+import { type BatchOutput, renderBatch } from './views.ts';
+
+const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+
+/** `…:stateMachine:ImageBatchAsync` + `id` → `…:execution:ImageBatchAsync:id`. */
+export const executionArnFor = (stateMachineArn: string, id: string) =>
+  `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${id}`;
+
+export interface ExecutionView {
+  executionId: string;
+  executionArn: string;
+  status: string;
+  startDate: string;
+  stopDate?: string;
+  /** Exactly the body the synchronous call would have answered. */
+  result?: unknown;
+  error?: { code: string; message: string; workflowError?: string };
+}
+
+const ERRORS: Record<string, { code: string; message: string }> = {
+  FAILED: { code: 'WORKFLOW_FAILED', message: 'The analysis workflow failed.' },
+  TIMED_OUT: { code: 'WORKFLOW_TIMED_OUT', message: 'The analysis did not finish in time.' },
+  ABORTED: { code: 'WORKFLOW_ABORTED', message: 'The analysis was stopped.' },
+};
+
+export const toExecutionView = (id: string, d: DescribeExecutionCommandOutput): ExecutionView => {
+  const status = d.status ?? 'RUNNING';
+  const failure = ERRORS[status];
+  return {
+    executionId: id,
+    executionArn: d.executionArn ?? '',
+    status,
+    startDate: (d.startDate ?? new Date()).toISOString(),
+    ...(d.stopDate && { stopDate: d.stopDate.toISOString() }),
+    ...(status === 'SUCCEEDED' &&
+      d.output && { result: renderBatch(JSON.parse(d.output) as BatchOutput) }),
+    // The error name is safe to show; the cause may hold internals and stays in the logs.
+    ...(failure && { error: { ...failure, ...(d.error && { workflowError: d.error }) } }),
+  };
+};
+
+export const describeBatch = async (
+  sfn: SFNClient,
+  stateMachineArn: string,
+  id: string,
+): Promise<ExecutionView> => {
+  if (!EXECUTION_NAME.test(id)) throw new NotFoundError(`Unknown execution: ${id}`);
+  try {
+    const d = await sfn.send(
+      new DescribeExecutionCommand({ executionArn: executionArnFor(stateMachineArn, id) }),
+    );
+    return toExecutionView(id, d);
+  } catch (error) {
+    if ((error as Error).name === 'ExecutionDoesNotExist') {
+      throw new NotFoundError(`Unknown execution: ${id}`, { cause: error });
+    }
+    throw error;
+  }
+};

@@ -1,0 +1,35 @@
+/**
+ * A local S3 for the claim-check: s3rver (the maintained @20minutes fork) speaks the S3 REST
+ * API to the same @aws-sdk/client-s3 calls the Lambdas make in AWS; only the endpoint differs.
+ * Objects live in a temporary directory that goes away with the runtime.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import S3rver from '@20minutes/s3rver';
+
+/** s3rver's built-in credentials: requests must be signed with them. */
+export const LOCAL_S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+export const startLocalS3 = async (options: { host: string; port: number; bucket: string }) => {
+  const directory = await mkdtemp(path.join(os.tmpdir(), 'image-batch-s3-'));
+  const server = new S3rver({
+    address: options.host,
+    port: options.port,
+    silent: true,
+    directory,
+    // Signatures are checked for form, not value: the local S3 is not a security boundary,
+    // and some SDK signing paths (checksums on DELETE) differ from what s3rver recomputes.
+    allowMismatchedSignatures: true,
+    vhostBuckets: false,
+    configureBuckets: [{ name: options.bucket }],
+  });
+  const address = await server.run();
+  return {
+    url: `http://${options.host}:${address.port}`,
+    close: async () => {
+      await server.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+};
