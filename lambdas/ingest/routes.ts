@@ -76,8 +76,15 @@ export const GATEWAY_RESPONSES = {
     message: 'The service could not answer.',
   },
   THROTTLED: { status: 429, code: 'THROTTLED', message: 'Too many requests; retry later.' },
+  QUOTA_EXCEEDED: { status: 429, code: 'QUOTA_EXCEEDED', message: 'The API key quota is used up.' },
   UNAUTHORIZED: { status: 401, code: 'UNAUTHORIZED', message: 'Missing or invalid credentials.' },
   ACCESS_DENIED: { status: 403, code: 'FORBIDDEN', message: 'Access denied.' },
+  INVALID_API_KEY: { status: 403, code: 'INVALID_API_KEY', message: 'Missing or invalid API key.' },
+  MISSING_AUTHENTICATION_TOKEN: {
+    status: 403,
+    code: 'FORBIDDEN',
+    message: 'This API needs signed (IAM) requests.',
+  },
 } as const;
 
 export type GatewayResponseType = keyof typeof GATEWAY_RESPONSES;

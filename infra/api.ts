@@ -1,0 +1,155 @@
+/**
+ * The REST API in front of the ingest Lambda, built from the same route list the ingest
+ * dispatches on. Every route resource also takes ANY, and unknown paths go to the Lambda
+ * too, so a wrong method or path is answered by the ingest's JSON 405/404, as locally, not by
+ * API Gateway's "Missing Authentication Token". API Gateway's own refusals (too large,
+ * timeout, throttled) use the same JSON error shape through Gateway Responses.
+ */
+import { RemovalPolicy } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  ApiKeySourceType,
+  AuthorizationType,
+  Cors,
+  EndpointType,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  type MethodOptions,
+  Period,
+  type Resource,
+  ResponseType,
+  RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import {
+  BINARY_MEDIA_TYPES,
+  GATEWAY_RESPONSES,
+  type GatewayResponseType,
+  gatewayErrorBody,
+  ROUTES,
+} from '../lambdas/ingest/routes.ts';
+
+export type AuthMode = 'none' | 'apiKey' | 'iam';
+export const AUTH_MODES: readonly AuthMode[] = ['none', 'apiKey', 'iam'];
+
+export interface ImageApiProps {
+  ingest: IFunction;
+  auth: AuthMode;
+  /** Steady-state requests per second for the stage, and the burst above it. */
+  rateLimit?: number;
+  burstLimit?: number;
+}
+
+const methodOptions = (auth: AuthMode): MethodOptions => {
+  if (auth === 'apiKey') return { apiKeyRequired: true };
+  if (auth === 'iam') return { authorizationType: AuthorizationType.IAM };
+  return { authorizationType: AuthorizationType.NONE };
+};
+
+export class ImageApi extends Construct {
+  readonly api: RestApi;
+  readonly apiKeyId?: string;
+
+  constructor(scope: Construct, id: string, props: ImageApiProps) {
+    super(scope, id);
+    const rateLimit = props.rateLimit ?? 50;
+    const burstLimit = props.burstLimit ?? 100;
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.api = new RestApi(this, 'Api', {
+      description: 'Image batch analysis: POST images, get shapes and sizes (sync or async).',
+      endpointTypes: [EndpointType.REGIONAL],
+      // API Gateway hands these bodies to the Lambda base64-encoded, bytes intact.
+      binaryMediaTypes: [...BINARY_MEDIA_TYPES],
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.DESTROY,
+      apiKeySourceType: ApiKeySourceType.HEADER,
+      deployOptions: {
+        stageName: 'prod',
+        throttlingRateLimit: rateLimit,
+        throttlingBurstLimit: burstLimit,
+        tracingEnabled: true,
+        metricsEnabled: true,
+        loggingLevel: MethodLoggingLevel.ERROR,
+        // Request bodies are images: never copied into logs.
+        dataTraceEnabled: false,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+      },
+      defaultMethodOptions: methodOptions(props.auth),
+      // Preflight answered by API Gateway itself, so browsers need no credentials for it.
+      defaultCorsPreflightOptions: {
+        allowOrigins: Cors.ALL_ORIGINS,
+        allowMethods: ['GET', 'POST', 'OPTIONS'],
+        allowHeaders: [
+          'Content-Type',
+          'Prefer',
+          'X-Api-Key',
+          'Authorization',
+          'X-Amz-Date',
+          'X-Amz-Security-Token',
+        ],
+      },
+    });
+
+    // One invoke permission for the whole API: every method calls the same function.
+    const integration = new LambdaIntegration(props.ingest, {
+      proxy: true,
+      scopePermissionToMethod: false,
+    });
+    const validator = this.api.addRequestValidator('PathParameters', {
+      validateRequestParameters: true,
+    });
+    for (const route of ROUTES) {
+      const resource = this.api.root.resourceForPath(route.path) as Resource;
+      const params = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+      for (const method of route.methods) {
+        resource.addMethod(method, integration, {
+          requestValidator: params.length ? validator : undefined,
+          requestParameters: Object.fromEntries(
+            params.map((p) => [`method.request.path.${p}`, true]),
+          ),
+        });
+      }
+      // Any other method reaches the ingest, which answers 405 with Allow.
+      resource.addMethod('ANY', integration);
+    }
+    // Unknown paths reach the ingest too, which answers a JSON 404.
+    this.api.root.addMethod('ANY', integration);
+    this.api.root.addResource('{proxy+}').addMethod('ANY', integration);
+
+    for (const type of Object.keys(GATEWAY_RESPONSES) as GatewayResponseType[]) {
+      this.api.addGatewayResponse(type, {
+        type: ResponseType.of(type),
+        statusCode: String(GATEWAY_RESPONSES[type].status),
+        responseHeaders: { 'Access-Control-Allow-Origin': "'*'" },
+        templates: { 'application/json': gatewayErrorBody(type) },
+      });
+    }
+
+    if (props.auth === 'apiKey') {
+      const key = this.api.addApiKey('ApiKey', { description: 'Image batch API key' });
+      const plan = this.api.addUsagePlan('UsagePlan', {
+        throttle: { rateLimit, burstLimit },
+        quota: { limit: 100_000, period: Period.DAY },
+      });
+      plan.addApiKey(key);
+      plan.addApiStage({ stage: this.api.deploymentStage });
+      this.apiKeyId = key.keyId;
+    }
+  }
+}
+
+export const parseAuthMode = (value: unknown): AuthMode => {
+  const mode = String(value ?? 'none') as AuthMode;
+  if (!AUTH_MODES.includes(mode)) {
+    throw new Error(`context "auth" must be one of ${AUTH_MODES.join(', ')}, not "${mode}"`);
+  }
+  return mode;
+};

@@ -1,0 +1,102 @@
+/** The whole service: staging bucket, the two Lambdas, the two workflows, the API. */
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import { STAGING_PREFIX } from '../lambdas/ingest/staging.ts';
+import { type AuthMode, ImageApi } from './api.ts';
+import { ImageFunctions } from './functions.ts';
+import { acknowledgeJustifiedFindings } from './nag.ts';
+import { ImageWorkflows } from './workflows.ts';
+
+export interface ImageBatchStackProps extends StackProps {
+  auth?: AuthMode;
+}
+
+export class ImageBatchStack extends Stack {
+  readonly functions: ImageFunctions;
+  readonly workflows: ImageWorkflows;
+  readonly staging: Bucket;
+  readonly api: ImageApi;
+
+  constructor(scope: Construct, id: string, props: ImageBatchStackProps = {}) {
+    super(scope, id, props);
+
+    // The claim-check: images too big for a workflow payload, for the seconds it takes to
+    // analyse them. The analyser deletes each one; the lifecycle rule catches what a crash left.
+    this.staging = new Bucket(this, 'Staging', {
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      lifecycleRules: [
+        {
+          id: 'expire-staged-images',
+          prefix: STAGING_PREFIX,
+          expiration: Duration.days(1),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+      removalPolicy: RemovalPolicy.DESTROY,
+      autoDeleteObjects: true,
+    });
+
+    this.functions = new ImageFunctions(this, 'Functions');
+    const { analyze, ingest } = this.functions;
+    this.workflows = new ImageWorkflows(this, 'Workflows', { analyze });
+    const { sync, async } = this.workflows;
+
+    // Least privilege: each function touches staged objects only, and only as it must (the
+    // grant helpers would add List*, GetBucket* and the like).
+    const stagedObjects = this.staging.arnForObjects(`${STAGING_PREFIX}*`);
+    ingest.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:PutObject', 's3:DeleteObject'],
+        resources: [stagedObjects],
+      }),
+    );
+    analyze.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:GetObject', 's3:DeleteObject'],
+        resources: [stagedObjects],
+      }),
+    );
+    sync.grantStartSyncExecution(ingest);
+    async.grantStartExecution(ingest);
+    ingest.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['states:DescribeExecution'],
+        resources: [this.workflows.executionsOf(async)],
+      }),
+    );
+
+    ingest.addEnvironment('SYNC_STATE_MACHINE_ARN', sync.stateMachineArn);
+    ingest.addEnvironment('ASYNC_STATE_MACHINE_ARN', async.stateMachineArn);
+    ingest.addEnvironment('STAGING_BUCKET', this.staging.bucketName);
+
+    this.api = new ImageApi(this, 'Api', { ingest, auth: props.auth ?? 'none' });
+
+    const consoleUrl = (arn: string) =>
+      `https://${this.region}.console.aws.amazon.com/states/home?region=${this.region}#/statemachines/view/${arn}`;
+    new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'POST /shape here' });
+    new CfnOutput(this, 'SyncStateMachineArn', { value: sync.stateMachineArn });
+    new CfnOutput(this, 'AsyncStateMachineArn', { value: async.stateMachineArn });
+    new CfnOutput(this, 'SyncStateMachineConsoleUrl', {
+      value: consoleUrl(sync.stateMachineArn),
+      description: 'Express runs: open "Monitoring" / the execution list (from CloudWatch Logs)',
+    });
+    new CfnOutput(this, 'AsyncStateMachineConsoleUrl', {
+      value: consoleUrl(async.stateMachineArn),
+    });
+    new CfnOutput(this, 'StagingBucketName', { value: this.staging.bucketName });
+    if (this.api.apiKeyId) {
+      new CfnOutput(this, 'ApiKeyId', {
+        value: this.api.apiKeyId,
+        description: 'aws apigateway get-api-key --include-value --api-key <id>',
+      });
+    }
+
+    acknowledgeJustifiedFindings(this);
+  }
+}

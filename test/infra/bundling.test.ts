@@ -1,0 +1,86 @@
+/**
+ * One real synth, bundling included (esbuild, locally): the analysis asset must carry sharp's
+ * linux-arm64 binaries — the Lambda's platform, not this machine's — and `npx cdk synth`
+ * must work from cdk.json with no AWS account.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT, SHARP_ARM64_PACKAGE } from '../../infra/functions.ts';
+import { synth } from './synth.ts';
+
+const ELF_MACHINE_AARCH64 = 183;
+/** e_machine of an ELF file: which CPU it is built for. */
+const elfMachine = (file: string) => {
+  const header = readFileSync(file).subarray(0, 20);
+  expect(header.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
+  return header.readUInt16LE(18);
+};
+
+const assetDirOf = (assemblyDir: string, template: object, logicalId: string) => {
+  const fn = (
+    template as { Resources: Record<string, { Properties: { Code: { S3Key: string } } }> }
+  ).Resources[logicalId];
+  const hash = fn?.Properties.Code.S3Key.replace(/\.zip$/, '');
+  return path.join(assemblyDir, `asset.${hash}`);
+};
+
+describe('bundling', () => {
+  it('ships sharp for linux-arm64 in the analysis function, and bundles the ingest alone', () => {
+    const { stack, assembly, template } = synth({ bundle: true });
+    const json = template.toJSON();
+    const analyze = assetDirOf(
+      assembly.directory,
+      json,
+      stack.getLogicalId(stack.functions.analyze.node.defaultChild as never),
+    );
+    const ingest = assetDirOf(
+      assembly.directory,
+      json,
+      stack.getLogicalId(stack.functions.ingest.node.defaultChild as never),
+    );
+
+    expect(existsSync(path.join(analyze, 'index.mjs'))).toBe(true);
+    const binding = path.join(analyze, 'node_modules', SHARP_ARM64_PACKAGE, 'lib');
+    const [node] = readdirSync(binding).filter((f) => f.endsWith('.node'));
+    expect(node).toMatch(/^sharp-linux-arm64/);
+    expect(elfMachine(path.join(binding, node ?? ''))).toBe(ELF_MACHINE_AARCH64);
+    const libvips = path.join(analyze, 'node_modules', '@img', 'sharp-libvips-linux-arm64', 'lib');
+    const [so] = readdirSync(libvips).filter((f) => f.startsWith('libvips-cpp.so'));
+    expect(elfMachine(path.join(libvips, so ?? ''))).toBe(ELF_MACHINE_AARCH64);
+    // This machine's build must not ride along.
+    expect(existsSync(path.join(analyze, 'node_modules', '@img', 'sharp-linux-x64'))).toBe(false);
+
+    expect(readdirSync(ingest).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+  }, 120_000);
+
+  it('works through `npx cdk synth` with cdk.json and no AWS account', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'cdk-synth-'));
+    try {
+      const bin = path.join(PROJECT_ROOT, 'node_modules', '.bin');
+      await promisify(execFile)(path.join(bin, 'cdk'), ['synth', '--quiet', '--output', out], {
+        cwd: PROJECT_ROOT,
+        env: {
+          ...process.env,
+          PATH: `${bin}:${process.env.PATH}`,
+          AWS_ACCESS_KEY_ID: '',
+          AWS_SECRET_ACCESS_KEY: '',
+          AWS_PROFILE: '',
+          CDK_DISABLE_CLI_TELEMETRY: 'true',
+        },
+      });
+      const template = JSON.parse(readFileSync(path.join(out, 'ImageBatch.template.json'), 'utf8'));
+      const types = Object.values(template.Resources as Record<string, { Type: string }>).map(
+        (r) => r.Type,
+      );
+      expect(types.filter((t) => t === 'AWS::StepFunctions::StateMachine')).toHaveLength(2);
+      expect(types).toContain('AWS::ApiGateway::RestApi');
+      expect(types).toContain('AWS::S3::Bucket');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
