@@ -4,12 +4,15 @@
  * must work from cdk.json with no AWS account.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, SHARP_ARM64_PACKAGE } from '../../infra/functions.ts';
+import { lambdaContext, restEvent } from '../support/events.ts';
+import { sharedImage } from '../support/fixtures.ts';
 import { synth } from './synth.ts';
 
 const ELF_MACHINE_AARCH64 = 183;
@@ -29,7 +32,7 @@ const assetDirOf = (assemblyDir: string, template: object, logicalId: string) =>
 };
 
 describe('bundling', () => {
-  it('ships sharp for linux-arm64 in the analysis function, and bundles the ingest alone', () => {
+  it('ships sharp for linux-arm64 in the analysis function, and bundles the ingest alone', async () => {
     const { stack, assembly, template } = synth({ bundle: true });
     const json = template.toJSON();
     const analyze = assetDirOf(
@@ -55,6 +58,49 @@ describe('bundling', () => {
     expect(existsSync(path.join(analyze, 'node_modules', '@img', 'sharp-linux-x64'))).toBe(false);
 
     expect(readdirSync(ingest).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+
+    // The analysis bundle with this machine's sharp in place of the arm64 one: it must load
+    // sharp from node_modules (not bundled) and answer a Map item.
+    const x64 = mkdtempSync(path.join(os.tmpdir(), 'analyze-x64-'));
+    try {
+      for (const file of ['index.mjs', 'index.mjs.map']) {
+        cpSync(path.join(analyze, file), path.join(x64, file));
+      }
+      const own = path.join(PROJECT_ROOT, 'node_modules');
+      for (const dir of readdirSync(path.join(analyze, 'node_modules'), { recursive: true }))
+        if (!String(dir).includes('/') && !String(dir).startsWith('@')) {
+          cpSync(path.join(own, String(dir)), path.join(x64, 'node_modules', String(dir)), {
+            recursive: true,
+          });
+        }
+      cpSync(path.join(own, '@img'), path.join(x64, 'node_modules', '@img'), { recursive: true });
+      const { handler } = await import(pathToFileURL(path.join(x64, 'index.mjs')).href);
+      const item = {
+        index: 0,
+        name: 'image',
+        filename: 'cat.jpg',
+        contentType: 'image/jpeg',
+        source: { inline: sharedImage('cat.jpg').toString('base64') },
+      };
+      expect(await handler(item, lambdaContext())).toMatchObject({
+        shape: [600, 400, 3],
+        nbytes: 720,
+      });
+    } finally {
+      rmSync(x64, { recursive: true, force: true });
+    }
+
+    // The ingest bundle has no native code: it loads and answers here as on Lambda.
+    Object.assign(process.env, {
+      SYNC_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:S',
+      ASYNC_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:A',
+      STAGING_BUCKET: 'b',
+      AWS_REGION: 'us-east-1',
+    });
+    const { handler } = await import(pathToFileURL(path.join(ingest, 'index.mjs')).href);
+    const res = await handler(restEvent({ method: 'GET', path: '/nowhere' }), lambdaContext());
+    expect(res.statusCode).toBe(404);
+    expect(JSON.parse(res.body).error.code).toBe('NOT_FOUND');
   }, 120_000);
 
   it('works through `npx cdk synth` with cdk.json and no AWS account', async () => {

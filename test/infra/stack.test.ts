@@ -143,7 +143,7 @@ describe('the workflows', () => {
     }
   });
 
-  it('leave no ${…} placeholder unsubstituted, and are valid once substituted', () => {
+  it('leave no placeholder unsubstituted, and are valid once substituted', () => {
     const machines = Object.values(resources('AWS::StepFunctions::StateMachine'));
     for (const machine of machines) {
       const { DefinitionS3Location, DefinitionSubstitutions } = machine.Properties;
