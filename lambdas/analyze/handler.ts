@@ -1,16 +1,15 @@
 /** The analysis Lambda: one Map item per invocation (see statemachine/). Glue only. */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { createS3Client } from '../shared/clients.ts';
 import { createLogger } from '../shared/logger.ts';
-import { createTracer } from '../shared/tracer.ts';
+import { loadTracing } from '../shared/tracer.ts';
 import { isFailure, type MapItem } from '../shared/types.ts';
 import { analyzeItem } from './analyze-item.ts';
 
 const logger = createLogger('image-analyze');
-const tracer = createTracer('image-analyze');
-const s3 = tracer.captureAWSv3Client(createS3Client());
+const tracing = await loadTracing('image-analyze');
+const s3 = tracing.client(createS3Client());
 
 const analyze = async (item: MapItem) => {
   const started = performance.now();
@@ -31,6 +30,4 @@ const analyze = async (item: MapItem) => {
   return record;
 };
 
-export const handler = middy(analyze)
-  .use(captureLambdaHandler(tracer, { captureResponse: false }))
-  .use(injectLambdaContext(logger));
+export const handler = middy(analyze).use(tracing.middleware()).use(injectLambdaContext(logger));

@@ -1,6 +1,5 @@
 /** The ingest Lambda behind API Gateway. Glue only: the work is in ingest.ts. */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import httpCors from '@middy/http-cors';
 import httpEventNormalizer from '@middy/http-event-normalizer';
@@ -9,7 +8,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { createS3Client, createSfnClient } from '../shared/clients.ts';
 import { ingestConfig } from '../shared/config.ts';
 import { createLogger } from '../shared/logger.ts';
-import { createTracer } from '../shared/tracer.ts';
+import { loadTracing } from '../shared/tracer.ts';
 import type { IngestEvent } from './event.ts';
 import { requestIdOf } from './event.ts';
 import { ingest } from './ingest.ts';
@@ -18,12 +17,12 @@ import { multipartForm } from './multipart.ts';
 
 const config = ingestConfig();
 const logger = createLogger('image-ingest');
-const tracer = createTracer('image-ingest');
-const sfn = tracer.captureAWSv3Client(createSfnClient());
-const s3 = tracer.captureAWSv3Client(createS3Client());
+const tracing = await loadTracing('image-ingest');
+const sfn = tracing.client(createSfnClient());
+const s3 = tracing.client(createS3Client());
 
 export const handler = middy<IngestEvent, APIGatewayProxyResult>()
-  .use(captureLambdaHandler(tracer, { captureResponse: false }))
+  .use(tracing.middleware())
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use({ before: ({ event }) => logger.appendKeys({ apiRequestId: requestIdOf(event) }) })
   .use(httpEventNormalizer())
