@@ -3,19 +3,12 @@
  * multipart bodies from three encoders, the real ASL run by the local Step Functions endpoint,
  * sharp decoding the original service's fixtures.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Runtime, startRuntime } from '../../local/runtime.ts';
+import { describe, expect, it } from 'vitest';
 import { originalAnswer, sharedExpected, sharedImage } from '../support/fixtures.ts';
 import { curl, get, postImages, postRaw } from '../support/http.ts';
+import { useLocalRuntime } from '../support/runtime.ts';
 
-let runtime: Runtime;
-let api: string;
-
-beforeAll(async () => {
-  runtime = await startRuntime({ port: 0, sfnPort: 0, s3Port: 0 });
-  api = runtime.apiUrl;
-});
-afterAll(() => runtime?.close());
+const local = useLocalRuntime();
 
 /** Every fixture: the 12 MP JPEG goes through the S3 claim-check, the rest inline. */
 const fixtures = sharedExpected();
@@ -24,7 +17,7 @@ const readable = fixtures.filter(([, e]) => e.shape.length > 0);
 describe('the original curl lines', () => {
   it('answers /shape for a form upload with [[600,400,3]]', async () => {
     const out = await curl(
-      `${api}/shape`,
+      `${local.api}/shape`,
       '-H',
       'Content-Type: multipart/form-data',
       '-F',
@@ -34,13 +27,13 @@ describe('the original curl lines', () => {
   });
 
   it('answers /nbytes for a form upload with [720]', async () => {
-    const out = await curl(`${api}/nbytes`, '-F', 'image=@cat.jpg');
+    const out = await curl(`${local.api}/nbytes`, '-F', 'image=@cat.jpg');
     expect(JSON.parse(out)).toEqual([720]);
   });
 
   it('answers a raw image/jpg body with the bare shape', async () => {
     const out = await curl(
-      `${api}/shape`,
+      `${local.api}/shape`,
       '-H',
       'Content-Type: image/jpg',
       '--data-binary',
@@ -53,8 +46,8 @@ describe('the original curl lines', () => {
 describe('every fixture, answered as the original service answered it', () => {
   it.each(fixtures)('%s in a FormData upload', async (name, expected) => {
     const bytes = sharedImage(name);
-    const shape = await postImages(`${api}/shape`, [{ name, bytes }]);
-    const nbytes = await postImages(`${api}/nbytes`, [{ name, bytes }]);
+    const shape = await postImages(`${local.api}/shape`, [{ name, bytes }]);
+    const nbytes = await postImages(`${local.api}/nbytes`, [{ name, bytes }]);
     expect(shape.status).toBe(200);
     expect({ shape: shape.body, nbytes: nbytes.body }).toEqual({
       shape: [originalAnswer(expected).shape],
@@ -63,18 +56,18 @@ describe('every fixture, answered as the original service answered it', () => {
   });
 
   it.each(readable)('%s as a raw body', async (name, expected) => {
-    const res = await postRaw(`${api}/nbytes`, sharedImage(name), 'application/octet-stream');
+    const res = await postRaw(`${local.api}/nbytes`, sharedImage(name), 'application/octet-stream');
     expect(res.body).toEqual(expected.nbytes);
   });
 
   it('answers all of them in one curl upload, in order, other fields ignored', async () => {
     const parts = fixtures.flatMap(([name]) => ['-F', `image=@${name}`]);
-    const out = await curl(`${api}/shape`, '-F', 'comment=ignored', ...parts);
+    const out = await curl(`${local.api}/shape`, '-F', 'comment=ignored', ...parts);
     expect(JSON.parse(out)).toEqual(fixtures.map(([, e]) => e.shape));
   });
 
   it('gives the full record per image on /analyze', async () => {
-    const res = await postImages(`${api}/analyze`, [
+    const res = await postImages(`${local.api}/analyze`, [
       { name: 'cat.jpg', bytes: sharedImage('cat.jpg'), type: 'image/jpeg' },
       { name: 'rgba.png', bytes: sharedImage('rgba_200x100.png'), type: 'image/png' },
       { name: 'text.jpg', bytes: sharedImage('text_pretending.jpg'), type: 'image/jpeg' },
@@ -99,10 +92,12 @@ describe('under load', () => {
       const [name, expected] = readable[i % readable.length] as (typeof readable)[number];
       const view = i % 2 ? 'shape' : 'nbytes';
       const want = view === 'shape' ? expected.shape : expected.nbytes;
-      return postImages(`${api}/${view}`, [{ name, bytes: sharedImage(name) }]).then((res) => ({
-        got: res.body,
-        want: [want],
-      }));
+      return postImages(`${local.api}/${view}`, [{ name, bytes: sharedImage(name) }]).then(
+        (res) => ({
+          got: res.body,
+          want: [want],
+        }),
+      );
     });
     const results = await Promise.all(requests);
     for (const { got, want } of results) expect(got).toEqual(want);
@@ -113,18 +108,18 @@ describe('bad requests get a JSON 4xx and the server keeps serving', () => {
   const codeOf = (body: unknown) => (body as { error: { code: string } }).error.code;
 
   it.each([
-    ['an empty raw body', () => postRaw(`${api}/shape`, Buffer.alloc(0), 'image/png'), 400],
-    ['a text body', () => postRaw(`${api}/shape`, Buffer.from('hello'), 'text/plain'), 415],
+    ['an empty raw body', () => postRaw(`${local.api}/shape`, Buffer.alloc(0), 'image/png'), 400],
+    ['a text body', () => postRaw(`${local.api}/shape`, Buffer.from('hello'), 'text/plain'), 415],
     [
       'a form without an image part',
-      () => postImages(`${api}/shape`, [], { picture: 'not an image field' }),
+      () => postImages(`${local.api}/shape`, [], { picture: 'not an image field' }),
       422,
     ],
-    ['an unknown route', () => get(`${api}/resize`, { method: 'POST' }), 404],
-    ['a wrong method', () => get(`${api}/shape`), 405],
+    ['an unknown route', () => get(`${local.api}/resize`, { method: 'POST' }), 404],
+    ['a wrong method', () => get(`${local.api}/shape`), 405],
     [
       'a body over 10 MB',
-      () => postRaw(`${api}/shape`, Buffer.alloc(11 * 1024 * 1024), 'image/jpeg'),
+      () => postRaw(`${local.api}/shape`, Buffer.alloc(11 * 1024 * 1024), 'image/jpeg'),
       413,
     ],
   ] as const)('refuses %s', async (_what, send, status) => {
@@ -132,7 +127,7 @@ describe('bad requests get a JSON 4xx and the server keeps serving', () => {
     expect(res.status).toBe(status);
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
     expect(codeOf(res.body)).toMatch(/^[A-Z_]+$/);
-    const after = await postImages(`${api}/shape`, [
+    const after = await postImages(`${local.api}/shape`, [
       { name: 'gray.jpg', bytes: sharedImage('gray_300x200.jpg') },
     ]);
     expect(after.body).toEqual([[200, 300]]);
@@ -141,13 +136,13 @@ describe('bad requests get a JSON 4xx and the server keeps serving', () => {
 
 describe('every run is an execution a person can inspect', () => {
   it('lists the run, Express included, in the local view', async () => {
-    const res = await postImages(`${api}/shape`, [
+    const res = await postImages(`${local.api}/shape`, [
       { name: 'cat.jpg', bytes: sharedImage('cat.jpg') },
     ]);
     const arn = res.headers.get('x-execution-arn') ?? '';
-    const list = await get(runtime.sfnUrl);
+    const list = await get(local.runtime.sfnUrl);
     expect(list.body).toContain(encodeURIComponent(arn));
-    const detail = await get(`${runtime.sfnUrl}/execution?arn=${encodeURIComponent(arn)}`);
+    const detail = await get(`${local.runtime.sfnUrl}/execution?arn=${encodeURIComponent(arn)}`);
     expect(detail.status).toBe(200);
     expect(detail.body).toContain('MapIterationSucceeded');
     expect(detail.body).toContain('base64 characters');

@@ -6,21 +6,14 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createS3Client } from '../../lambdas/shared/clients.ts';
-import { type Runtime, startRuntime } from '../../local/runtime.ts';
 import { sharedImage } from '../support/fixtures.ts';
 import { type Answer, get, postImages, postRaw } from '../support/http.ts';
+import { useLocalRuntime } from '../support/runtime.ts';
 
 const run = promisify(execFile);
-let runtime: Runtime;
-let api: string;
-
-beforeAll(async () => {
-  runtime = await startRuntime({ port: 0, sfnPort: 0, s3Port: 0 });
-  api = runtime.apiUrl;
-});
-afterAll(() => runtime?.close());
+const local = useLocalRuntime();
 
 const big = sharedImage('rgb_4000x3000.jpg');
 const threeBig = [1, 2, 3].map((n) => ({ name: `photo-${n}.jpg`, bytes: big, type: 'image/jpeg' }));
@@ -28,13 +21,13 @@ const BIG_SHAPE = [3000, 4000, 3];
 
 const stagedObjects = async () => {
   const s3 = createS3Client();
-  const listed = await s3.send(new ListObjectsV2Command({ Bucket: runtime.stagingBucket }));
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: local.runtime.stagingBucket }));
   return listed.Contents?.map((o) => o.Key) ?? [];
 };
 
 const poll = async (location: string): Promise<Answer> => {
   for (let i = 0; i < 200; i++) {
-    const res = await get(`${api}${location}`);
+    const res = await get(`${local.api}${location}`);
     if ((res.body as { status: string }).status !== 'RUNNING') return res;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -45,7 +38,7 @@ describe('a 3 × 12 MP batch (1.9 MB), staged in S3', () => {
   let syncResult: unknown;
 
   it('is answered synchronously, and nothing staged outlives the run', async () => {
-    const res = await postImages(`${api}/analyze`, threeBig);
+    const res = await postImages(`${local.api}/analyze`, threeBig);
     expect(res.status).toBe(200);
     syncResult = res.body;
     expect((res.body as { shape: number[] }[]).map((r) => r.shape)).toEqual([
@@ -54,7 +47,7 @@ describe('a 3 × 12 MP batch (1.9 MB), staged in S3', () => {
       BIG_SHAPE,
     ]);
     const arn = res.headers.get('x-execution-arn') ?? '';
-    const input = JSON.parse(runtime.sfn.executions.get(arn)?.input ?? '{}');
+    const input = JSON.parse(local.runtime.sfn.executions.get(arn)?.input ?? '{}');
     expect(input.items.map((i: { source: object }) => Object.keys(i.source)[0])).toEqual([
       's3',
       's3',
@@ -64,7 +57,12 @@ describe('a 3 × 12 MP batch (1.9 MB), staged in S3', () => {
   });
 
   it('is answered asynchronously with 202, then polled to SUCCEEDED with the same result', async () => {
-    const accepted = await postImages(`${api}/analyze`, threeBig, {}, { Prefer: 'respond-async' });
+    const accepted = await postImages(
+      `${local.api}/analyze`,
+      threeBig,
+      {},
+      { Prefer: 'respond-async' },
+    );
     expect(accepted.status).toBe(202);
     const location = accepted.headers.get('location') ?? '';
     expect(location).toMatch(/^\/executions\/[0-9a-f-]{36}$/);
@@ -82,7 +80,7 @@ describe('a 3 × 12 MP batch (1.9 MB), staged in S3', () => {
   });
 
   it('mixes inline and staged images in one batch and keeps their order', async () => {
-    const res = await postImages(`${api}/shape`, [
+    const res = await postImages(`${local.api}/shape`, [
       { name: 'cat.jpg', bytes: sharedImage('cat.jpg') },
       ...threeBig,
       { name: 'gray.jpg', bytes: sharedImage('gray_300x200.jpg') },
@@ -94,7 +92,7 @@ describe('a 3 × 12 MP batch (1.9 MB), staged in S3', () => {
 
 describe('the request size limits', () => {
   it('returns a JSON 413 for an 11 MB request', async () => {
-    const res = await postRaw(`${api}/shape`, Buffer.alloc(11 * 1024 * 1024), 'image/jpeg');
+    const res = await postRaw(`${local.api}/shape`, Buffer.alloc(11 * 1024 * 1024), 'image/jpeg');
     expect(res.status).toBe(413);
     expect(res.body).toEqual({
       error: { code: 'PAYLOAD_TOO_LARGE', message: expect.stringContaining('10 MB') },
@@ -103,7 +101,7 @@ describe('the request size limits', () => {
 
   it('returns a JSON 413 for a 5 MB request, which base64 makes too big for Lambda', async () => {
     const res = await postImages(
-      `${api}/shape`,
+      `${local.api}/shape`,
       Array.from({ length: 8 }, (_, i) => ({ name: `${i}.jpg`, bytes: big })),
     );
     expect(res.status).toBe(413);
@@ -113,7 +111,7 @@ describe('the request size limits', () => {
   });
 
   it('answers an unknown execution with 404', async () => {
-    const res = await get(`${api}/executions/00000000-0000-0000-0000-000000000000`);
+    const res = await get(`${local.api}/executions/00000000-0000-0000-0000-000000000000`);
     expect(res.status).toBe(404);
     expect((res.body as { error: { code: string } }).error.code).toBe('NOT_FOUND');
   });
@@ -128,7 +126,7 @@ describe.skipIf(!awsCli)('the AWS CLI reads the local runs', () => {
   const aws = async (...args: string[]) => {
     const { stdout } = await run('aws', [
       '--endpoint-url',
-      runtime.sfnUrl,
+      local.runtime.sfnUrl,
       '--region',
       'us-east-1',
       '--no-sign-request',
@@ -142,7 +140,7 @@ describe.skipIf(!awsCli)('the AWS CLI reads the local runs', () => {
 
   it('lists, describes and reads the history of an async execution', async () => {
     const accepted = await postImages(
-      `${api}/shape`,
+      `${local.api}/shape`,
       [{ name: 'cat.jpg', bytes: sharedImage('cat.jpg') }],
       {},
       { Prefer: 'respond-async' },
@@ -153,7 +151,7 @@ describe.skipIf(!awsCli)('the AWS CLI reads the local runs', () => {
     const listed = await aws(
       'list-executions',
       '--state-machine-arn',
-      runtime.stateMachineArns.async,
+      local.runtime.stateMachineArns.async,
     );
     expect(listed.executions.map((e: { executionArn: string }) => e.executionArn)).toContain(arn);
     const described = await aws('describe-execution', '--execution-arn', arn);

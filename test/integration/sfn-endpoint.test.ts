@@ -13,21 +13,19 @@ import {
   StartSyncExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createSfnClient } from '../../lambdas/shared/clients.ts';
 import type { MapItem } from '../../lambdas/shared/types.ts';
-import { type Runtime, startRuntime } from '../../local/runtime.ts';
 import { sharedImage } from '../support/fixtures.ts';
+import { useLocalRuntime } from '../support/runtime.ts';
 
-let runtime: Runtime;
+const local = useLocalRuntime();
 let sfn: SFNClient;
 
-beforeAll(async () => {
-  runtime = await startRuntime({ port: 0, sfnPort: 0, s3Port: 0 });
+beforeAll(() => {
   // Configured by the environment the runtime set, exactly as the ingest Lambda is.
   sfn = createSfnClient();
 });
-afterAll(() => runtime?.close());
 
 const input = (...names: string[]) =>
   JSON.stringify({
@@ -77,12 +75,13 @@ describe('the local endpoint, through @aws-sdk/client-sfn', () => {
     // AWS serves it from "sync-states.<region>": the prefix must not reach a local host name.
     await client.send(
       new StartSyncExecutionCommand({
-        stateMachineArn: runtime.stateMachineArns.sync,
+        stateMachineArn: local.runtime.stateMachineArns.sync,
         input: '{"items":[]}',
       }),
     );
-    const local = new URL(runtime.sfnUrl);
-    expect(hosts).toEqual([`${local.hostname}:${local.port}`, `${local.hostname}:${local.port}`]);
+    const endpoint = new URL(local.runtime.sfnUrl);
+    const expected = `${endpoint.hostname}:${endpoint.port}`;
+    expect(hosts).toEqual([expected, expected]);
   });
 
   it('lists the EXPRESS machine and its STANDARD twin, running the same definition', async () => {
@@ -93,7 +92,7 @@ describe('the local endpoint, through @aws-sdk/client-sfn', () => {
     ]);
     expect(stateMachines?.[0]?.creationDate).toBeInstanceOf(Date);
     const [sync, async] = await Promise.all(
-      [runtime.stateMachineArns.sync, runtime.stateMachineArns.async].map((arn) =>
+      [local.runtime.stateMachineArns.sync, local.runtime.stateMachineArns.async].map((arn) =>
         sfn.send(new DescribeStateMachineCommand({ stateMachineArn: arn })),
       ),
     );
@@ -104,7 +103,7 @@ describe('the local endpoint, through @aws-sdk/client-sfn', () => {
   it('runs the EXPRESS machine synchronously with StartSyncExecution', async () => {
     const result = await sfn.send(
       new StartSyncExecutionCommand({
-        stateMachineArn: runtime.stateMachineArns.sync,
+        stateMachineArn: local.runtime.stateMachineArns.sync,
         input: input('cat.jpg', 'gif_160x120.gif'),
       }),
     );
@@ -120,7 +119,7 @@ describe('the local endpoint, through @aws-sdk/client-sfn', () => {
   it('starts the STANDARD machine, describes it and reads its history', async () => {
     const { executionArn } = await sfn.send(
       new StartExecutionCommand({
-        stateMachineArn: runtime.stateMachineArns.async,
+        stateMachineArn: local.runtime.stateMachineArns.async,
         input: input('gray_300x200.jpg'),
         name: 'sdk-standard-run',
       }),
@@ -138,7 +137,7 @@ describe('the local endpoint, through @aws-sdk/client-sfn', () => {
     expect(history.events?.[0]?.timestamp).toBeInstanceOf(Date);
 
     const listed = await sfn.send(
-      new ListExecutionsCommand({ stateMachineArn: runtime.stateMachineArns.async }),
+      new ListExecutionsCommand({ stateMachineArn: local.runtime.stateMachineArns.async }),
     );
     expect(listed.executions?.map((e) => e.executionArn)).toContain(executionArn);
   });
@@ -146,7 +145,7 @@ describe('the local endpoint, through @aws-sdk/client-sfn', () => {
   it('pages the history with maxResults and nextToken', async () => {
     const { executionArn } = await sfn.send(
       new StartExecutionCommand({
-        stateMachineArn: runtime.stateMachineArns.async,
+        stateMachineArn: local.runtime.stateMachineArns.async,
         input: input('cat.jpg', 'cat.jpg'),
       }),
     );
@@ -163,7 +162,7 @@ describe('the local endpoint, through @aws-sdk/client-sfn', () => {
   it('stops a STANDARD execution', async () => {
     const { executionArn } = await sfn.send(
       new StartExecutionCommand({
-        stateMachineArn: runtime.stateMachineArns.async,
+        stateMachineArn: local.runtime.stateMachineArns.async,
         input: input(...Array.from({ length: 30 }, () => 'gray_300x200.jpg')),
       }),
     );
@@ -177,7 +176,7 @@ describe('the local endpoint refuses what AWS refuses, with AWS error types', ()
   it('does not describe an Express execution', async () => {
     const { executionArn } = await sfn.send(
       new StartSyncExecutionCommand({
-        stateMachineArn: runtime.stateMachineArns.sync,
+        stateMachineArn: local.runtime.stateMachineArns.sync,
         input: input('gray_300x200.jpg'),
       }),
     );
@@ -190,14 +189,14 @@ describe('the local endpoint refuses what AWS refuses, with AWS error types', ()
     const sync = await rejection(
       sfn.send(
         new StartSyncExecutionCommand({
-          stateMachineArn: runtime.stateMachineArns.async,
+          stateMachineArn: local.runtime.stateMachineArns.async,
           input: '{}',
         }),
       ),
     );
     expect(sync.name).toBe('StateMachineTypeNotSupported');
     const list = await rejection(
-      sfn.send(new ListExecutionsCommand({ stateMachineArn: runtime.stateMachineArns.sync })),
+      sfn.send(new ListExecutionsCommand({ stateMachineArn: local.runtime.stateMachineArns.sync })),
     );
     expect(list.name).toBe('StateMachineTypeNotSupported');
   });
@@ -206,7 +205,7 @@ describe('the local endpoint refuses what AWS refuses, with AWS error types', ()
     const error = await rejection(
       sfn.send(
         new StartExecutionCommand({
-          stateMachineArn: runtime.stateMachineArns.async,
+          stateMachineArn: local.runtime.stateMachineArns.async,
           input: JSON.stringify({ items: [], pad: 'x'.repeat(262_144) }),
         }),
       ),
@@ -217,7 +216,9 @@ describe('the local endpoint refuses what AWS refuses, with AWS error types', ()
   it('names unknown machines and executions', async () => {
     const machine = await rejection(
       sfn.send(
-        new StartExecutionCommand({ stateMachineArn: `${runtime.stateMachineArns.async}Nope` }),
+        new StartExecutionCommand({
+          stateMachineArn: `${local.runtime.stateMachineArns.async}Nope`,
+        }),
       ),
     );
     expect(machine.name).toBe('StateMachineDoesNotExist');
@@ -232,7 +233,7 @@ describe('the local endpoint refuses what AWS refuses, with AWS error types', ()
   });
 
   it('answers an operation it does not implement with UnknownOperationException', async () => {
-    const res = await fetch(runtime.sfnUrl, {
+    const res = await fetch(local.runtime.sfnUrl, {
       method: 'POST',
       headers: {
         'content-type': 'application/x-amz-json-1.0',
