@@ -14,6 +14,7 @@ import {
 } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { API_GATEWAY_TIMEOUT_MS } from '../lambdas/shared/aws-limits.ts';
 
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
 export const NATIVE_MODULES_DIR = path.join(PROJECT_ROOT, 'infra', 'lambda-native', 'node_modules');
@@ -90,7 +91,7 @@ export class ImageFunctions extends Construct {
       // A 6 MB event is decoded from base64 and split into parts: a few copies of the body.
       memorySize: 1024,
       // API Gateway gives up at 29 s; the ingest answers 504 itself a second before.
-      timeout: Duration.seconds(29),
+      timeout: Duration.millis(API_GATEWAY_TIMEOUT_MS),
       environment: { ...ingestBase.environment, POWERTOOLS_SERVICE_NAME: 'image-ingest' },
     });
   }

@@ -4,9 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-
-/** Synchronous invocation payload limit, request and response alike. */
-export const LAMBDA_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024;
+import { LAMBDA_SYNC_PAYLOAD_BYTES } from '../lambdas/shared/aws-limits.ts';
 
 export type Handler = (event: never, context: Context) => Promise<unknown>;
 
@@ -43,10 +41,10 @@ const contextFor = (fn: LocalFunction, deadline: number): Context => ({
 /** Invokes like Lambda's RequestResponse: the event and result cross a JSON boundary. */
 export const invoke = async (fn: LocalFunction, event: unknown): Promise<unknown> => {
   const request = serialise(event);
-  if (Buffer.byteLength(request) > LAMBDA_PAYLOAD_LIMIT_BYTES) {
+  if (Buffer.byteLength(request) > LAMBDA_SYNC_PAYLOAD_BYTES) {
     throw namedError(
       'Lambda.RequestEntityTooLargeException',
-      `Request must be smaller than ${LAMBDA_PAYLOAD_LIMIT_BYTES} bytes for the InvokeFunction operation`,
+      `Request must be smaller than ${LAMBDA_SYNC_PAYLOAD_BYTES} bytes for the InvokeFunction operation`,
     );
   }
   const deadline = Date.now() + fn.timeoutSeconds * 1000;
@@ -67,7 +65,7 @@ export const invoke = async (fn: LocalFunction, event: unknown): Promise<unknown
       timeout,
     ]);
     const response = serialise(result);
-    if (Buffer.byteLength(response) > LAMBDA_PAYLOAD_LIMIT_BYTES) {
+    if (Buffer.byteLength(response) > LAMBDA_SYNC_PAYLOAD_BYTES) {
       throw namedError(
         'Lambda.ResponseSizeTooLarge',
         'Response payload size exceeded maximum allowed payload size (6291556 bytes).',

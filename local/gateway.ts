@@ -13,9 +13,8 @@ import {
   gatewayErrorBody,
   matchRoute,
 } from '../lambdas/ingest/routes.ts';
+import { API_GATEWAY_PAYLOAD_BYTES, API_GATEWAY_TIMEOUT_MS } from '../lambdas/shared/aws-limits.ts';
 
-export const API_REQUEST_LIMIT_BYTES = 10 * 1024 * 1024;
-export const API_TIMEOUT_MS = 29_000;
 /** Past this much, an oversized body is not even drained: the connection is cut. */
 const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
 
@@ -41,13 +40,13 @@ const readBody = (req: http.IncomingMessage): Promise<Buffer | 'too-large'> =>
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= API_REQUEST_LIMIT_BYTES) chunks.push(chunk);
+      if (size <= API_GATEWAY_PAYLOAD_BYTES) chunks.push(chunk);
       else if (size > DRAIN_LIMIT_BYTES) req.destroy();
     });
     req.on('end', () =>
-      resolve(size > API_REQUEST_LIMIT_BYTES ? 'too-large' : Buffer.concat(chunks)),
+      resolve(size > API_GATEWAY_PAYLOAD_BYTES ? 'too-large' : Buffer.concat(chunks)),
     );
-    req.on('close', () => size > API_REQUEST_LIMIT_BYTES && resolve('too-large'));
+    req.on('close', () => size > API_GATEWAY_PAYLOAD_BYTES && resolve('too-large'));
     req.on('error', reject);
   });
 
@@ -146,7 +145,7 @@ export const toProxyEvent = (
 export const createGateway = ({
   invoke,
   stage = 'local',
-  timeoutMs = API_TIMEOUT_MS,
+  timeoutMs = API_GATEWAY_TIMEOUT_MS,
   onRequest,
 }: GatewayOptions) =>
   http.createServer(async (req, res) => {

@@ -8,12 +8,10 @@ import {
   StartSyncExecutionCommand,
   type StartSyncExecutionCommandOutput,
 } from '@aws-sdk/client-sfn';
+import { STATE_PAYLOAD_BYTES } from '../shared/aws-limits.ts';
 import type { MapItem } from '../shared/types.ts';
 import { PayloadTooLargeError, WorkflowFailedError, WorkflowTimeoutError } from './errors.ts';
 import type { BatchOutput, BatchRequest } from './views.ts';
-
-/** Step Functions' limit on an execution's input and on every state's input and output. */
-export const STATE_PAYLOAD_LIMIT_BYTES = 262_144;
 
 export interface ExecutionInput {
   request: BatchRequest;
@@ -23,10 +21,7 @@ export interface ExecutionInput {
 /** The input as Step Functions will receive it. Once large images are staged only a huge
  * number of items can pass the limit; `limit` is lifted above it only by the claim-check
  * benchmark, against a local runtime that lifts its own. */
-export const serializeInput = (
-  input: ExecutionInput,
-  limit = STATE_PAYLOAD_LIMIT_BYTES,
-): string => {
+export const serializeInput = (input: ExecutionInput, limit = STATE_PAYLOAD_BYTES): string => {
   const text = JSON.stringify(input);
   const size = Buffer.byteLength(text, 'utf8');
   if (size > limit) {

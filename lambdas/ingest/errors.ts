@@ -28,12 +28,6 @@ export class HttpError extends Error {
   }
 }
 
-export class BadRequestError extends HttpError {
-  constructor(message: string, options?: HttpErrorOptions) {
-    super(400, 'BAD_REQUEST', message, options);
-  }
-}
-
 export class EmptyBodyError extends HttpError {
   constructor() {
     super(

@@ -8,9 +8,10 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import { STATE_PAYLOAD_BYTES } from '../shared/aws-limits.ts';
 import type { IngestConfig } from '../shared/config.ts';
 import { isFailure } from '../shared/types.ts';
-import { runBatch, STATE_PAYLOAD_LIMIT_BYTES, serializeInput, startBatch } from './batch.ts';
+import { runBatch, serializeInput, startBatch } from './batch.ts';
 import { StagingFailedError, TooManyImagesError } from './errors.ts';
 import { basePathOf, type IngestEvent, methodOf, pathOf, prefersAsync } from './event.ts';
 import { describeBatch } from './executions.ts';
@@ -56,7 +57,7 @@ export const ingest = async (
   });
   const input = serializeInput(
     { request: { view: route.view, multipart }, items: plan.items },
-    Math.max(STATE_PAYLOAD_LIMIT_BYTES, config.inlineBudgetBytes),
+    Math.max(STATE_PAYLOAD_BYTES, config.inlineBudgetBytes),
   );
   deps.logger.info('starting batch', {
     view: route.view,

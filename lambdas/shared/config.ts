@@ -4,6 +4,7 @@
  * halfway through a request.
  */
 import { getNumberFromEnv, getStringFromEnv } from '@aws-lambda-powertools/commons/utils/env';
+import { API_GATEWAY_PAYLOAD_BYTES } from './aws-limits.ts';
 
 export interface IngestConfig {
   /** EXPRESS twin, run with StartSyncExecution. */
@@ -34,15 +35,13 @@ export const ingestConfig = (): IngestConfig => {
     asyncStateMachineArn: getStringFromEnv({ key: 'ASYNC_STATE_MACHINE_ARN' }),
     maxImagesSync: getNumberFromEnv({ key: 'MAX_IMAGES_SYNC', defaultValue: 50 }),
     maxImagesAsync: getNumberFromEnv({ key: 'MAX_IMAGES_ASYNC', defaultValue: 200 }),
-    maxRequestBytes: getNumberFromEnv({ key: 'MAX_REQUEST_BYTES', defaultValue: 10 * 1024 * 1024 }),
+    maxRequestBytes: getNumberFromEnv({
+      key: 'MAX_REQUEST_BYTES',
+      defaultValue: API_GATEWAY_PAYLOAD_BYTES,
+    }),
     syncDeadlineMs: getNumberFromEnv({ key: 'SYNC_DEADLINE_MS', defaultValue: 28_000 }),
     stagingBucket: getStringFromEnv({ key: 'STAGING_BUCKET' }),
     inlineBudgetBytes: getNumberFromEnv({ key: 'INLINE_BUDGET_BYTES', defaultValue: 240 * 1024 }),
   };
   return ingest;
-};
-
-/** For tests that change the environment between cases. */
-export const resetConfig = () => {
-  ingest = undefined;
 };

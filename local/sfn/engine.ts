@@ -11,6 +11,7 @@ import {
   StateMachine,
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
+import { EXPRESS_MAX_DURATION_MS, STATE_PAYLOAD_BYTES } from '../../lambdas/shared/aws-limits.ts';
 import {
   executionDoesNotExist,
   invalidArn,
@@ -19,10 +20,6 @@ import {
   validation,
 } from './errors.ts';
 import { History, type HistoryEvent, type LibraryEvent } from './history.ts';
-
-/** Input or output of an execution, a state or a task, as a UTF-8 string. */
-export const PAYLOAD_LIMIT_BYTES = 262_144;
-export const EXPRESS_MAX_MS = 5 * 60_000;
 
 export type MachineType = 'STANDARD' | 'EXPRESS';
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -88,8 +85,8 @@ export class LocalStepFunctions {
     this.accountId = options.accountId;
     this.#invokeTask = options.invokeTask;
     this.#retain = options.retainExecutions ?? 1000;
-    this.#expressMaxMs = options.expressMaxMs ?? EXPRESS_MAX_MS;
-    this.payloadLimitBytes = options.payloadLimitBytes ?? PAYLOAD_LIMIT_BYTES;
+    this.#expressMaxMs = options.expressMaxMs ?? EXPRESS_MAX_DURATION_MS;
+    this.payloadLimitBytes = options.payloadLimitBytes ?? STATE_PAYLOAD_BYTES;
   }
 
   createStateMachine(spec: { name: string; type: MachineType; definition: string }): Machine {
