@@ -60,13 +60,23 @@ export const multipartForm = ({
 
 const BOUNDARY = /;\s*boundary=(?:"([^"]{1,70})"|([^\s;]{1,70}))/i;
 
-/** RFC 2046: a multipart body ends with `--boundary--`, after which only an epilogue may come. */
+/** Base64 characters decoded from the end of the body first: a multiple of 4, so that the
+ * tail decodes on its own, and far more than a close delimiter and a usual epilogue. */
+const TAIL_CHARS = 4096;
+
+/** RFC 2046: a multipart body ends with `--boundary--`, after which only an epilogue may come.
+ * The end is looked at first; the whole body only when an epilogue is unusually long. */
 export const hasCloseDelimiter = (event: IngestEvent, contentType: string | undefined) => {
   const match = BOUNDARY.exec(contentType ?? '');
   const boundary = match?.[1] ?? match?.[2];
-  if (!boundary || typeof event.body !== 'string') return false;
-  const body = Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
-  return body.lastIndexOf(`--${boundary}--`) !== -1;
+  const body = event.body;
+  if (!boundary || typeof body !== 'string') return false;
+  const delimiter = `--${boundary}--`;
+  const encoding = event.isBase64Encoded ? 'base64' : 'utf8';
+  const tailStart = Math.max(0, body.length - TAIL_CHARS);
+  const tail = Buffer.from(body.slice(tailStart - (tailStart % 4)), encoding);
+  if (tail.includes(delimiter)) return true;
+  return tailStart > 0 && Buffer.from(body, encoding).includes(delimiter);
 };
 
 /** The `image` parts in the order they were sent. */

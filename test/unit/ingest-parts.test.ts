@@ -80,6 +80,14 @@ describe('multipart', () => {
     expect(hasCloseDelimiter(body(text), 'multipart/form-data')).toBe(false);
   });
 
+  it('finds the close delimiter before a long epilogue, and misses it when it is absent', () => {
+    const type = 'multipart/form-data; boundary=xyz';
+    const head = `--xyz\r\n\r\n${'a'.repeat(10_000)}\r\n`;
+    expect(hasCloseDelimiter(body(`${head}--xyz--\r\n${'e'.repeat(20_000)}`), type)).toBe(true);
+    expect(hasCloseDelimiter(body(`${head}--xyz--`), type)).toBe(true);
+    expect(hasCloseDelimiter(body(`${head}--xyz-\r\n${'e'.repeat(20_000)}`), type)).toBe(false);
+  });
+
   it('puts repeated image parts back in upload order (the parser keeps them newest first)', () => {
     const part = (n: number) => ({ content: Buffer.from([n]), filename: `${n}` });
     expect(imageParts({ image: [part(3), part(2), part(1)] }).map((p) => p.filename)).toEqual([
