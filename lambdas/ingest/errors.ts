@@ -83,7 +83,7 @@ export class UnsupportedMediaTypeError extends HttpError {
 
 export class UnprocessableError extends HttpError {
   constructor(
-    code: 'NO_IMAGE' | 'MALFORMED_MULTIPART',
+    code: 'NO_IMAGE' | 'MALFORMED_MULTIPART' | 'FIELD_TOO_LONG',
     message: string,
     options?: HttpErrorOptions,
   ) {

@@ -21,22 +21,18 @@ export interface BatchPlan {
   staged: StagedImage[];
 }
 
-/** What an item adds to the input besides its base64: keys, names, punctuation. */
-const ITEM_OVERHEAD_BYTES = 200;
+const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
 const base64Length = (bytes: number) => 4 * Math.ceil(bytes / 3);
-const textBytes = (value: string | null) => (value ? Buffer.byteLength(value) : 0);
-
-const inlineCost = (upload: Upload) =>
-  base64Length(upload.content.length) +
-  textBytes(upload.filename) +
-  textBytes(upload.contentType) +
-  ITEM_OVERHEAD_BYTES;
+/** `{"inline":""}` around the base64, and `,"source":` before it, in an item's JSON. */
+const INLINE_SOURCE_BYTES = '{"inline":""}'.length;
+const SOURCE_KEY_BYTES = ',"source":'.length;
 
 export const stagingKey = (executionName: string, index: number) =>
   `${STAGING_PREFIX}${executionName}/${index}`;
 
 /** Keeps everything inline when it fits; otherwise stages the largest images until the rest
- * does, so a batch of one big photo and many thumbnails stores one object, not all of them. */
+ * does, so a batch of one big photo and many thumbnails stores one object, not all of them.
+ * Sizes are those of the items' JSON, computed without encoding anything. */
 export const planBatch = (
   uploads: Upload[],
   {
@@ -45,28 +41,47 @@ export const planBatch = (
     executionName,
   }: { budgetBytes: number; bucket: string; executionName: string },
 ): BatchPlan => {
-  const costs = uploads.map(inlineCost);
-  let total = costs.reduce((sum, c) => sum + c, 0);
+  const identities = uploads.map((upload, index) => ({
+    index,
+    name: upload.name,
+    filename: upload.filename,
+    contentType: upload.contentType,
+  }));
+  const keys = identities.map(({ index }) => stagingKey(executionName, index));
+  // What staging an image saves: its base64, less the reference that replaces it.
+  const savings = uploads.map(
+    (upload, i) =>
+      base64Length(upload.content.length) +
+      INLINE_SOURCE_BYTES -
+      jsonBytes({ s3: { bucket, key: keys[i] } }),
+  );
+  let total = identities.reduce(
+    (sum, identity, i) =>
+      sum +
+      jsonBytes(identity) +
+      SOURCE_KEY_BYTES +
+      base64Length(uploads[i]?.content.length ?? 0) +
+      INLINE_SOURCE_BYTES +
+      1,
+    0,
+  );
   const stage = new Set<number>();
-  const bySize = costs.map((cost, index) => ({ cost, index })).sort((a, b) => b.cost - a.cost);
-  for (const { cost, index } of bySize) {
+  const bySaving = savings
+    .map((saving, index) => ({ saving, index }))
+    .sort((a, b) => b.saving - a.saving);
+  for (const { saving, index } of bySaving) {
     if (total <= budgetBytes) break;
     stage.add(index);
-    total -= cost - ITEM_OVERHEAD_BYTES;
+    total -= saving;
   }
 
   const staged: StagedImage[] = [];
   const items = uploads.map((upload, index): MapItem => {
-    const identity = {
-      index,
-      name: upload.name,
-      filename: upload.filename,
-      contentType: upload.contentType,
-    };
+    const identity = identities[index] as Omit<MapItem, 'source'>;
     if (!stage.has(index)) {
       return { ...identity, source: { inline: upload.content.toString('base64') } };
     }
-    const key = stagingKey(executionName, index);
+    const key = keys[index] as string;
     staged.push({ key, upload });
     return { ...identity, source: { s3: { bucket, key } } };
   });

@@ -23,6 +23,21 @@ export interface ParsedUploads {
 
 const RAW_TYPES = /^(image\/[\w.+-]+|application\/octet-stream)$/;
 
+/** Filenames and part types travel with every record through the workflow: bounded, like a
+ * file system's names, so that a batch's results always fit Step Functions' 256 KiB. */
+export const MAX_PART_TEXT_LENGTH = 255;
+
+const bounded = (value: string | undefined, what: string): string | null => {
+  if (value === undefined || value === '') return null;
+  if (value.length > MAX_PART_TEXT_LENGTH) {
+    throw new UnprocessableError(
+      'FIELD_TOO_LONG',
+      `An image part's ${what} is ${value.length} characters long; at most ${MAX_PART_TEXT_LENGTH} are accepted.`,
+    );
+  }
+  return value;
+};
+
 /** Size of the body as sent: base64 inflates it by a third on its way through API Gateway. */
 export const bodyBytes = (event: IngestEvent): number => {
   if (typeof event.body !== 'string') return 0;
@@ -57,8 +72,8 @@ export const uploadsOf = (event: IngestEvent): ParsedUploads => {
     }
     const uploads = imageParts(body as MultipartBody).map((part) => ({
       name: IMAGE_FIELD,
-      filename: part.filename ?? null,
-      contentType: part.mimetype ?? null,
+      filename: bounded(part.filename, 'filename'),
+      contentType: bounded(part.mimetype, 'content type'),
       content: part.content,
     }));
     if (uploads.length === 0) {

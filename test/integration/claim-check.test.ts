@@ -90,6 +90,30 @@ describe('a 3 × 12 MP batch (1.9 MB), staged in S3', () => {
   });
 });
 
+describe('the largest batch the limits allow', () => {
+  it('analyses 200 images with 255-character names asynchronously, every record within 256 KiB', async () => {
+    const gray = sharedImage('gray_300x200.jpg');
+    const files = Array.from({ length: 200 }, (_, i) => ({
+      name: `${String(i).padStart(3, '0')}${'n'.repeat(248)}.jpg`,
+      bytes: gray,
+      type: 'image/jpeg',
+    }));
+    const accepted = await postImages(
+      `${local.api}/analyze`,
+      files,
+      {},
+      { Prefer: 'respond-async' },
+    );
+    expect(accepted.body).toMatchObject({ status: 'RUNNING' });
+    const done = await poll(accepted.headers.get('location') ?? '');
+    expect(done.body).toMatchObject({ status: 'SUCCEEDED' });
+    const records = (done.body as { result: { index: number; shape: number[] }[] }).result;
+    expect(records.map((r) => r.index)).toEqual(files.map((_, i) => i));
+    expect(records.every((r) => r.shape.join() === '200,300')).toBe(true);
+    expect(await stagedObjects()).toEqual([]);
+  }, 60_000);
+});
+
 describe('the request size limits', () => {
   it('returns a JSON 413 for an 11 MB request', async () => {
     const res = await postRaw(`${local.api}/shape`, Buffer.alloc(11 * 1024 * 1024), 'image/jpeg');

@@ -297,6 +297,13 @@ describe('ingest: refusals are JSON with a code', () => {
     expect(startInputs()).toHaveLength(0);
   });
 
+  it('returns 422 for an image part whose filename is longer than 255 characters', async () => {
+    const res = await postForm('/shape', [{ content: gray, filename: `${'n'.repeat(300)}.jpg` }]);
+    expect(res.statusCode).toBe(422);
+    expect(errorOf(res).code).toBe('FIELD_TOO_LONG');
+    expect(startInputs()).toHaveLength(0);
+  });
+
   it('returns 413 when the body exceeds the request limit', async () => {
     const res = await call(
       restEvent({

@@ -44,6 +44,19 @@ describe('planBatch', () => {
     expect(p.items[1]?.source).toEqual({ s3: { bucket: 'b', key: `${STAGING_PREFIX}exec-1/1` } });
   });
 
+  it('counts what staged items still carry: long names fit too', () => {
+    const uploads = Array.from({ length: 200 }, (_, i) => ({
+      ...upload(4_000),
+      filename: `${i}${'n'.repeat(250)}`,
+    }));
+    const p = planBatch(uploads, { budgetBytes: 240 * 1024, bucket: 'b', executionName: 'e' });
+    const input = JSON.stringify({ request: { view: 'shape', multipart: true }, items: p.items });
+    expect(Buffer.byteLength(input)).toBeLessThanOrEqual(240 * 1024);
+    // Staging is by need: some of these stay inline.
+    expect(p.staged.length).toBeGreaterThan(0);
+    expect(p.staged.length).toBeLessThan(200);
+  });
+
   it('produces an input that fits the budget for any mix of sizes', () => {
     for (const sizes of [
       [180_000, 1],
