@@ -133,6 +133,19 @@ export class ImageApi extends Construct {
       });
     }
 
+    // Whatever else API Gateway refuses (a bad path parameter, …) keeps the same shape, its
+    // status its own; $context.error.messageString is already a quoted JSON string.
+    for (const type of [ResponseType.DEFAULT_4XX, ResponseType.DEFAULT_5XX]) {
+      this.api.addGatewayResponse(type.responseType, {
+        type,
+        responseHeaders: { 'Access-Control-Allow-Origin': "'*'" },
+        templates: {
+          'application/json':
+            '{"error":{"code":"$context.error.responseType","message":$context.error.messageString}}',
+        },
+      });
+    }
+
     if (props.auth === 'apiKey') {
       const key = this.api.addApiKey('ApiKey', { description: 'Image batch API key' });
       const plan = this.api.addUsagePlan('UsagePlan', {

@@ -84,6 +84,18 @@ describe('the API', () => {
     }
   });
 
+  it('puts API Gateway’s other refusals in the same shape, keeping their status', () => {
+    for (const type of ['DEFAULT_4XX', 'DEFAULT_5XX']) {
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: type,
+        StatusCode: Match.absent(),
+        ResponseTemplates: {
+          'application/json': Match.stringLikeRegexp('^\\{"error":\\{"code":'),
+        },
+      });
+    }
+  });
+
   it('is open by default, and takes an API key or IAM auth by context', () => {
     template.resourceCountIs('AWS::ApiGateway::UsagePlan', 0);
     const keyed = synth({ auth: 'apiKey' }).template;
