@@ -14,7 +14,7 @@ import {
 } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { API_GATEWAY_TIMEOUT_MS } from '../lambdas/shared/aws-limits.ts';
+import { FUNCTION_SETTINGS } from './settings.ts';
 
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
 export const NATIVE_MODULES_DIR = path.join(PROJECT_ROOT, 'infra', 'lambda-native', 'node_modules');
@@ -64,11 +64,8 @@ export class ImageFunctions extends Construct {
     this.analyze = new NodejsFunction(this, 'Analyze', {
       ...analyzeBase,
       description: 'Analyses one image (sharp): shape, nbytes and metadata, for one Map item.',
-      // libvips is CPU-bound and Lambda's CPU grows with memory: 1769 MB is one full vCPU,
-      // where a 12 MP JPEG validates in ~10 ms; more memory would buy idle cores.
-      memorySize: 1769,
-      // Under the workflow task's 60 s: a Lambda timeout surfaces as a caught per-image error.
-      timeout: Duration.seconds(30),
+      memorySize: FUNCTION_SETTINGS.analyze.memoryMb,
+      timeout: Duration.seconds(FUNCTION_SETTINGS.analyze.timeoutSeconds),
       environment: { ...analyzeBase.environment, POWERTOOLS_SERVICE_NAME: 'image-analyze' },
       bundling: {
         ...analyzeBase.bundling,
@@ -88,10 +85,8 @@ export class ImageFunctions extends Construct {
     this.ingest = new NodejsFunction(this, 'Ingest', {
       ...ingestBase,
       description: 'Takes uploads from API Gateway, stages large ones, runs the workflow.',
-      // A 6 MB event is decoded from base64 and split into parts: a few copies of the body.
-      memorySize: 1024,
-      // API Gateway gives up at 29 s; the ingest answers 504 itself a second before.
-      timeout: Duration.millis(API_GATEWAY_TIMEOUT_MS),
+      memorySize: FUNCTION_SETTINGS.ingest.memoryMb,
+      timeout: Duration.seconds(FUNCTION_SETTINGS.ingest.timeoutSeconds),
       environment: { ...ingestBase.environment, POWERTOOLS_SERVICE_NAME: 'image-ingest' },
     });
   }

@@ -8,6 +8,7 @@
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { FUNCTION_SETTINGS } from '../infra/settings.ts';
 import { loadDefinition } from '../statemachine/definition.ts';
 import { type Handler, invoke, type LocalFunction, taskInvoker } from './functions.ts';
 import { createGateway } from './gateway.ts';
@@ -69,12 +70,12 @@ export const startRuntime = async (options: RuntimeOptions = {}): Promise<Runtim
   started = true;
   const host = options.host ?? '127.0.0.1';
 
+  const { analyze: analyzeSettings, ingest: ingestSettings } = FUNCTION_SETTINGS;
   const analyzeFn: LocalFunction = {
-    name: 'image-analyze',
-    arn: functionArn('image-analyze'),
+    ...analyzeSettings,
+    arn: functionArn(analyzeSettings.name),
+    // Set once the environment is ready (below).
     handler: async () => null,
-    timeoutSeconds: 30,
-    memoryMb: 1024,
   };
   const sfn = new LocalStepFunctions({
     region: REGION,
@@ -123,11 +124,9 @@ export const startRuntime = async (options: RuntimeOptions = {}): Promise<Runtim
   ]);
   analyzeFn.handler = analyze as unknown as Handler;
   const ingestFn: LocalFunction = {
-    name: 'image-ingest',
-    arn: functionArn('image-ingest'),
+    ...ingestSettings,
+    arn: functionArn(ingestSettings.name),
     handler: ingest as unknown as Handler,
-    timeoutSeconds: 29,
-    memoryMb: 512,
   };
 
   const gateway = createGateway({
