@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { mediaTypeOf } from '../lambdas/ingest/event.ts';
 import {
   BINARY_MEDIA_TYPES,
   GATEWAY_RESPONSES,
@@ -26,7 +27,7 @@ export interface GatewayOptions {
 }
 
 const isBinary = (contentType: string | undefined) => {
-  const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  const type = mediaTypeOf(contentType);
   return BINARY_MEDIA_TYPES.some((t) =>
     t.endsWith('/*') ? type.startsWith(t.slice(0, -1)) : type === t,
   );
