@@ -28,21 +28,26 @@ export interface RequestOptions {
 const UPLOAD_CHUNK_BYTES = 64 * 1024;
 
 /** The body as a stream of chunks, so the bytes sent can be counted; its length is known, so
- * it still goes out with Content-Length (API Gateway takes no chunked uploads). */
+ * it still goes out with Content-Length (API Gateway takes no chunked uploads). With no queue
+ * (high-water mark 0), fetch asks for the next chunk only once it has taken the last one: what
+ * it has asked for so far is what it has sent, give or take a socket buffer. */
 const countingStream = (bytes: Uint8Array, onUpload: (sent: number) => void) => {
   let sent = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (sent >= bytes.length) {
-        controller.close();
-        return;
-      }
-      const chunk = bytes.subarray(sent, sent + UPLOAD_CHUNK_BYTES);
-      sent += chunk.length;
-      controller.enqueue(chunk);
-      onUpload(sent);
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        if (sent > 0) onUpload(sent);
+        if (sent >= bytes.length) {
+          controller.close();
+          return;
+        }
+        const chunk = bytes.subarray(sent, sent + UPLOAD_CHUNK_BYTES);
+        sent += chunk.length;
+        controller.enqueue(chunk);
+      },
     },
-  });
+    { highWaterMark: 0 },
+  );
 };
 
 const parse = (text: string): unknown => {

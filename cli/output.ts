@@ -30,7 +30,8 @@ export const isUnreadable = (view: View, record: OutputRecord) =>
     ? record.error !== undefined
     : Array.isArray(record[view]) && (record[view] as unknown[]).length === 0;
 
-const shapeText = (shape: unknown) => (Array.isArray(shape) ? JSON.stringify(shape) : '');
+const shapeText = (shape: unknown) =>
+  Array.isArray(shape) && shape.length > 0 ? JSON.stringify(shape) : '';
 
 const errorText = (view: View, record: OutputRecord) => {
   if (view === 'analyze') {
