@@ -88,6 +88,7 @@ export const analyzeCommand = async (
       concurrency: options.concurrency,
       onRun: (run) => {
         state.run = run;
+        progress.runStarted(run);
       },
     },
   );

@@ -10,6 +10,8 @@ export interface Progress {
   /** Cumulative counts. */
   uploaded(images: number, bytes: number): void;
   analysisStarted(images: number): void;
+  /** The service holds a run the user can look up: `execution <id> (<url>)`. */
+  runStarted(description: string): void;
   /** The run's status; `done` when the route reports how many images are analyzed. */
   analysisStatus(status: string, done?: number): void;
   analysisFinished(images: number, unreadable: number): void;
@@ -40,6 +42,9 @@ export const lineProgress = (out: NodeJS.WritableStream): Progress => {
     },
     analysisStarted() {
       lastStatus = '';
+    },
+    runStarted(description) {
+      say(`analysis: ${description}`);
     },
     analysisStatus(status) {
       if (status !== lastStatus) say(`analysis: ${status}`);
@@ -92,6 +97,9 @@ export const barProgress = (out: NodeJS.WritableStream): Progress => {
       analysis = bars.create(count, 0, { label: 'analysis', detail: analysisDetail() });
       ticker = setInterval(() => analysis?.update(done, { detail: analysisDetail() }), 200);
       ticker.unref();
+    },
+    runStarted() {
+      // The bar shows the status; the run is named if Ctrl-C leaves it behind (main.ts).
     },
     analysisStatus(next, count) {
       status = next;

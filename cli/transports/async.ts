@@ -24,7 +24,10 @@ const retryAfterMs = (headers: Headers) => {
 export const asyncTransport: Transport = {
   async analyze(batch, context) {
     const { client, progress, signal } = context;
-    const accepted = await postForm(batch, context, { prefer: 'respond-async' });
+    const accepted = await postForm(batch, context, {
+      route: 'async: 202, then polling',
+      headers: { prefer: 'respond-async' },
+    });
     const id = (accepted.body as Partial<ExecutionView> | null)?.executionId;
     if (accepted.status !== 202 || typeof id !== 'string') {
       throw new ServiceError(

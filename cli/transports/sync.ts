@@ -5,7 +5,7 @@ import { perImage, postForm, type Transport } from './transport.ts';
 
 export const syncTransport: Transport = {
   async analyze(batch, context) {
-    const answer = await postForm(batch, context);
+    const answer = await postForm(batch, context, { route: 'sync' });
     context.progress.analysisStatus('analyzing');
     try {
       return perImage(answer.body, batch.files);

@@ -36,11 +36,11 @@ export interface Transport {
 export const postForm = async (
   { view, files }: Batch,
   { client, progress, signal, concurrency }: TransportContext,
-  headers: Record<string, string> = {},
+  { route, headers = {} }: { route: string; headers?: Record<string, string> },
 ) => {
   const form = await encodeForm(files, { concurrency });
   const path = `/${view}`;
-  progress.uploadStarted(files.length, form.body.length, client.url(path).href);
+  progress.uploadStarted(files.length, form.body.length, `${client.url(path).href} (${route})`);
   return client.request('POST', path, {
     body: form.body,
     headers: { 'content-type': form.contentType, ...headers },

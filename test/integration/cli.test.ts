@@ -1,0 +1,222 @@
+/**
+ * `image-batch analyze` as a user runs it: the built launcher on the system Node (20, which
+ * cannot run TypeScript), against the local runtime over loopback, reading real files — the
+ * oracle fixtures and images encoded by sharp — and, for the terminal, inside tmux.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCli } from '../../cli/build.ts';
+import { mediaTypeOf } from '../../cli/transports/form.ts';
+import { ORACLE_IMAGES, oracleExpected } from '../support/fixtures.ts';
+import { postImages } from '../support/http.ts';
+import { useLocalRuntime } from '../support/runtime.ts';
+
+const local = useLocalRuntime();
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const LAUNCHER = path.join(ROOT, 'bin', 'image-batch.js');
+const ORACLE = path.relative(ROOT, ORACLE_IMAGES);
+
+/** The first `node` on PATH that is not the project's own (node_modules/.bin, Node 24). */
+const SYSTEM_NODE =
+  execFileSync('which', ['-a', 'node'], { encoding: 'utf8' })
+    .split('\n')
+    .find((p) => p && !p.includes('node_modules')) ?? process.execPath;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const start = (args: string[], env: Record<string, string> = {}) =>
+  spawn(SYSTEM_NODE, [LAUNCHER, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, IMAGE_BATCH_API: local.api, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+
+const finish = async (child: ReturnType<typeof start>): Promise<Run> => {
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const [code] = (await once(child, 'close')) as [number | null];
+  return { code, stdout, stderr };
+};
+
+const cli = (args: string[], env: Record<string, string> = {}) => finish(start(args, env));
+
+let work = '';
+/** 60 PNGs, i+1 pixels wide: past the 50 a synchronous request takes. */
+let sixty = '';
+
+beforeAll(async () => {
+  await buildCli();
+  work = await mkdtemp(path.join(os.tmpdir(), 'cli-it-'));
+  sixty = path.join(work, 'sixty');
+  await mkdir(sixty);
+  for (let i = 0; i < 60; i++) {
+    const png = await sharp({
+      create: { width: i + 1, height: 3, channels: 3, background: { r: i, g: 0, b: 0 } },
+    })
+      .png()
+      .toBuffer();
+    await sharp(png).toFile(path.join(sixty, `img${i + 1}.png`));
+  }
+});
+
+afterAll(() => rm(work, { recursive: true, force: true }));
+
+/** libvips keeps one error buffer per process, so the decoder's own words in parentheses
+ * after a CORRUPT_IMAGE message vary from run to run ("libpng read error", "Unknown error");
+ * the code and the message before them do not. */
+const withoutDecoderDetail = (records: unknown) =>
+  JSON.parse(JSON.stringify(records).replace(/ \([^()"]*\)\."/g, '."'));
+
+const executionCount = () => local.runtime.sfn.executions.size;
+
+describe('image-batch analyze, piped', () => {
+  it(`runs on the system Node (${SYSTEM_NODE})`, () => {
+    const version = execFileSync(SYSTEM_NODE, ['--version'], { encoding: 'utf8' });
+    expect(Number(/^v(\d+)/.exec(version)?.[1])).toBeGreaterThanOrEqual(20);
+  });
+
+  it.each(['shape', 'nbytes', 'analyze'] as const)(
+    'answers a folder of fixtures in --view %s as the API does, file by file, in order',
+    async (view) => {
+      const names = (await readdir(ORACLE_IMAGES)).sort(
+        new Intl.Collator('en', { numeric: true }).compare,
+      );
+      const run = await cli(['analyze', ORACLE, '--view', view]);
+      expect(run.code).toBe(0);
+      const printed = JSON.parse(run.stdout) as ({ file: string } & Record<string, unknown>)[];
+      expect(printed.map((r) => r.file)).toEqual(names.map((n) => `${ORACLE}/${n}`));
+
+      const files = await Promise.all(
+        names.map(async (name) => ({
+          name,
+          bytes: await readFile(path.join(ORACLE_IMAGES, name)),
+          type: mediaTypeOf(name),
+        })),
+      );
+      const api = await postImages(`${local.api}/${view}`, files);
+      expect(api.status).toBe(200);
+      const answers = printed.map(({ file: _file, ...rest }) =>
+        view === 'analyze' ? rest : rest[view],
+      );
+      expect(withoutDecoderDetail(answers)).toEqual(withoutDecoderDetail(api.body));
+    },
+  );
+
+  it('gives the original service answers for the fixtures', async () => {
+    const run = await cli(['analyze', ORACLE, '--view', 'shape', '--format', 'jsonl']);
+    const printed = run.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { file: string; shape: number[] });
+    const expected = new Map(oracleExpected());
+    expect(printed.length).toBe(expected.size);
+    for (const { file, shape } of printed) {
+      expect([file, shape]).toEqual([file, expected.get(path.basename(file))?.shape]);
+    }
+  });
+
+  it('takes the asynchronous route past 50 images and polls it to the answer', async () => {
+    const run = await cli(['analyze', sixty, '--view', 'shape']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('/shape (async: 202, then polling)');
+    expect(run.stderr).toContain('analysis: SUCCEEDED');
+    const id = /analysis: execution (\S+)/.exec(run.stderr)?.[1];
+    const arns = [...local.runtime.sfn.executions.keys()];
+    expect(arns).toContain(
+      `${local.runtime.stateMachineArns.async.replace(':stateMachine:', ':execution:')}:${id}`,
+    );
+    const printed = JSON.parse(run.stdout) as { file: string; shape: number[] }[];
+    expect(printed).toEqual(
+      Array.from({ length: 60 }, (_, i) => ({
+        file: `${sixty}/img${i + 1}.png`,
+        shape: [3, i + 1, 3],
+      })),
+    );
+  });
+
+  it('refuses more than 200 images in one line, exit 2, before sending anything', async () => {
+    const many = path.join(work, 'many');
+    await mkdir(many);
+    for (let i = 0; i < 201; i++) {
+      await copyFile(path.join(sixty, 'img1.png'), path.join(many, `${i}.png`));
+    }
+    const before = executionCount();
+    const run = await cli(['analyze', many]);
+    expect(run).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'image-batch: 201 files: over the 200 one request takes, and the large-batch path (direct uploads to S3) is not available yet\n',
+    });
+    expect(executionCount()).toBe(before);
+  });
+
+  it('passes the service refusal on in one line, exit 2, when --sync forces too many', async () => {
+    const run = await cli(['analyze', sixty, '--sync']);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(
+      /^image-batch: POST \/analyze answered 413 TOO_MANY_IMAGES: /,
+    );
+  });
+
+  it('exits 2 with the usage line on bad arguments', async () => {
+    const run = await cli(['analyze', ORACLE, '--view', 'everything']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^error: option '--view <view>' argument 'everything' is invalid/);
+    expect(run.stderr).toContain('usage: image-batch analyze [options]');
+  });
+});
+
+describe('outputs and exit status', () => {
+  const three = [`${ORACLE}/png_la.png`, `${ORACLE}/svg_vector.svg`, `${ORACLE}/tiff_rgb.tif`];
+
+  it('prints the same records as JSON lines, CSV and a table', async () => {
+    const json = JSON.parse((await cli(['analyze', ...three])).stdout) as Record<string, unknown>[];
+    expect(json.map((r) => [r.file, r.shape ?? (r.error as { code: string }).code])).toEqual([
+      [three[0], [32, 48, 2]],
+      [three[1], 'UNSUPPORTED_FORMAT'],
+      [three[2], [32, 48, 3]],
+    ]);
+
+    const jsonl = (await cli(['analyze', ...three, '--format', 'jsonl'])).stdout;
+    expect(
+      jsonl
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual(json);
+
+    const csv = (await cli(['analyze', ...three, '--format', 'csv'])).stdout.split('\r\n');
+    expect(csv).toHaveLength(4);
+    expect(csv[1]).toMatch(new RegExp(`^${three[0]},"\\[32,48,2\\]",3.072,png,`));
+    expect(csv[2]).toMatch(/,UNSUPPORTED_FORMAT,"Not a supported image; [^"]*"$/);
+
+    const table = (await cli(['analyze', ...three, '--format', 'table'])).stdout.split('\n');
+    expect(table[0]).toMatch(/^file\s+shape\s+size \(kB\)\s+format\s+error$/);
+    expect(table[2]).toMatch(/png_la\.png\s+\[32,48,2\]\s+3\.072\s+png$/);
+    expect(table[3]).toMatch(/svg_vector\.svg\s+UNSUPPORTED_FORMAT$/);
+  });
+
+  it('exits 1 with --fail-on-unreadable when an image is unreadable, 0 otherwise', async () => {
+    expect((await cli(['analyze', ...three, '--fail-on-unreadable'])).code).toBe(1);
+    expect((await cli(['analyze', ...three])).code).toBe(0);
+    const readable = [three[0] ?? '', three[2] ?? ''];
+    expect((await cli(['analyze', ...readable, '--fail-on-unreadable'])).code).toBe(0);
+  });
+});
