@@ -3,7 +3,7 @@
  * images done and the run's status), a few plain lines otherwise (logs, CI). Always on
  * stderr: stdout carries only the results.
  */
-import { MultiBar, type SingleBar } from 'cli-progress';
+import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 
 export interface Progress {
   uploadStarted(images: number, bytes: number, target: string): void;
@@ -59,16 +59,19 @@ export const lineProgress = (out: NodeJS.WritableStream): Progress => {
 
 /** Two bars, redrawn in place; the elapsed time ticks while the service works. */
 export const barProgress = (out: NodeJS.WritableStream): Progress => {
-  const bars = new MultiBar({
-    stream: out,
-    format: '{label} {bar} {percentage}% | {detail}',
-    barsize: 30,
-    hideCursor: true,
-    clearOnComplete: false,
-    // Ctrl-C is ours to handle (it also stops the bars): see main.ts.
-    gracefulExit: false,
-    autopadding: true,
-  });
+  const bars = new MultiBar(
+    {
+      stream: out,
+      format: '{label} {bar} {percentage}% | {detail}',
+      barsize: 30,
+      hideCursor: true,
+      clearOnComplete: false,
+      // Ctrl-C is ours to handle (it also stops the bars): see main.ts.
+      gracefulExit: false,
+      autopadding: true,
+    },
+    Presets.shades_classic,
+  );
   let upload: SingleBar | undefined;
   let analysis: SingleBar | undefined;
   let total = 0;

@@ -6,8 +6,11 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from '../../cli/build.ts';
@@ -218,5 +221,154 @@ describe('outputs and exit status', () => {
     expect((await cli(['analyze', ...three])).code).toBe(0);
     const readable = [three[0] ?? '', three[2] ?? ''];
     expect((await cli(['analyze', ...readable, '--fail-on-unreadable'])).code).toBe(0);
+  });
+});
+
+/** A service that takes the upload and then keeps the client waiting: `handle` answers or not. */
+const standIn = async (handle: (req: http.IncomingMessage, res: http.ServerResponse) => void) => {
+  const requests: { method: string; url: string; closedEarly: boolean }[] = [];
+  const server = http.createServer((req, res) => {
+    const seen = { method: req.method ?? '', url: req.url ?? '', closedEarly: false };
+    requests.push(seen);
+    res.on('close', () => {
+      seen.closedEarly = !res.writableFinished;
+    });
+    req.resume();
+    req.on('end', () => handle(req, res));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    requests,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+};
+
+const until = async (what: string, check: () => boolean | Promise<boolean>, ms = 20_000) => {
+  for (const deadline = Date.now() + ms; Date.now() < deadline; await sleep(50)) {
+    if (await check()) return;
+  }
+  throw new Error(`timed out waiting for ${what}`);
+};
+
+describe('Ctrl-C', () => {
+  it('ends a synchronous run with 130 and one line, its request aborted', async () => {
+    const service = await standIn(() => undefined);
+    try {
+      const child = start(['analyze', ORACLE, '--api', service.url]);
+      const done = finish(child);
+      await until('the upload', () => service.requests.length === 1);
+      child.kill('SIGINT');
+      const run = await done;
+      expect(run.code).toBe(130);
+      expect(run.stderr.trimEnd().split('\n').at(-1)).toBe('image-batch: interrupted');
+      expect(run.stdout).toBe('');
+      await until('the connection to close', () => service.requests[0]?.closedEarly === true);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('names the asynchronous run it leaves running, which it cannot stop', async () => {
+    const service = await standIn((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      if (req.method === 'POST') {
+        res.writeHead(202, { location: '/executions/run-1' });
+        res.end(JSON.stringify({ executionId: 'run-1', status: 'RUNNING' }));
+      } else {
+        res.writeHead(200, { 'retry-after': '1' });
+        res.end(JSON.stringify({ executionId: 'run-1', status: 'RUNNING' }));
+      }
+    });
+    try {
+      const child = start(['analyze', ORACLE, '--async', '--api', service.url]);
+      const done = finish(child);
+      await until('a poll', () => service.requests.some((r) => r.method === 'GET'));
+      child.kill('SIGINT');
+      const run = await done;
+      expect(run.code).toBe(130);
+      expect(run.stderr.trimEnd().split('\n').at(-1)).toBe(
+        `image-batch: interrupted; execution run-1 (${service.url}/executions/run-1) goes on in the service`,
+      );
+    } finally {
+      await service.close();
+    }
+  });
+});
+
+describe('on a terminal (tmux)', () => {
+  let socket = '';
+  const tmux = (...args: string[]) =>
+    execFileSync('tmux', ['-S', socket, ...args], { encoding: 'utf8' });
+  const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+  const screen = () => tmux('capture-pane', '-p', '-t', 'cli');
+
+  /** Runs the CLI in a 140×50 terminal; the shell prints its exit status after it. */
+  const runInTerminal = (args: string[]) => {
+    socket = path.join(work, `tmux-${Date.now()}`);
+    const command = [SYSTEM_NODE, LAUNCHER, ...args].map(quote).join(' ');
+    // The trap keeps the shell alive through Ctrl-C, to report the CLI's own exit status.
+    const script = `trap true INT; ${command}; echo "exit=$?"; sleep 60`;
+    tmux(
+      'new-session',
+      '-d',
+      '-s',
+      'cli',
+      '-x',
+      '140',
+      '-y',
+      '50',
+      '-c',
+      ROOT,
+      'bash',
+      '-c',
+      script,
+    );
+  };
+
+  const stopTerminal = () => {
+    if (socket) execFileSync('tmux', ['-S', socket, 'kill-server']);
+    socket = '';
+  };
+  afterAll(stopTerminal);
+
+  it('shows the upload and analysis bars, then the table', async () => {
+    runInTerminal(['analyze', ORACLE, '--api', local.api]);
+    await until('the run to end', () => /exit=\d+/.test(screen()));
+    const lines = screen().split('\n');
+    stopTerminal();
+    const upload = lines.find((l) => l.startsWith('upload'));
+    const analysis = lines.find((l) => l.startsWith('analysis'));
+    expect(upload).toMatch(/^upload\s+█{30} 100% \| 31\/31 images \| \d+ kB of \d+ kB$/);
+    expect(analysis).toMatch(/^analysis █{30} 100% \| 31\/31 images \| done in \d+\.\d s$/);
+    const header = lines.findIndex((l) => /^file\s+shape\s+size \(kB\)\s+format\s+error$/.test(l));
+    expect(header).toBeGreaterThan(lines.indexOf(analysis ?? ''));
+    expect(lines[header + 2]).toMatch(
+      /^test\/fixtures\/oracle\/images\/bmp_bilevel\.bmp\s+\[32,48\]\s+1\.536\s+bmp$/,
+    );
+    expect(lines).toContain('exit=0');
+  });
+
+  it('restores the cursor and exits 130 on Ctrl-C', async () => {
+    const service = await standIn(() => undefined);
+    try {
+      runInTerminal(['analyze', ORACLE, '--api', service.url]);
+      await until('the upload', () => service.requests.length === 1);
+      expect(tmux('display', '-p', '-t', 'cli', '#{cursor_flag}').trim()).toBe('0');
+      tmux('send-keys', '-t', 'cli', 'C-c');
+      await until('the run to end', () => /exit=\d+/.test(screen()));
+      const text = screen();
+      expect(text).toContain('image-batch: interrupted');
+      expect(text).toContain('exit=130');
+      expect(tmux('display', '-p', '-t', 'cli', '#{cursor_flag}').trim()).toBe('1');
+    } finally {
+      stopTerminal();
+      await service.close();
+    }
   });
 });
