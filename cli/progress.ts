@@ -96,7 +96,7 @@ export const barProgress = (out: NodeJS.WritableStream): Progress => {
     analysisStarted(count) {
       total = count;
       analysisStart = Date.now();
-      status = 'waiting';
+      status = 'analyzing';
       analysis = bars.create(count, 0, { label: 'analysis', detail: analysisDetail() });
       ticker = setInterval(() => analysis?.update(done, { detail: analysisDetail() }), 200);
       ticker.unref();

@@ -42,13 +42,7 @@ export const asyncTransport: Transport = {
       const polled = await client.request('GET', path, { signal });
       const view = polled.body as ExecutionView;
       progress.analysisStatus(view.status);
-      if (view.status === 'SUCCEEDED') {
-        try {
-          return perImage(view.result, batch.files);
-        } catch (error) {
-          throw new ServiceError((error as Error).message);
-        }
-      }
+      if (view.status === 'SUCCEEDED') return perImage(view.result, batch.files);
       if (view.status !== 'RUNNING') {
         const why = view.error ? `${view.error.code}: ${view.error.message}` : view.status;
         throw new ServiceError(`execution ${id} ended ${view.status} (${why})`);

@@ -1,16 +1,10 @@
 /** The synchronous route: one POST, answered when the EXPRESS workflow is done (≤ 50 images,
  * within API Gateway's 29 s). */
-import { ServiceError } from '../errors.ts';
 import { perImage, postForm, type Transport } from './transport.ts';
 
 export const syncTransport: Transport = {
   async analyze(batch, context) {
     const answer = await postForm(batch, context, { route: 'sync' });
-    context.progress.analysisStatus('analyzing');
-    try {
-      return perImage(answer.body, batch.files);
-    } catch (error) {
-      throw new ServiceError((error as Error).message);
-    }
+    return perImage(answer.body, batch.files);
   },
 };

@@ -4,6 +4,7 @@
  * /shape, kB or `[]` for /nbytes, a record for /analyze). The CLI picks one per run; the
  * large-batch API (`/batches`, issue 10) will be one more.
  */
+import { ServiceError } from '../errors.ts';
 import type { InputFile } from '../files.ts';
 import type { ApiClient } from '../http.ts';
 import type { Progress } from '../progress.ts';
@@ -56,5 +57,5 @@ export const postForm = async (
 export const perImage = (body: unknown, files: readonly InputFile[]): unknown[] => {
   if (Array.isArray(body) && body.length === files.length) return body;
   const got = Array.isArray(body) ? `${body.length} answers` : 'no list';
-  throw new Error(`the service answered ${got} for ${files.length} images`);
+  throw new ServiceError(`the service answered ${got} for ${files.length} images`);
 };
