@@ -8,7 +8,6 @@ import { collectFiles } from './files.ts';
 import { ApiClient } from './http.ts';
 import { type Format, isUnreadable, render, toRecords } from './output.ts';
 import { barProgress, lineProgress, type Progress } from './progress.ts';
-import { createSigner, regionOf } from './sigv4.ts';
 import { chooseRoute, type RouteName, TRANSPORTS } from './transports/index.ts';
 import type { View } from './transports/transport.ts';
 
@@ -57,9 +56,11 @@ const apiUrl = (api: string) => {
   return url;
 };
 
-const clientFor = (options: AnalyzeOptions, env: CliIo['env']) => {
+const clientFor = async (options: AnalyzeOptions, env: CliIo['env']) => {
   const url = apiUrl(options.api);
   if (!options.iam) return new ApiClient(url.href, { apiKey: options.apiKey });
+  // Loaded only here: the AWS credential chain is most of the CLI's weight.
+  const { createSigner, regionOf } = await import('./sigv4.ts');
   const region = options.region ?? regionOf(url, env);
   if (!region) {
     throw new UsageError('--iam needs the API region: an execute-api URL, --region or AWS_REGION');
@@ -73,7 +74,7 @@ export const analyzeCommand = async (
   io: CliIo,
   state: RunState,
 ): Promise<number> => {
-  const client = clientFor(options, io.env);
+  const client = await clientFor(options, io.env);
   const files = await collectFiles(paths, io.cwd);
   const forced: RouteName | undefined = options.sync ? 'sync' : options.async ? 'async' : undefined;
   const route = chooseRoute(files, forced);

@@ -90,7 +90,7 @@ export const main = async (argv: string[], io: CliIo): Promise<number> => {
 };
 
 /** The process glue: Ctrl-C aborts the run (a second one ends it at once), a closed stdout
- * (`| head`) ends it quietly. */
+ * (`| head`) ends it quietly, and the process ends as soon as the output is out. */
 export const run = async () => {
   const interrupt = new AbortController();
   process.on('SIGINT', () => {
@@ -101,11 +101,14 @@ export const run = async () => {
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw error;
   });
-  process.exitCode = await main(process.argv.slice(2), {
+  const code = await main(process.argv.slice(2), {
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
     cwd: process.cwd(),
     interrupt: interrupt.signal,
   });
+  // fetch keeps its connection open for reuse, which would hold the process a while: once
+  // stdout has taken everything, there is nothing left to do.
+  process.stdout.write('', () => process.exit(code));
 };

@@ -226,9 +226,19 @@ describe('outputs and exit status', () => {
 
 /** A service that takes the upload and then keeps the client waiting: `handle` answers or not. */
 const standIn = async (handle: (req: http.IncomingMessage, res: http.ServerResponse) => void) => {
-  const requests: { method: string; url: string; closedEarly: boolean }[] = [];
+  const requests: {
+    method: string;
+    url: string;
+    headers: http.IncomingHttpHeaders;
+    closedEarly: boolean;
+  }[] = [];
   const server = http.createServer((req, res) => {
-    const seen = { method: req.method ?? '', url: req.url ?? '', closedEarly: false };
+    const seen = {
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      closedEarly: false,
+    };
     requests.push(seen);
     res.on('close', () => {
       seen.closedEarly = !res.writableFinished;
@@ -368,6 +378,68 @@ describe('on a terminal (tmux)', () => {
       expect(tmux('display', '-p', '-t', 'cli', '#{cursor_flag}').trim()).toBe('1');
     } finally {
       stopTerminal();
+      await service.close();
+    }
+  });
+});
+
+describe('auth for a deployed stack', () => {
+  const answerShapes = (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify([[32, 48, 2]]));
+  };
+
+  it('sends --api-key as x-api-key', async () => {
+    const service = await standIn(answerShapes);
+    try {
+      const run = await cli([
+        'analyze',
+        `${ORACLE}/png_la.png`,
+        '--api',
+        `${service.url}/prod`,
+        '--api-key',
+        'k-123',
+        '--view',
+        'shape',
+      ]);
+      expect(run.code).toBe(0);
+      expect(service.requests.map((r) => [r.url, r.headers['x-api-key']])).toEqual([
+        ['/prod/shape', 'k-123'],
+      ]);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('signs with SigV4 under --iam, credentials from the environment', async () => {
+    const service = await standIn(answerShapes);
+    try {
+      const run = await cli(
+        [
+          'analyze',
+          `${ORACLE}/png_la.png`,
+          '--api',
+          `${service.url}/prod`,
+          '--iam',
+          '--view',
+          'shape',
+        ],
+        {
+          AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+          AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+          AWS_REGION: 'eu-west-1',
+          // A profile, if the developer has one set, would take precedence over the environment.
+          AWS_PROFILE: '',
+        },
+      );
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout)).toEqual([
+        { file: `${ORACLE}/png_la.png`, shape: [32, 48, 2] },
+      ]);
+      expect(service.requests[0]?.headers.authorization).toMatch(
+        /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=[a-z0-9;-]*host[a-z0-9;-]*, Signature=[0-9a-f]{64}$/,
+      );
+    } finally {
       await service.close();
     }
   });

@@ -78,6 +78,8 @@ describe('a signed request on the wire', () => {
       AWS_SECRET_ACCESS_KEY: EXAMPLE.secretAccessKey,
       AWS_SESSION_TOKEN: 'session-token-example',
     });
+    // A profile, if the developer has one set, would take precedence over the environment.
+    delete process.env.AWS_PROFILE;
     try {
       const client = new ApiClient(`http://127.0.0.1:${port}/prod`, {
         signer: createSigner({ region: 'eu-west-1' }),
