@@ -299,6 +299,56 @@ describe('local Step Functions: DISTRIBUTED Map over an S3 manifest', () => {
   });
 });
 
+describe('local Step Functions: DISTRIBUTED Map over S3 objects and its parent stopping', () => {
+  it('reads one item per object with listObjectsV2, shaped as the ItemReader documents', async () => {
+    const sfn = setup(async (event) => event);
+    for (const name of ['a', 'b', 'c']) {
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `listed/${name}`, Body: name }));
+    }
+    const parsed = JSON.parse(
+      definition({
+        ItemReader: {
+          Resource: 'arn:aws:states:::s3:listObjectsV2',
+          Parameters: { Bucket: BUCKET, Prefix: 'listed/' },
+        },
+      }),
+    );
+    const execution = await run(sfn, JSON.stringify(parsed), {});
+    expect(execution.status).toBe('SUCCEEDED');
+    const listed = outputOf(execution) as Record<string, unknown>[];
+    expect(listed.map((o) => o.Key)).toEqual(['listed/a', 'listed/b', 'listed/c']);
+    expect(listed[0]).toEqual({
+      Etag: expect.stringMatching(/^".+"$/),
+      Key: 'listed/a',
+      LastModified: expect.any(Number),
+      Size: 1,
+      StorageClass: 'STANDARD',
+    });
+  });
+
+  it('aborts the Map Run and its running children when the parent execution stops', async () => {
+    const sfn = setup(() => new Promise(() => undefined));
+    const machine = sfn.createStateMachine({
+      name: 'Stopped',
+      type: 'STANDARD',
+      definition: definition({ ItemsPath: '$.items', MaxConcurrency: 2 }, 'STANDARD'),
+    });
+    const execution = sfn.start(machine.arn, JSON.stringify({ items: numbers(5) }));
+    while (sfn.mapRuns.size === 0 || mapRunOf(sfn, execution).executionCounts.running < 2) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    execution.stop('Cancelled', 'by the test');
+    await execution.settled;
+    const mapRun = mapRunOf(sfn, execution);
+    await Promise.all([...mapRun.children.values()].map((c) => c.settled));
+    expect(execution.status).toBe('ABORTED');
+    expect(mapRun.status).toBe('ABORTED');
+    expect([...mapRun.children.values()].map((c) => c.status)).toEqual(['ABORTED', 'ABORTED']);
+    const types = execution.history.events.map((e) => e.type);
+    expect(types.slice(-2)).toEqual(['MapRunAborted', 'ExecutionAborted']);
+  });
+});
+
 describe('local Step Functions: DISTRIBUTED Map over its input', () => {
   it('applies ItemsPath and ItemSelector with the Map context, and outputs the children results in order', async () => {
     const { handler, seen } = scorer();
