@@ -1,12 +1,10 @@
 /**
- * The large-batch workflow (statemachine/large-batch.asl.json) on the local runtime: 1,000
+ * The large-batch workflow (statemachine/large-batch.asl.json) as `npm start` runs it: 1,000
  * images staged in the local S3, a JSONL manifest, a DISTRIBUTED Map of Express children
  * calling the real analysis Lambda, results exported to S3 — and the Map Run read back over
  * HTTP through @aws-sdk/client-sfn and the AWS CLI, as one would read it in AWS.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import {
   GetObjectCommand,
@@ -24,18 +22,15 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTION_SETTINGS } from '../../infra/settings.ts';
 import { createS3Client, createSfnClient } from '../../lambdas/shared/clients.ts';
 import type { AnalysisRecord, MapItem } from '../../lambdas/shared/types.ts';
-import { ACCOUNT_ID, REGION } from '../../local/runtime.ts';
-import { placeholdersIn } from '../../statemachine/definition.ts';
+import { REGION } from '../../local/runtime.ts';
 import { oracleExpected, oracleImage } from '../support/fixtures.ts';
 import { useLocalRuntime } from '../support/runtime.ts';
 
 const run = promisify(execFile);
 const local = useLocalRuntime();
 const IMAGES = 1000;
-const ASL = path.join(import.meta.dirname, '../../statemachine/large-batch.asl.json');
 
 let sfn: SFNClient;
 let s3: S3Client;
@@ -46,14 +41,7 @@ beforeAll(() => {
   sfn = createSfnClient();
   s3 = createS3Client();
   bucket = local.runtime.stagingBucket;
-  const analyzeArn = `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${FUNCTION_SETTINGS.analyze.name}`;
-  const definition = readFileSync(ASL, 'utf8').replace(/\$\{AnalyzeFunctionArn\}/g, analyzeArn);
-  expect(placeholdersIn(definition)).toEqual([]);
-  machineArn = local.runtime.sfn.createStateMachine({
-    name: 'ImageBatchLarge',
-    type: 'STANDARD',
-    definition,
-  }).arn;
+  machineArn = local.runtime.stateMachineArns.largeBatch;
 });
 
 const fixtures = oracleExpected();
