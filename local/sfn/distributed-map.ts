@@ -7,6 +7,9 @@
  * MaxConcurrency, fail past ToleratedFailure*, and return the outputs or, with ResultWriter,
  * export them to S3.
  * https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html
+ * The fields apply in the documented order: ItemReader, ItemsPath, ItemSelector, ItemBatcher,
+ * then ResultWriter. https://docs.aws.amazon.com/step-functions/latest/dg/input-output-fields-dist-map.html
+ * Batches as `{"BatchInput", "Items"}`: https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itembatcher.html
  *
  * Payload templates and paths (ItemReader Parameters, ItemSelector, BatchInput, *Path fields)
  * are evaluated by the library itself, through tiny Pass/Map machines run with the parent's
@@ -132,6 +135,8 @@ export const childDefinition = (map: DistributedMapState): StateMachineDefinitio
   return definition as StateMachineDefinition;
 };
 
+/** The Map Run's label, in its ARN and its children's. AWS generates one when the state has
+ * no Label; locally it is the state name (its letters, digits, - and _), easier to read. */
 export const labelOf = (name: string, map: DistributedMapState) =>
   map.Label ??
   (LABEL.test(name) ? name : name.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 40) || 'Map');
@@ -315,10 +320,12 @@ export class DistributedMap {
         children[i] = child;
         mapRun.started(batch.items);
         await child.settled;
-        mapRun.finished(batch.items, child.status as 'SUCCEEDED');
-        if (child.status === 'SUCCEEDED') continue;
+        const status = child.status === 'RUNNING' ? 'ABORTED' : child.status;
+        mapRun.finished(batch.items, status);
+        // Children stopped because the run is stopping do not count against the threshold.
+        if (status === 'SUCCEEDED' || stopping) continue;
         failedItems += batch.items;
-        if (!stopping && tooManyFailures(failedItems)) {
+        if (tooManyFailures(failedItems)) {
           stopping = 'FAILED';
           stopChildren('The Map Run exceeded its tolerated failure threshold');
         }
