@@ -15,7 +15,8 @@ import {
 } from 'aws-local-stepfunctions';
 import { EXPRESS_MAX_DURATION_MS, STATE_PAYLOAD_BYTES } from '../../lambdas/shared/aws-limits.ts';
 import { createS3Client } from '../../lambdas/shared/clients.ts';
-import { childDefinition, DistributedMap, labelOf, prepareDefinition } from './distributed-map.ts';
+import { childDefinition, labelOf, prepareDefinition } from './distributed-definition.ts';
+import { DistributedMap } from './distributed-map.ts';
 import {
   executionDoesNotExist,
   invalidArn,
