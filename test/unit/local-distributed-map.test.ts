@@ -147,10 +147,10 @@ describe('local Step Functions: DISTRIBUTED Map over an S3 manifest', () => {
         Label: 'Scores',
         ItemReader: reader,
         ItemBatcher: { MaxItemsPerBatch: 50, BatchInput: { 'run.$': '$.runName' } },
-        MaxConcurrency: 8,
+        MaxConcurrencyPath: '$.concurrency',
         ResultWriter: writer,
       }),
-      { manifest, runName: 'first', resultsPrefix: 'results/first' },
+      { manifest, runName: 'first', resultsPrefix: 'results/first', concurrency: 8 },
     );
     expect(execution.status).toBe('SUCCEEDED');
 
@@ -317,6 +317,9 @@ describe('local Step Functions: DISTRIBUTED Map over S3 objects and its parent s
     expect(execution.status).toBe('SUCCEEDED');
     const listed = outputOf(execution) as Record<string, unknown>[];
     expect(listed.map((o) => o.Key)).toEqual(['listed/a', 'listed/b', 'listed/c']);
+    parsed.States['Score all'].ItemReader.ReaderConfig = { MaxItems: 2 };
+    const capped = await run(sfn, JSON.stringify(parsed), {});
+    expect(outputOf(capped)).toEqual(listed.slice(0, 2));
     expect(listed[0]).toEqual({
       Etag: expect.stringMatching(/^".+"$/),
       Key: 'listed/a',
