@@ -44,6 +44,8 @@ export interface Machine {
   tasks: Map<string, string>;
   /** DISTRIBUTED Map state name → how to run it and the machine of its child executions. */
   distributed: Map<string, { map: DistributedMap; label: string; child: Machine }>;
+  /** Set on the machine of a Map Run's child executions: the Map state's label. */
+  label?: string;
 }
 
 export interface Execution {
@@ -75,6 +77,8 @@ export class LocalStepFunctions {
   readonly mapRuns = new Map<string, MapRun>();
   /** Map Run child executions by ARN: not listed with their parents, described like them. */
   readonly #children = new Map<string, Execution>();
+  /** The machines of Map Run children (`<machine>/<label>`), not listed either. */
+  readonly #childMachines = new Map<string, Machine>();
   readonly #s3: () => S3Client;
   readonly region: string;
   readonly accountId: string;
@@ -148,6 +152,8 @@ export class LocalStepFunctions {
         childDefinition(state),
         roleArn,
       );
+      child.label = label;
+      this.#childMachines.set(child.arn, child);
       distributed.set(stateName, { map: new DistributedMap(state), label, child });
     }
     const tasks = taskStates(runnable);
@@ -225,6 +231,13 @@ export class LocalStepFunctions {
   all(): Execution[] {
     return [...this.executions.values()].sort(
       (a, b) => b.startDate.getTime() - a.startDate.getTime(),
+    );
+  }
+
+  /** The machine an execution ran, a Map Run's child machine included. */
+  machineOf(execution: Execution): Machine {
+    return (
+      this.#childMachines.get(execution.stateMachineArn) ?? this.machine(execution.stateMachineArn)
     );
   }
 

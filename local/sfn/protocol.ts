@@ -110,7 +110,13 @@ export const OPERATIONS: Record<string, Operation> = {
   ListExecutions: (sfn, body) => {
     // Given a mapRunArn instead, the Map Run's child executions, Express ones included.
     const mapRunArn = optional(body, 'mapRunArn');
-    if (mapRunArn && body.stateMachineArn === undefined) {
+    if (mapRunArn && body.stateMachineArn !== undefined) {
+      throw new SfnApiError(
+        'ValidationException',
+        'Specify either a mapRunArn or a stateMachineArn, but not both',
+      );
+    }
+    if (mapRunArn) {
       const filter = optional(body, 'statusFilter');
       const children = [...sfn.mapRun(mapRunArn).children.values()]
         .filter((e) => !filter || e.status === filter)
@@ -151,6 +157,22 @@ export const OPERATIONS: Record<string, Operation> = {
       type: m.type,
       creationDate: m.creationDate,
       loggingConfiguration: { level: 'ALL', includeExecutionData: true },
+    };
+  },
+
+  /** For a Map Run's child, its Map Run and label with the child machine (the ItemProcessor). */
+  DescribeStateMachineForExecution: (sfn, body) => {
+    const e = sfn.describable(str(body, 'executionArn'));
+    const m = sfn.machineOf(e);
+    return {
+      stateMachineArn: m.arn,
+      name: m.name,
+      definition: m.definition,
+      roleArn: m.roleArn,
+      updateDate: m.creationDate,
+      loggingConfiguration: { level: 'ALL', includeExecutionData: true },
+      mapRunArn: e.mapRunArn,
+      label: m.label,
     };
   },
 

@@ -15,6 +15,7 @@ import {
 import {
   DescribeExecutionCommand,
   DescribeMapRunCommand,
+  DescribeStateMachineForExecutionCommand,
   GetExecutionHistoryCommand,
   ListExecutionsCommand,
   ListMapRunsCommand,
@@ -194,6 +195,16 @@ describe('a large batch through a DISTRIBUTED Map on the local runtime', () => {
       stateMachineArn: `${machineArn}/Images`,
     });
     expect(JSON.parse(child.input ?? '').Items).toHaveLength(100);
+    const childMachine = await sfn.send(
+      new DescribeStateMachineForExecutionCommand({ executionArn: childArn }),
+    );
+    expect(childMachine).toMatchObject({
+      stateMachineArn: `${machineArn}/Images`,
+      name: 'ImageBatchLarge/Images',
+      mapRunArn,
+      label: 'Images',
+    });
+    expect(JSON.parse(childMachine.definition ?? '').StartAt).toBe('Analyze each image');
     const history = sfn.send(new GetExecutionHistoryCommand({ executionArn: childArn }));
     await expect(history).rejects.toMatchObject({ name: 'InvalidArn' });
   });
