@@ -9,7 +9,7 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { FUNCTION_SETTINGS } from '../infra/settings.ts';
-import { loadDefinition } from '../statemachine/definition.ts';
+import { LARGE_BATCH_DEFINITION_FILE, loadDefinition } from '../statemachine/definition.ts';
 import { type Handler, invoke, type LocalFunction, taskInvoker } from './functions.ts';
 import { createGateway } from './gateway.ts';
 import { LOCAL_S3_CREDENTIALS, startLocalS3 } from './s3.ts';
@@ -18,7 +18,11 @@ import { createSfnServer } from './sfn/server.ts';
 
 export const REGION = 'us-east-1';
 export const ACCOUNT_ID = '000000000000';
-export const MACHINE_NAMES = { sync: 'ImageBatchSync', async: 'ImageBatchAsync' } as const;
+export const MACHINE_NAMES = {
+  sync: 'ImageBatchSync',
+  async: 'ImageBatchAsync',
+  largeBatch: 'ImageBatchLarge',
+} as const;
 export const STAGING_BUCKET = 'image-batch-staging';
 
 export interface RuntimeOptions {
@@ -41,7 +45,7 @@ export interface Runtime {
   s3Url: string;
   stagingBucket: string;
   sfn: LocalStepFunctions;
-  stateMachineArns: { sync: string; async: string };
+  stateMachineArns: { sync: string; async: string; largeBatch: string };
   close: () => Promise<void>;
 }
 
@@ -89,6 +93,11 @@ export const startRuntime = async (options: RuntimeOptions = {}): Promise<Runtim
     name: MACHINE_NAMES.async,
     type: 'STANDARD',
     definition,
+  });
+  const largeBatch = sfn.createStateMachine({
+    name: MACHINE_NAMES.largeBatch,
+    type: 'STANDARD',
+    definition: loadDefinition({ AnalyzeFunctionArn: analyzeFn.arn }, LARGE_BATCH_DEFINITION_FILE),
   });
 
   const s3 = await startLocalS3({ host, port: options.s3Port ?? 4568, bucket: STAGING_BUCKET });
@@ -151,7 +160,7 @@ export const startRuntime = async (options: RuntimeOptions = {}): Promise<Runtim
     s3Url: s3.url,
     stagingBucket: STAGING_BUCKET,
     sfn,
-    stateMachineArns: { sync: sync.arn, async: async.arn },
+    stateMachineArns: { sync: sync.arn, async: async.arn, largeBatch: largeBatch.arn },
     close: async () => {
       await Promise.all([close(gateway), close(sfnServer)]);
       await Promise.all(

@@ -1,9 +1,11 @@
 /**
  * A local Step Functions service: state machines and their executions, run by
  * aws-local-stepfunctions, with the cloud's rules where they shape the design — the 256 KiB
- * payload limit, Express's five minutes, what the API refuses for Express executions.
+ * payload limit, Express's five minutes, what the API refuses for Express executions — and
+ * DISTRIBUTED Map states, which the library does not run (distributed-map.ts).
  */
 import { randomUUID } from 'node:crypto';
+import type { S3Client } from '@aws-sdk/client-s3';
 import {
   ExecutionAbortedError,
   ExecutionError,
@@ -12,6 +14,9 @@ import {
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
 import { EXPRESS_MAX_DURATION_MS, STATE_PAYLOAD_BYTES } from '../../lambdas/shared/aws-limits.ts';
+import { createS3Client } from '../../lambdas/shared/clients.ts';
+import { childDefinition, labelOf, prepareDefinition } from './distributed-definition.ts';
+import { DistributedMap } from './distributed-map.ts';
 import {
   executionDoesNotExist,
   invalidArn,
@@ -20,6 +25,7 @@ import {
   validation,
 } from './errors.ts';
 import { History, type HistoryEvent, type LibraryEvent } from './history.ts';
+import { MapRun } from './map-run.ts';
 
 export type MachineType = 'STANDARD' | 'EXPRESS';
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -36,6 +42,10 @@ export interface Machine {
   runner: StateMachine;
   /** Task state name → Resource: the library overrides Tasks by state name. */
   tasks: Map<string, string>;
+  /** DISTRIBUTED Map state name → how to run it and the machine of its child executions. */
+  distributed: Map<string, { map: DistributedMap; label: string; child: Machine }>;
+  /** Set on the machine of a Map Run's child executions: the Map state's label. */
+  label?: string;
 }
 
 export interface Execution {
@@ -54,6 +64,8 @@ export interface Execution {
   /** Resolves once the execution has stopped and its history is complete. */
   settled: Promise<void>;
   stop: (error?: string, cause?: string) => void;
+  /** Set on the child executions of a Map Run. */
+  mapRunArn?: string;
 }
 
 const NAME = /^[A-Za-z0-9_-]{1,80}$/;
@@ -62,6 +74,12 @@ const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 export class LocalStepFunctions {
   readonly machines = new Map<string, Machine>();
   readonly executions = new Map<string, Execution>();
+  readonly mapRuns = new Map<string, MapRun>();
+  /** Map Run child executions by ARN: not listed with their parents, described like them. */
+  readonly #children = new Map<string, Execution>();
+  /** The machines of Map Run children (`<machine>/<label>`), not listed either. */
+  readonly #childMachines = new Map<string, Machine>();
+  readonly #s3: () => S3Client;
   readonly region: string;
   readonly accountId: string;
   readonly #invokeTask: TaskInvoker;
@@ -80,6 +98,9 @@ export class LocalStepFunctions {
     /** The 256 KiB state payload limit. Only the claim-check benchmark lifts it, to measure
      * what carrying images inline would cost if Step Functions allowed it. */
     payloadLimitBytes?: number;
+    /** The S3 client ItemReader and ResultWriter use; by default the SDK's, configured by the
+     * environment like the Lambdas' (AWS_ENDPOINT_URL_S3 locally). */
+    s3?: S3Client;
   }) {
     this.region = options.region;
     this.accountId = options.accountId;
@@ -87,21 +108,67 @@ export class LocalStepFunctions {
     this.#retain = options.retainExecutions ?? 1000;
     this.#expressMaxMs = options.expressMaxMs ?? EXPRESS_MAX_DURATION_MS;
     this.payloadLimitBytes = options.payloadLimitBytes ?? STATE_PAYLOAD_BYTES;
+    let s3 = options.s3;
+    this.#s3 = () => {
+      s3 ??= createS3Client();
+      return s3;
+    };
   }
 
   createStateMachine(spec: { name: string; type: MachineType; definition: string }): Machine {
     const parsed = JSON.parse(spec.definition) as StateMachineDefinition;
-    const machine: Machine = {
-      ...spec,
-      arn: `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${spec.name}`,
-      roleArn: `arn:aws:iam::${this.accountId}:role/${spec.name}-role`,
-      creationDate: new Date(),
-      // The definition is validated here exactly as the library validates it before running.
-      runner: new StateMachine(parsed),
-      tasks: taskStates(parsed),
-    };
+    // The definition is validated here exactly as the library validates it before running.
+    new StateMachine(parsed);
+    const machine = this.#machine(
+      spec.name,
+      `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${spec.name}`,
+      spec.type,
+      parsed,
+      `arn:aws:iam::${this.accountId}:role/${spec.name}-role`,
+    );
+    machine.definition = spec.definition;
     this.machines.set(machine.arn, machine);
     return machine;
+  }
+
+  /** A runnable machine; each DISTRIBUTED Map's processor becomes a machine of its own, named
+   * `<machine>/<label>` as AWS names the Map Run's child executions' state machine. */
+  #machine(
+    name: string,
+    arn: string,
+    type: MachineType,
+    definition: StateMachineDefinition,
+    roleArn: string,
+  ): Machine {
+    const { runnable, maps } = prepareDefinition(definition);
+    const distributed: Machine['distributed'] = new Map();
+    for (const [stateName, state] of maps) {
+      const label = labelOf(stateName, state);
+      const childType = state.ItemProcessor.ProcessorConfig.ExecutionType ?? 'STANDARD';
+      const child = this.#machine(
+        `${name}/${label}`,
+        `${arn}/${label}`,
+        childType,
+        childDefinition(state),
+        roleArn,
+      );
+      child.label = label;
+      this.#childMachines.set(child.arn, child);
+      distributed.set(stateName, { map: new DistributedMap(state), label, child });
+    }
+    const tasks = taskStates(runnable);
+    for (const stateName of distributed.keys()) tasks.delete(stateName);
+    return {
+      name,
+      arn,
+      type,
+      definition: JSON.stringify(definition),
+      roleArn,
+      creationDate: new Date(),
+      runner: new StateMachine(runnable, { validationOptions: { noValidate: true } }),
+      tasks,
+      distributed,
+    };
   }
 
   machine(arn: string): Machine {
@@ -113,6 +180,13 @@ export class LocalStepFunctions {
   start(stateMachineArn: string, input = '{}', name: string = randomUUID()): Execution {
     const machine = this.machine(stateMachineArn);
     if (!NAME.test(name)) throw new SfnApiError('InvalidName', `Invalid Name: '${name}'`);
+    const execution = this.#start(machine, input, name);
+    this.executions.set(execution.executionArn, execution);
+    this.#prune();
+    return execution;
+  }
+
+  #start(machine: Machine, input: string, name: string): Execution {
     if (bytes(input) > this.payloadLimitBytes) {
       throw validation(
         `Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${this.payloadLimitBytes}`,
@@ -137,14 +211,14 @@ export class LocalStepFunctions {
         `Execution Already Exists: '${executionArn}'`,
       );
     }
-    const execution = this.#run(machine, executionArn, name, input, parsed);
-    this.executions.set(executionArn, execution);
-    this.#prune();
-    return execution;
+    return this.#run(machine, executionArn, name, input, parsed);
   }
 
-  /** DescribeExecution and GetExecutionHistory: like AWS, only for STANDARD executions. */
+  /** DescribeExecution and GetExecutionHistory: like AWS, only for STANDARD executions and
+   * for the child executions of a Map Run, Express ones included. */
   describable(executionArn: string): Execution {
+    const child = this.#children.get(executionArn);
+    if (child) return child;
     if (executionArn.includes(':express:')) {
       throw invalidArn(executionArn, 'Resource type not valid in this context: express');
     }
@@ -160,13 +234,75 @@ export class LocalStepFunctions {
     );
   }
 
-  /** A long-running local server keeps the latest runs, not every image it was ever sent. */
+  /** The machine an execution ran, a Map Run's child machine included. */
+  machineOf(execution: Execution): Machine {
+    return (
+      this.#childMachines.get(execution.stateMachineArn) ?? this.machine(execution.stateMachineArn)
+    );
+  }
+
+  mapRun(mapRunArn: string): MapRun {
+    const mapRun = this.mapRuns.get(mapRunArn);
+    if (!mapRun) {
+      throw new SfnApiError('ResourceNotFound', `Resource not found: '${mapRunArn}'`);
+    }
+    return mapRun;
+  }
+
+  /** A long-running local server keeps the latest runs, not every image it was ever sent;
+   * a Map Run and its children go with the execution that started them. */
   #prune() {
     if (this.executions.size <= this.#retain) return;
     for (const [arn, execution] of this.executions) {
       if (this.executions.size <= this.#retain) break;
-      if (execution.status !== 'RUNNING') this.executions.delete(arn);
+      if (execution.status !== 'RUNNING') {
+        this.executions.delete(arn);
+        for (const mapRun of this.mapRuns.values()) {
+          if (mapRun.executionArn !== arn) continue;
+          for (const childArn of mapRun.children.keys()) this.#children.delete(childArn);
+          this.mapRuns.delete(mapRun.mapRunArn);
+        }
+      }
     }
+  }
+
+  /** What a DISTRIBUTED Map state of one execution needs to run its Map Run. */
+  #mapRunHost(
+    machine: Machine,
+    label: string,
+    child: Machine,
+    parent: { executionArn: string; context: Record<string, unknown>; input: unknown },
+    history: History,
+    onStop: (abort: () => void) => void,
+  ) {
+    return {
+      s3: this.#s3,
+      context: parent.context,
+      executionInput: parent.input,
+      createMapRun: (settings: {
+        maxConcurrency: number;
+        toleratedFailurePercentage: number;
+        toleratedFailureCount: number;
+      }) => {
+        const mapRun = new MapRun({
+          ...settings,
+          mapRunArn: `arn:aws:states:${this.region}:${this.accountId}:mapRun:${machine.name}/${label}:${randomUUID()}`,
+          executionArn: parent.executionArn,
+          stateMachineArn: child.arn,
+        });
+        this.mapRuns.set(mapRun.mapRunArn, mapRun);
+        return mapRun;
+      },
+      startChild: (mapRun: MapRun, input: unknown) => {
+        const execution = this.#start(child, JSON.stringify(input ?? null), randomUUID());
+        execution.mapRunArn = mapRun.mapRunArn;
+        mapRun.children.set(execution.executionArn, execution);
+        this.#children.set(execution.executionArn, execution);
+        return execution;
+      },
+      record: (type: string, details: Record<string, unknown>) => history.add(type, details),
+      onParentStop: onStop,
+    };
   }
 
   #run(
@@ -204,13 +340,35 @@ export class LocalStepFunctions {
       ]),
     );
 
+    const context = {
+      Execution: { Id: executionArn, Name: name, RoleArn: machine.roleArn },
+      StateMachine: { Id: machine.arn, Name: machine.name },
+    };
+    // Map Runs of this execution, stopped with it.
+    const mapRunStops: (() => void)[] = [];
+    for (const [stateName, { map, label, child }] of machine.distributed) {
+      const host = this.#mapRunHost(
+        machine,
+        label,
+        child,
+        { executionArn, context, input: parsed },
+        history,
+        (abort) => mapRunStops.push(abort),
+      );
+      taskHandlers[stateName] = async (mapInput: unknown) => {
+        // The library logs MapStateEntered before calling the handler; one turn of the event
+        // loop lets the history take it in first, so MapRunStarted follows it.
+        await new Promise((resolve) => setImmediate(resolve));
+        const result = await map.run(mapInput, host);
+        if (overLimit(stateName, result)) throw new Error('States.DataLimitExceeded');
+        return result as never;
+      };
+    }
+
     const startDate = new Date();
     const run = machine.runner.run(parsed as never, {
       overrides: { taskResourceLocalHandlers: taskHandlers },
-      context: {
-        Execution: { Id: executionArn, Name: name, RoleArn: machine.roleArn },
-        StateMachine: { Id: machine.arn, Name: machine.name },
-      },
+      context,
     });
     const expressTimer =
       machine.type === 'EXPRESS'
@@ -240,6 +398,10 @@ export class LocalStepFunctions {
     const drainHistory = (async () => {
       for await (const event of run.eventLogs as AsyncGenerator<LibraryEvent>) {
         if (event.type === 'ExecutionAborted') continue; // recorded below with the real reason
+        // A DISTRIBUTED Map runs as a Task in the library; its events are a Map's.
+        if (event.state?.type === 'Task' && machine.distributed.has(event.state.name)) {
+          event.state.type = 'Map';
+        }
         history.addLibraryEvent(event, machine.roleArn);
         // A state's input is the previous state's output (or the checked execution input, or a
         // Map item, smaller than its array), so checking outputs covers inputs too.
@@ -257,6 +419,7 @@ export class LocalStepFunctions {
       }
       clearTimeout(expressTimer);
       await drainHistory.catch(() => undefined);
+      for (const stop of mapRunStops) stop();
       if (pendingFailure) outcome = { status: 'FAILED', ...pendingFailure };
       else if (expressTimedOut) outcome = { status: 'TIMED_OUT' };
       else if (stopRequest)

@@ -3,7 +3,7 @@
  * SDK and the AWS CLI expect (timestamps as epoch seconds, errors as `__type`).
  */
 import type { Execution, LocalStepFunctions } from './engine.ts';
-import { SfnApiError } from './errors.ts';
+import { invalidArn, SfnApiError } from './errors.ts';
 
 type Body = Record<string, unknown>;
 type Operation = (sfn: LocalStepFunctions, body: Body) => Promise<object> | object;
@@ -49,6 +49,7 @@ export const describeExecution = (e: Execution) => ({
   outputDetails: e.output === undefined ? undefined : { included: true },
   error: e.error,
   cause: e.cause,
+  mapRunArn: e.mapRunArn,
 });
 
 /** Pages by offset; the token is opaque to callers, as in AWS. */
@@ -98,11 +99,30 @@ export const OPERATIONS: Record<string, Operation> = {
 
   GetExecutionHistory: (sfn, body) => {
     const e = sfn.describable(str(body, 'executionArn'));
+    // Express children of a Map Run can be described, but have no history, as in AWS.
+    if (e.type === 'EXPRESS') {
+      throw invalidArn(e.executionArn, 'Resource type not valid in this context: express');
+    }
     const events = body.reverseOrder === true ? [...e.history.events].reverse() : e.history.events;
     return page(events, body, 'events', 1000);
   },
 
   ListExecutions: (sfn, body) => {
+    // Given a mapRunArn instead, the Map Run's child executions, Express ones included.
+    const mapRunArn = optional(body, 'mapRunArn');
+    if (mapRunArn && body.stateMachineArn !== undefined) {
+      throw new SfnApiError(
+        'ValidationException',
+        'Specify either a mapRunArn or a stateMachineArn, but not both',
+      );
+    }
+    if (mapRunArn) {
+      const filter = optional(body, 'statusFilter');
+      const children = [...sfn.mapRun(mapRunArn).children.values()]
+        .filter((e) => !filter || e.status === filter)
+        .map((e) => ({ ...summary(e), mapRunArn }));
+      return page(children, body, 'executions', 100);
+    }
     const machine = sfn.machine(str(body, 'stateMachineArn'));
     notForExpress(machine.type);
     const filter = optional(body, 'statusFilter');
@@ -138,6 +158,33 @@ export const OPERATIONS: Record<string, Operation> = {
       creationDate: m.creationDate,
       loggingConfiguration: { level: 'ALL', includeExecutionData: true },
     };
+  },
+
+  /** For a Map Run's child, its Map Run and label with the child machine (the ItemProcessor). */
+  DescribeStateMachineForExecution: (sfn, body) => {
+    const e = sfn.describable(str(body, 'executionArn'));
+    const m = sfn.machineOf(e);
+    return {
+      stateMachineArn: m.arn,
+      name: m.name,
+      definition: m.definition,
+      roleArn: m.roleArn,
+      updateDate: m.creationDate,
+      loggingConfiguration: { level: 'ALL', includeExecutionData: true },
+      mapRunArn: e.mapRunArn,
+      label: m.label,
+    };
+  },
+
+  DescribeMapRun: (sfn, body) => sfn.mapRun(str(body, 'mapRunArn')).describe(),
+
+  ListMapRuns: (sfn, body) => {
+    const executionArn = str(body, 'executionArn');
+    sfn.describable(executionArn);
+    const mapRuns = [...sfn.mapRuns.values()]
+      .filter((m) => m.executionArn === executionArn)
+      .map((m) => m.listItem());
+    return page(mapRuns, body, 'mapRuns', 100);
   },
 
   StopExecution: (sfn, body) => {

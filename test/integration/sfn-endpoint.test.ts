@@ -89,6 +89,7 @@ describe('the local endpoint, through @aws-sdk/client-sfn', () => {
     expect(stateMachines?.map((m) => [m.name, m.type])).toEqual([
       ['ImageBatchSync', 'EXPRESS'],
       ['ImageBatchAsync', 'STANDARD'],
+      ['ImageBatchLarge', 'STANDARD'],
     ]);
     expect(stateMachines?.[0]?.creationDate).toBeInstanceOf(Date);
     const [sync, async] = await Promise.all(
