@@ -357,8 +357,8 @@ describe("the history of the project's workflow, iterations running side by side
       while (entered && entered.type !== 'TaskStateEntered') {
         entered = byId(events, entered.previousEventId);
       }
-      const details = entered?.stateEnteredEventDetails as { input: string } | undefined;
-      expect(parameters.Payload).toEqual(JSON.parse(details?.input ?? 'null'));
+      const state = entered?.stateEnteredEventDetails as { input: string } | undefined;
+      expect(parameters.Payload).toEqual(JSON.parse(state?.input ?? 'null'));
     }
   });
 });
