@@ -17,6 +17,7 @@
  *
  * The Task's Lambda here is a plain function: these tests are about the history, not the analysis.
  */
+import { HistoryEvent$, HistoryEventType } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
 import { LocalStepFunctions } from '../../local/sfn/engine.ts';
 import type { HistoryEvent } from '../../local/sfn/history.ts';
@@ -73,6 +74,36 @@ const skeleton = (events: HistoryEvent[]) =>
   events.map((e) => [e.id, e.previousEventId, e.type] as const);
 
 const byId = (events: HistoryEvent[], id: number) => events.find((e) => e.id === id);
+
+/**
+ * Keys a value has that the AWS API model does not define. The model is the SDK's own schema
+ * of HistoryEvent (structure schemas: [3, namespace, name, traits, memberNames, memberSchemas]),
+ * generated from the service's API definition: the field names are AWS's, not ours.
+ */
+type Schema = unknown;
+const resolve = (s: Schema): Schema => {
+  if (typeof s === 'function') return resolve(s());
+  if (Array.isArray(s) && typeof s[0] === 'function') return resolve(s[0]);
+  return s;
+};
+const unknownKeys = (schema: Schema, value: unknown, path: string): string[] => {
+  const s = resolve(schema);
+  if (!Array.isArray(s) || s[0] !== 3 || value === null || typeof value !== 'object') return [];
+  const names = s[4] as string[];
+  const members = s[5] as Schema[];
+  return Object.entries(value).flatMap(([key, v]) => {
+    const at = names.indexOf(key);
+    if (at < 0) return [`${path}.${key}`];
+    return v instanceof Date ? [] : unknownKeys(members[at], v, `${path}.${key}`);
+  });
+};
+const checkModel = (events: HistoryEvent[]) => {
+  const types = new Set(Object.values(HistoryEventType) as string[]);
+  for (const e of events) {
+    expect(types.has(e.type), `${e.type} is a HistoryEventType`).toBe(true);
+    expect(unknownKeys(HistoryEvent$, e, e.type)).toEqual([]);
+  }
+};
 
 describe('the history of a Lambda Task, as in AWS', () => {
   it('numbers and links the events like the documented GetExecutionHistory example', async () => {
@@ -360,5 +391,34 @@ describe("the history of the project's workflow, iterations running side by side
       const state = entered?.stateEnteredEventDetails as { input: string } | undefined;
       expect(parameters.Payload).toEqual(JSON.parse(state?.input ?? 'null'));
     }
+  });
+});
+
+describe('the history, checked against the AWS API model', () => {
+  it("uses only AWS's event types and detail fields, for successes, retries, catches and failures", async () => {
+    const definition = loadDefinition({ AnalyzeFunctionArn: FN });
+    let calls = 0;
+    const flaky = async (payload: unknown) => {
+      calls += 1;
+      if (calls === 1) throw named('Lambda.TooManyRequestsException', 'busy');
+      if ((payload as { index: number }).index === 1) throw named('RangeError', 'crashed');
+      return payload;
+    };
+    const items = [0, 1].map((index) => ({
+      index,
+      name: 'image',
+      filename: 'a',
+      contentType: null,
+    }));
+    checkModel(await run(definition, { request: {}, items }, flaky));
+    checkModel(
+      await run(
+        mapOf({ StartAt: 'Call', States: { Call: invoke({ End: true }) } }),
+        { items: [0] },
+        async () => {
+          throw named('Broken', 'no luck');
+        },
+      ),
+    );
   });
 });
