@@ -10,6 +10,7 @@ import path from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadDefinition } from '../../statemachine/definition.ts';
 import { get, postImages } from '../support/http.ts';
 import { useLocalRuntime } from '../support/runtime.ts';
 
@@ -198,6 +199,77 @@ describe('the console over HTTP', () => {
     expect(events).not.toMatch(/\[\d{1,2} characters\]/);
   });
 
+  it('colors caught and failed states, and lists iteration errors', async () => {
+    // The project's workflow pointed at a function that does not exist: the local Lambda
+    // integration answers Lambda.ResourceNotFoundException, which the Catch turns into records.
+    const missing = 'arn:aws:lambda:us-east-1:000000000000:function:does-not-exist';
+    const sfn = local.runtime.sfn;
+    const caughtMachine = sfn.createStateMachine({
+      name: 'ConsoleCaught',
+      type: 'STANDARD',
+      definition: loadDefinition({ AnalyzeFunctionArn: missing }),
+    });
+    const items = [0, 1].map((index) => ({
+      index,
+      name: 'image',
+      filename: `${index}.png`,
+      contentType: null,
+    }));
+    const caught = sfn.start(
+      caughtMachine.arn,
+      JSON.stringify({ request: { view: 'shape' }, items }),
+    );
+    await caught.settled;
+    expect(caught.status).toBe('SUCCEEDED');
+    const page = await (await fetch(runUrl(caught.executionArn))).text();
+    expect(page).toMatch(/class="state s-caught"[^>]*data-state="Analyse image"/);
+    expect(page).toMatch(/class="state s-succeeded"[^>]*data-state="Record analysis failure"/);
+    const iterations = await (
+      await fetch(
+        `${runUrl(caught.executionArn, '/map')}&state=${encodeURIComponent('Analyse each image')}`,
+      )
+    ).text();
+    expect(
+      iterations.match(/Lambda\.ResourceNotFoundException<\/strong> \(caught\)/g),
+    ).toHaveLength(2);
+
+    // Without a Catch, the failure fails the Map and the run.
+    const failingMachine = sfn.createStateMachine({
+      name: 'ConsoleFailed',
+      type: 'STANDARD',
+      definition: JSON.stringify({
+        StartAt: 'Each',
+        States: {
+          Each: {
+            Type: 'Map',
+            ItemsPath: '$.items',
+            ItemProcessor: {
+              StartAt: 'Call',
+              States: {
+                Call: {
+                  Type: 'Task',
+                  Resource: 'arn:aws:states:::lambda:invoke',
+                  Parameters: { FunctionName: missing, 'Payload.$': '$' },
+                  End: true,
+                },
+              },
+            },
+            End: true,
+          },
+        },
+      }),
+    });
+    const failed = sfn.start(failingMachine.arn, JSON.stringify({ items: [1] }));
+    await failed.settled;
+    const failedPage = await (await fetch(runUrl(failed.executionArn))).text();
+    expect(failedPage).toContain('<span class="badge b-failed">FAILED</span>');
+    expect(failedPage).toMatch(/class="state s-failed container"[^>]*data-state="Each"/);
+    expect(failedPage).toMatch(/class="state s-failed"[^>]*data-state="Call"/);
+    const listed = await (await fetch(`${local.runtime.sfnUrl}/?status=FAILED`)).text();
+    expect(listed).toContain(encodeURIComponent(failed.executionArn));
+    expect(listed).not.toContain(encodeURIComponent(caught.executionArn));
+  });
+
   it('answers an unknown run with a 404 page, and keeps the AWS protocol on POST', async () => {
     const missing = await fetch(runUrl('arn:aws:states:us-east-1:000000000000:execution:X:nope'));
     expect(missing.status).toBe(404);
@@ -210,6 +282,7 @@ describe('the console over HTTP', () => {
       },
       body: '{}',
     });
-    expect(((await list.json()) as { stateMachines: unknown[] }).stateMachines).toHaveLength(2);
+    const { stateMachines } = (await list.json()) as { stateMachines: { name: string }[] };
+    expect(stateMachines.map((m) => m.name)).toContain('ImageBatchAsync');
   });
 });
