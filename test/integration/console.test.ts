@@ -160,6 +160,37 @@ describe('the console in a browser', () => {
     await page.close();
   });
 
+  it('follows a running execution until it ends, without a reload', async () => {
+    const machine = local.runtime.sfn.createStateMachine({
+      name: 'ConsoleWaits',
+      type: 'STANDARD',
+      definition: JSON.stringify({
+        StartAt: 'Wait a moment',
+        States: {
+          'Wait a moment': { Type: 'Wait', Seconds: 3, Next: 'Done' },
+          Done: { Type: 'Pass', End: true },
+        },
+      }),
+    });
+    const run = local.runtime.sfn.start(machine.arn, '{}');
+    const page = await open(runUrl(run.executionArn));
+    expect(await page.locator('h1 .badge').textContent()).toBe('RUNNING');
+    expect(
+      await page.locator('.state[data-state="Wait a moment"]').getAttribute('class'),
+    ).toContain('s-running');
+    await page.locator('.state[data-state="Wait a moment"]').click();
+    await page.locator('#panel h3', { hasText: 'Wait a moment' }).waitFor();
+    // The page refreshes itself: the same page object, never navigated again.
+    await page.locator('h1 .badge', { hasText: 'SUCCEEDED' }).waitFor({ timeout: 15_000 });
+    expect(await page.locator('.state[data-state="Done"]').getAttribute('class')).toContain(
+      's-succeeded',
+    );
+    // The state the reader had selected stays selected, its panel up to date.
+    expect(await page.locator('.state.selected').getAttribute('data-state')).toBe('Wait a moment');
+    await page.locator('#panel .badge', { hasText: 'SUCCEEDED' }).waitFor();
+    await page.close();
+  });
+
   it('filters the runs list by type and status', async () => {
     const page = await open(local.runtime.sfnUrl);
     await page.selectOption('select[name="type"]', 'EXPRESS');
