@@ -133,7 +133,8 @@ ${maps ? `<h2>Map states</h2><ul>${maps}</ul>` : ''}${mapRuns ? `<h2>Map Runs</h
 const iterationNote = (iterations: Iteration[], length?: number) => {
   const by = Object.groupBy(iterations, (i) => i.status);
   const parts = Object.entries(by).map(([s, list]) => `${list?.length ?? 0} ${s.toLowerCase()}`);
-  return `${length ?? iterations.length} iterations${parts.length ? `: ${parts.join(' · ')}` : ''}`;
+  const n = length ?? iterations.length;
+  return `${n} iteration${n === 1 ? '' : 's'}${parts.length ? `: ${parts.join(' · ')}` : ''}`;
 };
 
 const visitBlock = (
