@@ -53,7 +53,8 @@ interface StateDefinition {
   HeartbeatSeconds?: number;
   ItemsPath?: string;
   MaxConcurrency?: number;
-  ItemProcessor?: { States: Record<string, StateDefinition> };
+  ItemReader?: unknown;
+  ItemProcessor?: { States: Record<string, StateDefinition>; ProcessorConfig?: { Mode?: string } };
   Iterator?: { States: Record<string, StateDefinition> };
   Branches?: { States: Record<string, StateDefinition> }[];
 }
@@ -111,7 +112,7 @@ interface TaskCall {
 interface Scope {
   cursor: number;
   /** The Task state open in this scope: its current invocation, and whether it failed. */
-  task?: { name: string; call?: TaskCall; failed: boolean };
+  task?: { name: string; call?: TaskCall; failed: boolean; distributed?: boolean };
   done?: boolean;
 }
 
@@ -278,7 +279,9 @@ export class History {
         if (state) this.#entered(state, this.#scopeOf(event), at);
         return;
       case 'StateRetried':
-        if (state?.type === 'Task') this.#scheduled(state.name, this.#scopeOf(event), at);
+        if (state?.type === 'Task' && !this.#isDistributed(state)) {
+          this.#scheduled(state.name, this.#scopeOf(event), at);
+        }
         if (state?.type === 'Map') this.#mapRetried(state.name, at);
         return;
       case 'StateFailed':
@@ -343,6 +346,7 @@ export class History {
   }
 
   #entered(state: NonNullable<LibraryEvent['state']>, scope: Scope, at: number) {
+    if (this.#isDistributed(state)) return this.#distributedEntered(state, scope, at);
     this.#push(`${state.type}StateEntered`, scope, at, () => ({
       stateEnteredEventDetails: { name: state.name, ...payload('input', state.input) },
     }));
@@ -367,6 +371,34 @@ export class History {
       if (scope === this.#root) this.#activeMap = map;
       if (map.items !== undefined) this.#mapStarted(map, scope, at);
     }
+  }
+
+  /**
+   * The engine runs a DISTRIBUTED Map as a Task of its own (the library has no such Map), and
+   * records MapRunStarted/Succeeded/Failed itself with add(); AWS's recorded histories go
+   * MapStateEntered → MapStateStarted {length, 0 with an ItemReader} → MapRunStarted →
+   * MapRunSucceeded → MapStateSucceeded and MapStateExited (both after MapRunSucceeded), or
+   * MapRunFailed → MapStateFailed.
+   */
+  #isDistributed(state: NonNullable<LibraryEvent['state']>) {
+    const definition = this.#states.get(state.name);
+    return (
+      state.type === 'Task' &&
+      definition?.Type === 'Map' &&
+      definition.ItemProcessor?.ProcessorConfig?.Mode === 'DISTRIBUTED'
+    );
+  }
+
+  #distributedEntered(state: NonNullable<LibraryEvent['state']>, scope: Scope, at: number) {
+    const definition = this.#states.get(state.name);
+    this.#push('MapStateEntered', scope, at, () => ({
+      stateEnteredEventDetails: { name: state.name, ...payload('input', state.input) },
+    }));
+    const items = definition?.ItemReader ? [] : simplePath(definition?.ItemsPath, state.input);
+    this.#push('MapStateStarted', scope, at, () => ({
+      mapStateStartedEventDetails: { length: Array.isArray(items) ? items.length : 0 },
+    }));
+    scope.task = { name: state.name, failed: false, distributed: true };
   }
 
   #scheduled(name: string, scope: Scope, at: number) {
@@ -397,6 +429,11 @@ export class History {
     scope: Scope,
     at: number,
   ) {
+    if (state.type === 'Task' && scope.task?.distributed) {
+      scope.task.failed = true;
+      this.#push('MapStateFailed', scope, at, () => ({}));
+      return;
+    }
     if (state.type === 'Task') {
       if (scope.task) scope.task.failed = true;
       const resource = taskResource(this.#states.get(state.name)?.Resource);
@@ -421,6 +458,12 @@ export class History {
     const exited = () => ({
       stateExitedEventDetails: { name: state.name, ...payload('output', state.output) },
     });
+    if (state.type === 'Task' && scope.task?.distributed) {
+      if (!scope.task.failed) this.#record('MapStateSucceeded', scope.cursor, at, () => ({}));
+      scope.task = undefined;
+      this.#push('MapStateExited', scope, at, exited);
+      return;
+    }
     if (state.type === 'Task') {
       const task = scope.task;
       if (task && !task.failed) {

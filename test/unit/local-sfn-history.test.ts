@@ -20,7 +20,7 @@
 import { HistoryEvent$, HistoryEventType } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
 import { LocalStepFunctions } from '../../local/sfn/engine.ts';
-import type { HistoryEvent } from '../../local/sfn/history.ts';
+import { History, type HistoryEvent } from '../../local/sfn/history.ts';
 import { loadDefinition } from '../../statemachine/definition.ts';
 
 const FN = 'arn:aws:lambda:us-east-1:000000000000:function:history-test';
@@ -420,5 +420,80 @@ describe('the history, checked against the AWS API model', () => {
         },
       ),
     );
+  });
+});
+
+describe('the history of a Distributed Map, as the engine reports it', () => {
+  // The engine runs a DISTRIBUTED Map as a Task of its own and records the Map Run's events;
+  // these are the library events and engine records such a run produces, in their order.
+  const definition = {
+    StartAt: 'Each',
+    States: {
+      Each: {
+        Type: 'Map',
+        ItemReader: { Resource: 'arn:aws:states:::s3:getObject', Parameters: {} },
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' },
+          StartAt: 'Work',
+          States: { Work: { Type: 'Pass', End: true } },
+        },
+        End: true,
+      },
+    },
+  };
+  const mapRunArn = 'arn:aws:states:us-east-1:000000000000:mapRun:Parent/Each:1';
+  const replay = (outcome: 'succeeded' | 'failed') => {
+    const history = new History({ definition });
+    const state = { name: 'Each', type: 'Task', input: { manifest: 'm.jsonl' } };
+    const at = Date.now();
+    history.addLibraryEvent({ type: 'ExecutionStarted', timestamp: at, input: {} }, 'role');
+    history.addLibraryEvent({ type: 'StateEntered', timestamp: at, state }, 'role');
+    history.add('MapRunStarted', { mapRunStartedEventDetails: { mapRunArn } });
+    if (outcome === 'succeeded') {
+      history.add('MapRunSucceeded', {});
+      const exited = { ...state, output: { done: true } };
+      history.addLibraryEvent({ type: 'StateExited', timestamp: at, state: exited }, 'role');
+      history.addLibraryEvent({ type: 'ExecutionSucceeded', timestamp: at, output: {} }, 'role');
+    } else {
+      const failure = { error: 'States.ItemReaderFailed', cause: 'not JSON' };
+      history.add('MapRunFailed', { mapRunFailedEventDetails: failure });
+      history.addLibraryEvent(
+        { type: 'StateFailed', timestamp: at, state, Error: failure.error, Cause: failure.cause },
+        'role',
+      );
+      history.addLibraryEvent(
+        { type: 'ExecutionFailed', timestamp: at, Error: failure.error, Cause: failure.cause },
+        'role',
+      );
+    }
+    return history.events;
+  };
+
+  it('records MapStateEntered, MapStateStarted, the Map Run, then MapStateSucceeded and MapStateExited', () => {
+    const events = replay('succeeded');
+    expect(skeleton(events)).toEqual([
+      [1, 0, 'ExecutionStarted'],
+      [2, 0, 'MapStateEntered'],
+      [3, 2, 'MapStateStarted'],
+      [4, 3, 'MapRunStarted'],
+      [5, 4, 'MapRunSucceeded'],
+      [6, 5, 'MapStateSucceeded'],
+      [7, 5, 'MapStateExited'],
+      [8, 7, 'ExecutionSucceeded'],
+    ]);
+    // With an ItemReader, AWS does not know the length when the Map starts.
+    expect(byId(events, 3)).toMatchObject({ mapStateStartedEventDetails: { length: 0 } });
+    checkModel(events);
+  });
+
+  it('records a failed Map Run as MapRunFailed, MapStateFailed, ExecutionFailed', () => {
+    const events = replay('failed');
+    expect(skeleton(events).slice(3)).toEqual([
+      [4, 3, 'MapRunStarted'],
+      [5, 4, 'MapRunFailed'],
+      [6, 5, 'MapStateFailed'],
+      [7, 6, 'ExecutionFailed'],
+    ]);
+    checkModel(events);
   });
 });
