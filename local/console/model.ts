@@ -46,7 +46,8 @@ export interface MapState {
 export interface RunModel {
   visits: Visit[];
   maps: Map<string, MapState>;
-  mapRunArns: string[];
+  /** Distributed Map states' Map Runs, by state name, oldest first. */
+  mapRuns: { state: string; arn: string }[];
 }
 
 type Scope = { map: string; index: number } | undefined;
@@ -55,7 +56,7 @@ const detail = <T>(e: HistoryEvent, key: string) => e[key] as T | undefined;
 export const buildModel = (events: HistoryEvent[], finished: boolean): RunModel => {
   const visits: Visit[] = [];
   const maps = new Map<string, MapState>();
-  const mapRunArns: string[] = [];
+  const mapRuns: RunModel['mapRuns'] = [];
   const scopeOf = new Map<number, Scope>();
   const open = new Map<string, Visit>();
   const iterations = new Map<string, Iteration>();
@@ -142,7 +143,8 @@ export const buildModel = (events: HistoryEvent[], finished: boolean): RunModel 
       }
     } else if (e.type === 'MapRunStarted') {
       const arn = detail<{ mapRunArn: string }>(e, 'mapRunStartedEventDetails')?.mapRunArn;
-      if (arn) mapRunArns.push(arn);
+      const state = openMaps.at(-1);
+      if (arn && state) mapRuns.push({ state, arn });
     } else if (e.type === 'ExecutionFailed') {
       const d = detail<{ error?: string; cause?: string }>(e, 'executionFailedEventDetails');
       for (const visit of open.values()) {
@@ -158,7 +160,7 @@ export const buildModel = (events: HistoryEvent[], finished: boolean): RunModel 
     for (const visit of visits) if (visit.status === 'RUNNING') visit.status = 'ABORTED';
     for (const it of iterations.values()) if (it.status === 'RUNNING') it.status = 'ABORTED';
   }
-  return { visits, maps, mapRunArns };
+  return { visits, maps, mapRuns };
 };
 
 /** How one state did across its visits: the color and the counts the graph shows. */

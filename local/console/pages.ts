@@ -88,10 +88,16 @@ export const runPage = async (sfn: LocalStepFunctions, e: Execution) => {
   const events = e.history.events;
   const model = buildModel(events, e.status !== 'RUNNING');
   const byState = Map.groupBy(model.visits, (v) => v.name);
+  const inChildren = machine ? childStates(JSON.parse(machine.definition)) : new Set<string>();
+  const runNotes = new Map<string, string>();
+  for (const { state, arn } of model.mapRuns) runNotes.set(state, await mapRunNote(sfn, arn));
   const graph = machine
     ? renderGraph(await layoutOf(machine.definition), (name) => {
         const visits = byState.get(name) ?? [];
         const { status, counts } = stateSummary(visits);
+        const runNote = runNotes.get(name);
+        if (runNote) return { status, note: runNote };
+        if (inChildren.has(name)) return { status: 'not-run', note: 'runs in child executions' };
         const map = model.maps.get(name);
         if (map) return { status, note: iterationNote(map.iterations, map.length) };
         return { status, note: visits.length > 1 ? countsNote(counts) : undefined };
@@ -104,8 +110,11 @@ export const runPage = async (sfn: LocalStepFunctions, e: Execution) => {
         `<li>${link('/map', { arn: e.executionArn, state: m.name }, esc(m.name))} — ${esc(iterationNote(m.iterations, m.length))}</li>`,
     )
     .join('');
-  const mapRuns = model.mapRunArns
-    .map((a) => `<li>${link('/map-run', { arn: a }, esc(a))}</li>`)
+  const mapRuns = model.mapRuns
+    .map(
+      (r) =>
+        `<li>${esc(r.state)}: ${link('/map-run', { arn: r.arn }, esc(r.arn.split(':').at(-1)))} — ${esc(runNotes.get(r.state) ?? '')}</li>`,
+    )
     .join('');
   const live = `<section id="live">
 <h1>${esc(e.name)} ${statusBadge(e.status)}</h1>
@@ -128,6 +137,39 @@ ${maps ? `<h2>Map states</h2><ul>${maps}</ul>` : ''}${mapRuns ? `<h2>Map Runs</h
     live: e.status === 'RUNNING',
     crumbs: crumb(esc(machine?.name ?? 'execution')),
   });
+};
+
+/** States inside DISTRIBUTED Maps: they run in the Map Run's child executions, not here. */
+const childStates = (definition: AslLike, into = new Set<string>(), inside = false) => {
+  for (const [name, state] of Object.entries(definition.States ?? {})) {
+    if (inside) into.add(name);
+    const processor = state.ItemProcessor ?? state.Iterator;
+    const distributed = state.ItemProcessor?.ProcessorConfig?.Mode === 'DISTRIBUTED';
+    if (processor) childStates(processor, into, inside || distributed);
+  }
+  return into;
+};
+interface AslLike {
+  States?: Record<
+    string,
+    { ItemProcessor?: AslLike & { ProcessorConfig?: { Mode?: string } }; Iterator?: AslLike }
+  >;
+}
+
+/** A Map Run's item counts, as DescribeMapRun reports them, when the engine serves it. */
+const mapRunNote = async (sfn: LocalStepFunctions, mapRunArn: string) => {
+  const describe = OPERATIONS.DescribeMapRun;
+  if (!describe) return 'Map Run';
+  try {
+    const run = (await describe(sfn, { mapRunArn })) as { itemCounts?: Record<string, number> };
+    const counts = run.itemCounts ?? {};
+    const parts = ['succeeded', 'failed', 'running', 'pending', 'timedOut', 'aborted']
+      .filter((k) => (counts[k] ?? 0) > 0)
+      .map((k) => `${counts[k]} ${k}`);
+    return `Map Run: ${counts.total ?? 0} items${parts.length ? ` · ${parts.join(' · ')}` : ''}`;
+  } catch {
+    return 'Map Run (no longer kept)';
+  }
 };
 
 const iterationNote = (iterations: Iteration[], length?: number) => {
