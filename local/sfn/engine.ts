@@ -312,7 +312,10 @@ export class LocalStepFunctions {
     input: string,
     parsed: unknown,
   ): Execution {
-    const history = new History();
+    const history = new History({
+      region: this.region,
+      definition: JSON.parse(machine.definition),
+    });
     let pendingFailure: { error: string; cause: string } | undefined;
     let stopRequest: { error?: string; cause?: string } | undefined;
     let expressTimedOut = false;
@@ -333,7 +336,9 @@ export class LocalStepFunctions {
       [...machine.tasks].map(([stateName, resource]) => [
         stateName,
         async (taskInput: unknown) => {
-          const result = await this.#invokeTask(resource, taskInput);
+          const pending = this.#invokeTask(resource, taskInput);
+          history.taskInvoked(stateName, taskInput, pending);
+          const result = await pending;
           if (overLimit(stateName, result)) throw new Error('States.DataLimitExceeded');
           return result as never;
         },

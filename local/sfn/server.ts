@@ -1,9 +1,17 @@
-/** The local Step Functions endpoint: AWS JSON 1.0 on POST, the local view on GET. */
+/** The local Step Functions endpoint: AWS JSON 1.0 on POST, the console on GET. */
 import http from 'node:http';
-import type { LocalStepFunctions } from './engine.ts';
+import { esc, page } from '../console/html.ts';
+import {
+  eventsFragment,
+  mapPage,
+  mapRunPage,
+  runPage,
+  runsPage,
+  statePanel,
+} from '../console/pages.ts';
+import type { Execution, LocalStepFunctions } from './engine.ts';
 import { SfnApiError } from './errors.ts';
 import { maxRequestBytes, OPERATIONS, toAwsJson } from './protocol.ts';
-import { renderExecution, renderList } from './viewer.ts';
 
 const TARGET_PREFIX = 'AWSStepFunctions.';
 
@@ -47,7 +55,7 @@ const readBody = (req: http.IncomingMessage, limit: number): Promise<string> =>
 export const createSfnServer = (sfn: LocalStepFunctions) =>
   http.createServer(async (req, res) => {
     try {
-      if (req.method === 'GET') return view(sfn, req, res);
+      if (req.method === 'GET' || req.method === 'HEAD') return await view(sfn, req, res);
       if (req.method !== 'POST') return send(res, 405, 'text/plain', 'Method Not Allowed');
       const target = String(req.headers['x-amz-target'] ?? '');
       const operation = target.startsWith(TARGET_PREFIX)
@@ -79,13 +87,42 @@ export const createSfnServer = (sfn: LocalStepFunctions) =>
     }
   });
 
-const view = (sfn: LocalStepFunctions, req: http.IncomingMessage, res: http.ServerResponse) => {
+const HTML = 'text/html; charset=utf-8';
+
+const notFound = (res: http.ServerResponse, what: string) =>
+  send(res, 404, HTML, page('Not found', `<h1>Not found</h1><p>${esc(what)}</p>`));
+
+/** The console: every page reads the engine as it is now; fragments load into a page. */
+const view = async (
+  sfn: LocalStepFunctions,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+) => {
   const url = new URL(req.url ?? '/', 'http://local');
-  if (url.pathname === '/') return send(res, 200, 'text/html; charset=utf-8', renderList(sfn));
-  const execution =
-    url.pathname === '/execution'
-      ? sfn.executions.get(url.searchParams.get('arn') ?? '')
-      : undefined;
-  if (execution) return send(res, 200, 'text/html; charset=utf-8', renderExecution(execution));
-  send(res, 404, 'text/plain', 'Not found');
+  const query = url.searchParams;
+  if (url.pathname === '/') return send(res, 200, HTML, runsPage(sfn, query));
+  if (url.pathname === '/map-run') {
+    return send(res, 200, HTML, await mapRunPage(sfn, query.get('arn') ?? ''));
+  }
+  const pages: Record<string, (e: Execution) => string | Promise<string>> = {
+    '/execution': (e) => runPage(sfn, e),
+    '/map': (e) => mapPage(e, query.get('state') ?? '', query),
+    '/fragment/state': (e) => statePanel(e, query.get('state') ?? '', query),
+    '/fragment/events': (e) => eventsFragment(e, query),
+  };
+  if (url.pathname === '/raw') {
+    const execution = sfn.executions.get(query.get('arn') ?? '');
+    const part = query.get('part') === 'output' ? execution?.output : execution?.input;
+    if (part === undefined) return notFound(res, 'No such execution input or output');
+    return send(res, 200, 'application/json; charset=utf-8', part);
+  }
+  const render = pages[url.pathname];
+  if (!render) return notFound(res, `No page at ${url.pathname}`);
+  const execution = sfn.executions.get(query.get('arn') ?? '');
+  if (!execution)
+    return notFound(
+      res,
+      `No execution ${query.get('arn') ?? ''} (it may have been dropped: the engine keeps the latest runs)`,
+    );
+  send(res, 200, HTML, await render(execution));
 };

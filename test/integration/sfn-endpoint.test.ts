@@ -136,6 +136,27 @@ describe('the local endpoint, through @aws-sdk/client-sfn', () => {
     expect(types?.[0]).toBe('ExecutionStarted');
     expect(types?.at(-1)).toBe('ExecutionSucceeded');
     expect(history.events?.[0]?.timestamp).toBeInstanceOf(Date);
+    // The SDK reads the Task and Map events AWS writes (shapes: test/unit/local-sfn-history).
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'MapStateStarted',
+        'TaskScheduled',
+        'TaskSucceeded',
+        'MapStateSucceeded',
+      ]),
+    );
+    const scheduled = history.events?.find((e) => e.type === 'TaskScheduled');
+    expect(scheduled?.taskScheduledEventDetails).toMatchObject({
+      resourceType: 'lambda',
+      resource: 'invoke',
+      region: 'us-east-1',
+      timeoutInSeconds: 60,
+    });
+    expect(
+      history.events?.find((e) => e.type === 'MapStateStarted')?.mapStateStartedEventDetails,
+    ).toEqual({
+      length: 1,
+    });
 
     const listed = await sfn.send(
       new ListExecutionsCommand({ stateMachineArn: local.runtime.stateMachineArns.async }),

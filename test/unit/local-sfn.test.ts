@@ -152,27 +152,6 @@ describe('local Step Functions: running the workflow', () => {
   });
 });
 
-describe('local Step Functions: the history AWS would record', () => {
-  it('records AWS event types, numbered from 1, each linked to the one before', async () => {
-    const { sfn, standard } = setup();
-    const run = sfn.start(standard.arn, inputOf(gray, cat));
-    await run.settled;
-    const events = run.history.events;
-    expect(events.map((e) => e.id)).toEqual(events.map((_, i) => i + 1));
-    expect(events.every((e) => e.previousEventId === e.id - 1)).toBe(true);
-    const types = events.map((e) => e.type);
-    expect(types[0]).toBe('ExecutionStarted');
-    expect(types.at(-1)).toBe('ExecutionSucceeded');
-    expect(types).toContain('MapStateEntered');
-    expect(types.filter((t) => t === 'TaskStateEntered')).toHaveLength(2);
-    expect(types.filter((t) => t === 'MapIterationSucceeded')).toHaveLength(2);
-    expect(types).toContain('PassStateExited');
-    expect(events[0]).toMatchObject({
-      executionStartedEventDetails: { input: expect.any(String), roleArn: expect.any(String) },
-    });
-  });
-});
-
 describe('local Step Functions: what the API refuses, as AWS does', () => {
   it('refuses an input over 256 KiB', () => {
     const { sfn, express } = setup();

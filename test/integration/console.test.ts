@@ -1,0 +1,319 @@
+/**
+ * The console at the local Step Functions address, end to end: `npm start`'s runtime on free
+ * ports, batches posted to the API as a client would, and the pages opened in headless
+ * Chromium (Debian's, driven by playwright-core) — a click on a state shows its output.
+ * Screenshots land in test-results/ (git-ignored) for a person to look at.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadDefinition } from '../../statemachine/definition.ts';
+import { get, postImages } from '../support/http.ts';
+import { useLocalRuntime } from '../support/runtime.ts';
+
+const local = useLocalRuntime();
+const RESULTS = path.resolve(import.meta.dirname, '../../test-results');
+
+/** Real images, encoded by sharp: their shapes are what the workflow must report. */
+const image = (width: number, height: number, channels: 3 | 4, format: 'png' | 'jpeg') =>
+  sharp({ create: { width, height, channels, background: { r: 40, g: 120, b: 200, alpha: 1 } } })
+    .toFormat(format)
+    .toBuffer();
+
+let browser: BrowserContext;
+let userDataDir: string;
+
+beforeAll(async () => {
+  userDataDir = mkdtempSync(path.join(os.tmpdir(), 'console-chromium-'));
+  browser = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1400, height: 1000 },
+  });
+  mkdirSync(RESULTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+});
+
+const runArn = (headers: Headers) => {
+  const arn = headers.get('x-execution-arn');
+  if (!arn) throw new Error('the API answered without X-Execution-Arn');
+  return arn;
+};
+const runUrl = (arn: string, page = '/execution') =>
+  `${local.runtime.sfnUrl}${page}?arn=${encodeURIComponent(arn)}`;
+
+/** Posts a batch asynchronously and waits, as a client polls, until it has finished. */
+const finishedAsyncRun = async (files: { name: string; bytes: Buffer }[]) => {
+  const started = await postImages(`${local.api}/shape`, files, {}, { prefer: 'respond-async' });
+  expect(started.status).toBe(202);
+  const location = started.headers.get('location') ?? '';
+  for (let i = 0; i < 200; i++) {
+    const polled = await get(new URL(location, local.api).toString());
+    if ((polled.body as { status: string }).status !== 'RUNNING') return runArn(started.headers);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('the batch did not finish');
+};
+
+const open = async (url: string): Promise<Page> => {
+  const page = await browser.newPage();
+  await page.goto(url);
+  return page;
+};
+
+describe('the console in a browser', () => {
+  it('lists a synchronous batch, opens it, and shows the output of a clicked state', async () => {
+    const files = [
+      { name: 'wide.png', bytes: await image(64, 48, 3, 'png') },
+      { name: 'alpha.png', bytes: await image(20, 30, 4, 'png') },
+      { name: 'photo.jpg', bytes: await image(80, 60, 3, 'jpeg') },
+    ];
+    const answer = await postImages(`${local.api}/shape`, files);
+    expect(answer.body).toEqual([
+      [48, 64, 3],
+      [30, 20, 4],
+      [60, 80, 3],
+    ]);
+    const arn = runArn(answer.headers);
+
+    const page = await open(local.runtime.sfnUrl);
+    const row = page.locator('tr', { has: page.locator(`a[href*="${encodeURIComponent(arn)}"]`) });
+    await expect(row.textContent()).resolves.toContain('SUCCEEDED');
+    await row.locator('a').first().click();
+    await page.waitForURL(/\/execution\?arn=/);
+    expect(await page.locator('h1').textContent()).toContain('SUCCEEDED');
+
+    // The Map's box counts its iterations; the Task inside it is colored as succeeded.
+    const map = page.locator('.state[data-state="Analyse each image"]');
+    expect(await map.textContent()).toContain('3 iterations: 3 succeeded');
+    const task = page.locator('.state[data-state="Analyse image"]');
+    expect(await task.getAttribute('class')).toContain('s-succeeded');
+
+    await task.click();
+    const panel = page.locator('#panel');
+    await panel.locator('h3', { hasText: 'Analyse image' }).waitFor();
+    // Iteration 0 by default: its output is the first image's record.
+    const output = await panel.locator('pre.json').nth(1).textContent();
+    expect(JSON.parse(output ?? '')).toMatchObject({ index: 0, shape: [48, 64, 3] });
+
+    await panel.locator('input[name="iteration"]').fill('1');
+    await panel.locator('button', { hasText: 'Show' }).click();
+    await panel.locator('input[name="iteration"][value="1"]').waitFor();
+    const second = await panel.locator('pre.json').nth(1).textContent();
+    expect(JSON.parse(second ?? '')).toMatchObject({ index: 1, shape: [30, 20, 4] });
+
+    await page.locator('.state[data-state="Collect results"]').click();
+    await panel.locator('h3', { hasText: 'Collect results' }).waitFor();
+    const collected = await panel.locator('pre.json').nth(1).textContent();
+    expect(JSON.parse(collected ?? '')).toMatchObject({ imageCount: 3 });
+
+    await page.screenshot({ path: path.join(RESULTS, 'console-run.png'), fullPage: true });
+
+    // The event table loads when opened, with AWS's event types.
+    await page.locator('#events > summary').click();
+    await page
+      .locator('#events')
+      .getByRole('cell', { name: 'ExecutionStarted', exact: true })
+      .waitFor();
+    expect(await page.locator('#events tbody tr').count()).toBeGreaterThan(10);
+    await page.close();
+  });
+
+  it('lists the iterations of a 100-image run a page at a time, in pages that stay small', async () => {
+    const bytes = await image(12, 10, 3, 'png');
+    const arn = await finishedAsyncRun(
+      Array.from({ length: 100 }, (_, i) => ({ name: `${i}.png`, bytes })),
+    );
+    const run = await fetch(runUrl(arn));
+    const html = await run.text();
+    expect(run.status).toBe(200);
+    // The 100 items and their 700 events are a click away, not in the page.
+    expect(Buffer.byteLength(html)).toBeLessThan(48_000);
+    expect(html).toContain('100 iterations: 100 succeeded');
+
+    const page = await open(runUrl(arn));
+    await page.locator('a', { hasText: 'Analyse each image' }).first().click();
+    await page.waitForURL(/\/map\?/);
+    expect(await page.locator('tbody tr').count()).toBe(50);
+    expect(await page.locator('tbody tr').first().textContent()).toContain('SUCCEEDED');
+    await page.locator('a', { hasText: 'Next →' }).click();
+    await page.waitForURL(/offset=50/);
+    expect(await page.locator('tbody tr').first().locator('td').first().textContent()).toBe('50');
+    await page.screenshot({ path: path.join(RESULTS, 'console-map.png') });
+    await page.close();
+  });
+
+  it('follows a running execution until it ends, without a reload', async () => {
+    const machine = local.runtime.sfn.createStateMachine({
+      name: 'ConsoleWaits',
+      type: 'STANDARD',
+      definition: JSON.stringify({
+        StartAt: 'Wait a moment',
+        States: {
+          'Wait a moment': { Type: 'Wait', Seconds: 3, Next: 'Done' },
+          Done: { Type: 'Pass', End: true },
+        },
+      }),
+    });
+    const run = local.runtime.sfn.start(machine.arn, '{}');
+    const page = await open(runUrl(run.executionArn));
+    expect(await page.locator('h1 .badge').textContent()).toBe('RUNNING');
+    expect(
+      await page.locator('.state[data-state="Wait a moment"]').getAttribute('class'),
+    ).toContain('s-running');
+    await page.locator('.state[data-state="Wait a moment"]').click();
+    await page.locator('#panel h3', { hasText: 'Wait a moment' }).waitFor();
+    // The page refreshes itself: the same page object, never navigated again.
+    await page.locator('h1 .badge', { hasText: 'SUCCEEDED' }).waitFor({ timeout: 15_000 });
+    expect(await page.locator('.state[data-state="Done"]').getAttribute('class')).toContain(
+      's-succeeded',
+    );
+    // The state the reader had selected stays selected, its panel up to date.
+    expect(await page.locator('.state.selected').getAttribute('data-state')).toBe('Wait a moment');
+    await page.locator('#panel .badge', { hasText: 'SUCCEEDED' }).waitFor();
+    await page.close();
+  });
+
+  it('filters the runs list by type and status', async () => {
+    const page = await open(local.runtime.sfnUrl);
+    await page.selectOption('select[name="type"]', 'EXPRESS');
+    await page.locator('button', { hasText: 'Filter' }).click();
+    await page.waitForURL(/type=EXPRESS/);
+    const types = await page.locator('tbody tr td:nth-child(4)').allTextContents();
+    expect(types.length).toBeGreaterThan(0);
+    expect(new Set(types)).toEqual(new Set(['EXPRESS']));
+    await page.selectOption('select[name="status"]', 'FAILED');
+    await page.locator('button', { hasText: 'Filter' }).click();
+    await page.waitForURL(/status=FAILED/);
+    expect(await page.locator('tbody tr').count()).toBe(0);
+    await page.close();
+  });
+});
+
+describe('the console over HTTP', () => {
+  it('shows a long string by its real length, in the input and in the event details', async () => {
+    const note = 'x'.repeat(5000);
+    const res = await fetch(local.runtime.sfnUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'AWSStepFunctions.StartExecution',
+      },
+      body: JSON.stringify({
+        stateMachineArn: local.runtime.stateMachineArns.async,
+        input: JSON.stringify({ request: { view: 'shape', multipart: true }, items: [], note }),
+      }),
+    });
+    const { executionArn } = (await res.json()) as { executionArn: string };
+    await local.runtime.sfn.executions.get(executionArn)?.settled;
+    const runPage = await (await fetch(runUrl(executionArn))).text();
+    expect(runPage).toContain('[5,000 characters]');
+    const events = await (await fetch(runUrl(executionArn, '/fragment/events'))).text();
+    expect(events).toContain('[5,000 characters]');
+    expect(events).not.toMatch(/\[\d{1,2} characters\]/);
+  });
+
+  it('colors caught and failed states, and lists iteration errors', async () => {
+    // The project's workflow pointed at a function that does not exist: the local Lambda
+    // integration answers Lambda.ResourceNotFoundException, which the Catch turns into records.
+    const missing = 'arn:aws:lambda:us-east-1:000000000000:function:does-not-exist';
+    const sfn = local.runtime.sfn;
+    const caughtMachine = sfn.createStateMachine({
+      name: 'ConsoleCaught',
+      type: 'STANDARD',
+      definition: loadDefinition({ AnalyzeFunctionArn: missing }),
+    });
+    const items = [0, 1].map((index) => ({
+      index,
+      name: 'image',
+      filename: `${index}.png`,
+      contentType: null,
+    }));
+    const caught = sfn.start(
+      caughtMachine.arn,
+      JSON.stringify({ request: { view: 'shape' }, items }),
+    );
+    await caught.settled;
+    expect(caught.status).toBe('SUCCEEDED');
+    const page = await (await fetch(runUrl(caught.executionArn))).text();
+    expect(page).toMatch(/class="state s-caught"[^>]*data-state="Analyse image"/);
+    expect(page).toMatch(/class="state s-succeeded"[^>]*data-state="Record analysis failure"/);
+    const iterations = await (
+      await fetch(
+        `${runUrl(caught.executionArn, '/map')}&state=${encodeURIComponent('Analyse each image')}`,
+      )
+    ).text();
+    expect(
+      iterations.match(/Lambda\.ResourceNotFoundException<\/strong> \(caught\)/g),
+    ).toHaveLength(2);
+
+    // Without a Catch, the failure fails the Map and the run.
+    const failingMachine = sfn.createStateMachine({
+      name: 'ConsoleFailed',
+      type: 'STANDARD',
+      definition: JSON.stringify({
+        StartAt: 'Each',
+        States: {
+          Each: {
+            Type: 'Map',
+            ItemsPath: '$.items',
+            ItemProcessor: {
+              StartAt: 'Call',
+              States: {
+                Call: {
+                  Type: 'Task',
+                  Resource: 'arn:aws:states:::lambda:invoke',
+                  Parameters: { FunctionName: missing, 'Payload.$': '$' },
+                  End: true,
+                },
+              },
+            },
+            End: true,
+          },
+        },
+      }),
+    });
+    const failed = sfn.start(failingMachine.arn, JSON.stringify({ items: [1] }));
+    await failed.settled;
+    const failedPage = await (await fetch(runUrl(failed.executionArn))).text();
+    expect(failedPage).toContain('<span class="badge b-failed">FAILED</span>');
+    expect(failedPage).toMatch(/class="state s-failed container"[^>]*data-state="Each"/);
+    expect(failedPage).toMatch(/class="state s-failed"[^>]*data-state="Call"/);
+    const listed = await (await fetch(`${local.runtime.sfnUrl}/?status=FAILED`)).text();
+    expect(listed).toContain(encodeURIComponent(failed.executionArn));
+    expect(listed).not.toContain(encodeURIComponent(caught.executionArn));
+  });
+
+  it('answers an unknown run with a 404 page, and keeps the AWS protocol on POST', async () => {
+    const missing = await fetch(runUrl('arn:aws:states:us-east-1:000000000000:execution:X:nope'));
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toContain('Not found');
+    const list = await fetch(local.runtime.sfnUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'AWSStepFunctions.ListStateMachines',
+      },
+      body: '{}',
+    });
+    const { stateMachines } = (await list.json()) as { stateMachines: { name: string }[] };
+    expect(stateMachines.map((m) => m.name)).toContain('ImageBatchAsync');
+  });
+});
