@@ -130,6 +130,10 @@ export class ImageBatchStack extends Stack {
     const consoleUrl = (arn: string) =>
       `https://${this.region}.console.aws.amazon.com/states/home?region=${this.region}#/statemachines/view/${arn}`;
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'POST /shape here' });
+    new CfnOutput(this, 'ApiInvokeResource', {
+      value: this.api.api.arnForExecuteApi(),
+      description: 'Grant execute-api:Invoke on this to the callers (IAM auth)',
+    });
     new CfnOutput(this, 'SyncStateMachineArn', { value: sync.stateMachineArn });
     new CfnOutput(this, 'AsyncStateMachineArn', { value: async.stateMachineArn });
     new CfnOutput(this, 'SyncStateMachineConsoleUrl', {
