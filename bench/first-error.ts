@@ -83,6 +83,7 @@ try {
     ASYNC_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:A',
     STAGING_BUCKET: 'b',
     AWS_REGION: 'us-east-1',
+    // The logger must format the error's stack, as it does in Lambda.
     POWERTOOLS_LOG_LEVEL: 'ERROR',
   };
   const samples = bundles.map(() => ({
