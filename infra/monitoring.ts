@@ -28,20 +28,20 @@ import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { DIMENSION, METRIC } from '../lambdas/shared/metrics.ts';
-import { FUNCTION_SETTINGS } from './settings.ts';
+
+/** A function and its Powertools service name (the `service` dimension of our metrics). */
+interface WatchedFunction {
+  service: string;
+  fn: IFunction;
+}
 
 export interface MonitoringProps {
   stage: string;
   metricsNamespace: string;
   apiStage: Stage;
-  /** The functions by their Powertools service name (the `service` dimension of our metrics). */
-  functions: {
-    service: string;
-    fn: IFunction;
-    reservedConcurrency?: number;
-    /** Its errors are caught by the workflow and become records: no DLQ, no failed run. */
-    errorsAreCaught?: boolean;
-  }[];
+  /** The analysis function: its errors are caught by the workflow and become records. */
+  analyze: WatchedFunction & { reservedConcurrency: number };
+  ingest: WatchedFunction;
   workflows: { machine: StateMachine; label: string }[];
   alarmTopicArn?: string;
 }
@@ -57,6 +57,8 @@ export class Monitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
+    const { analyze, ingest } = props;
+    const functions = [analyze, ingest];
     this.topic = props.alarmTopicArn
       ? Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn)
       : new Topic(this, 'AlarmTopic', {
@@ -118,31 +120,29 @@ export class Monitoring extends Construct {
       'LambdaThrottles',
       sumOf(
         'throttles',
-        props.functions.map(({ fn }) => fn.metricThrottles({ period: FIVE_MINUTES })),
+        functions.map(({ fn }) => fn.metricThrottles({ period: FIVE_MINUTES })),
       ),
       'A function was throttled: analyses are retried, then recorded as failed images; requests get 5xx.',
     );
-    for (const { service, fn, reservedConcurrency, errorsAreCaught } of props.functions) {
-      const name = capitalized(service.replace(/^image-/, ''));
-      if (errorsAreCaught)
-        alarm(
-          `${name}Errors`,
-          fn.metricErrors({ period: FIVE_MINUTES }),
-          'An analysis crashed or timed out: the workflow recorded the image as ANALYSIS_FAILED and carried on.',
-        );
-      if (reservedConcurrency)
-        alarm(
-          `${name}NearConcurrencyLimit`,
-          fn.metric('ConcurrentExecutions', { period: Duration.minutes(1), statistic: 'Maximum' }),
-          `Analyses in flight reached ${CONCURRENCY_ALARM_RATIO * 100} % of the reserved ${reservedConcurrency}: more load will be throttled (raise -c analysisConcurrency if the account allows).`,
-          Math.ceil(reservedConcurrency * CONCURRENCY_ALARM_RATIO),
-        );
-    }
+    alarm(
+      'AnalyzeErrors',
+      analyze.fn.metricErrors({ period: FIVE_MINUTES }),
+      'An analysis crashed or timed out: the workflow recorded the image as ANALYSIS_FAILED and carried on.',
+    );
+    alarm(
+      'AnalyzeNearConcurrencyLimit',
+      analyze.fn.metric('ConcurrentExecutions', {
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      }),
+      `Analyses in flight reached ${CONCURRENCY_ALARM_RATIO * 100} % of the reserved ${analyze.reservedConcurrency}: more load will be throttled (raise -c analysisConcurrency if the account allows).`,
+      Math.ceil(analyze.reservedConcurrency * CONCURRENCY_ALARM_RATIO),
+    );
     alarm(
       'PlatformFailures',
       sumOf(
         'platform failures',
-        props.functions.map(({ service }) => custom(METRIC.platformFailures, service)),
+        functions.map(({ service }) => custom(METRIC.platformFailures, service)),
       ),
       'The service failed an image or a request through its own fault (PlatformFailures by errorCode on the dashboard).',
     );
@@ -157,8 +157,6 @@ export class Monitoring extends Construct {
         label: '',
         period: FIVE_MINUTES,
       });
-    const analyze = props.functions.find((f) => f.service === FUNCTION_SETTINGS.analyze.name);
-    const ingest = props.functions.find((f) => f.service === FUNCTION_SETTINGS.ingest.name);
     const graph = (title: string, left: IMetric[], right: IMetric[] = []) =>
       new GraphWidget({ title, left, right, width: 8, height: 6 });
     this.dashboard.addWidgets(
@@ -179,18 +177,14 @@ export class Monitoring extends Construct {
         props.apiStage.metricLatency({ statistic: 'p99', label: 'p99' }),
       ]),
       graph('Images per minute', [
-        ...(analyze
-          ? [custom(METRIC.imagesAnalyzed, analyze.service, 'Sum', Duration.minutes(1))]
-          : []),
-        ...(analyze
-          ? [custom(METRIC.imagesUnreadable, analyze.service, 'Sum', Duration.minutes(1))]
-          : []),
+        custom(METRIC.imagesAnalyzed, analyze.service, 'Sum', Duration.minutes(1)),
+        custom(METRIC.imagesUnreadable, analyze.service, 'Sum', Duration.minutes(1)),
       ]),
     );
     this.dashboard.addWidgets(
       graph(
         'Failures by code',
-        props.functions.flatMap(({ service }) => [
+        functions.flatMap(({ service }) => [
           byCode(METRIC.imagesUnreadable, service),
           byCode(METRIC.platformFailures, service),
         ]),
@@ -207,10 +201,8 @@ export class Monitoring extends Construct {
       ),
       graph(
         'Lambda throttles and concurrency',
-        props.functions.map(({ service, fn }) =>
-          fn.metricThrottles({ label: `${service} throttles` }),
-        ),
-        props.functions.map(({ service, fn }) =>
+        functions.map(({ service, fn }) => fn.metricThrottles({ label: `${service} throttles` })),
+        functions.map(({ service, fn }) =>
           fn.metric('ConcurrentExecutions', {
             statistic: 'Maximum',
             label: `${service} in flight`,
@@ -219,29 +211,22 @@ export class Monitoring extends Construct {
       ),
     );
     this.dashboard.addWidgets(
-      graph(
-        'Analysis (ms)',
-        analyze
-          ? [
-              custom(METRIC.analysisMs, analyze.service, 'p50'),
-              custom(METRIC.analysisMs, analyze.service, 'p99'),
-            ]
-          : [],
-      ),
+      graph('Analysis (ms)', [
+        custom(METRIC.analysisMs, analyze.service, 'p50'),
+        custom(METRIC.analysisMs, analyze.service, 'p99'),
+      ]),
       graph(
         'Batches',
-        ingest
-          ? [
-              custom(METRIC.batchSize, ingest.service, 'Average'),
-              custom(METRIC.batchSize, ingest.service, 'Maximum'),
-            ]
-          : [],
-        ingest ? [custom(METRIC.stagedBytes, ingest.service, 'Sum')] : [],
+        [
+          custom(METRIC.batchSize, ingest.service, 'Average'),
+          custom(METRIC.batchSize, ingest.service, 'Maximum'),
+        ],
+        [custom(METRIC.stagedBytes, ingest.service, 'Sum')],
       ),
       graph(
         'Cold starts and errors',
         // Powertools writes cold starts under the service and the function's own name.
-        props.functions.map(
+        functions.map(
           ({ service, fn }) =>
             new Metric({
               namespace: props.metricsNamespace,
@@ -251,7 +236,7 @@ export class Monitoring extends Construct {
               label: `${service} cold starts`,
             }),
         ),
-        props.functions.map(({ service, fn }) => fn.metricErrors({ label: `${service} errors` })),
+        functions.map(({ service, fn }) => fn.metricErrors({ label: `${service} errors` })),
       ),
     );
     this.dashboard.addWidgets(

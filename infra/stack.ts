@@ -114,15 +114,12 @@ export class ImageBatchStack extends Stack {
       stage: this.stage,
       metricsNamespace,
       apiStage: this.api.api.deploymentStage,
-      functions: [
-        {
-          service: FUNCTION_SETTINGS.analyze.name,
-          fn: analyze,
-          reservedConcurrency: analysisConcurrency,
-          errorsAreCaught: true,
-        },
-        { service: FUNCTION_SETTINGS.ingest.name, fn: ingest },
-      ],
+      analyze: {
+        service: FUNCTION_SETTINGS.analyze.name,
+        fn: analyze,
+        reservedConcurrency: analysisConcurrency,
+      },
+      ingest: { service: FUNCTION_SETTINGS.ingest.name, fn: ingest },
       workflows: this.workflows.all,
       alarmTopicArn: props.alarmTopicArn,
     });
