@@ -17,3 +17,5 @@ try {
   await runtime.close();
 }
 await benchClaimCheck();
+// The cost of readable stack traces on a cold first error (bundles the ingest three ways).
+await import('./first-error.ts');

@@ -1,23 +1,31 @@
 /**
  * The REST API in front of the ingest Lambda, built from the same route list the ingest
- * dispatches on. Every route resource also takes ANY, and unknown paths go to the Lambda
- * too, so a wrong method or path is answered by the ingest's JSON 405/404, as locally, not by
- * API Gateway's "Missing Authentication Token". API Gateway's own refusals (too large,
- * timeout, throttled) use the same JSON error shape through Gateway Responses.
+ * dispatches on. Every resource takes ANY and every path has a resource, so a wrong method or
+ * path is answered by the ingest's JSON 405/404, as locally, not by API Gateway's "Missing
+ * Authentication Token". API Gateway's own refusals (too large, timeout, throttled) use the
+ * same JSON error shape through Gateway Responses.
+ *
+ * Auth is IAM (SigV4) unless the deploy says otherwise: the API runs paid work. `none` is for
+ * demos and says so at synth; an API key needs a stated purpose (metering a client, say),
+ * because usage plans are best effort and no access control.
+ *
+ * The stage does not own the account's API Gateway CloudWatch role (a region-wide setting
+ * that other APIs rely on): it is set once per account and region, see README "Deploy".
  */
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   ApiKeySourceType,
   AuthorizationType,
   Cors,
   EndpointType,
+  type IResource,
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
   type MethodOptions,
   Period,
-  type Resource,
+  Resource,
   ResponseType,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
@@ -38,6 +46,10 @@ export const AUTH_MODES: readonly AuthMode[] = ['none', 'apiKey', 'iam'];
 export interface ImageApiProps {
   ingest: IFunction;
   auth: AuthMode;
+  /** The API Gateway stage: the deploy's stage name. */
+  stageName: string;
+  /** Why this API hands out a key (required with auth apiKey; it becomes the key's description). */
+  apiKeyPurpose?: string;
   /** Steady-state requests per second for the stage, and the burst above it. */
   rateLimit?: number;
   burstLimit?: number;
@@ -51,10 +63,20 @@ const methodOptions = (auth: AuthMode): MethodOptions => {
 
 export class ImageApi extends Construct {
   readonly api: RestApi;
+  readonly auth: AuthMode;
   readonly apiKeyId?: string;
 
   constructor(scope: Construct, id: string, props: ImageApiProps) {
     super(scope, id);
+    this.auth = props.auth;
+    if (props.auth === 'apiKey' && !props.apiKeyPurpose?.trim())
+      throw new Error(
+        'auth apiKey needs -c apiKeyPurpose="…": an API key identifies a client for its usage plan (best-effort throttling and quota) and controls no access; use auth iam to restrict who may call.',
+      );
+    if (props.auth === 'none')
+      Annotations.of(this).addWarning(
+        'auth none: anyone who finds this API can run paid analyses. For demos only; deploy with the default (IAM) otherwise.',
+      );
     const rateLimit = props.rateLimit ?? 50;
     const burstLimit = props.burstLimit ?? 100;
     const accessLogs = new LogGroup(this, 'AccessLogs', {
@@ -63,15 +85,17 @@ export class ImageApi extends Construct {
     });
 
     this.api = new RestApi(this, 'Api', {
+      // Not unique in API Gateway, so no replacement can collide; tells stages apart.
+      restApiName: `${Stack.of(this).stackName}-api`,
       description: 'Image batch analysis: POST images, get shapes and sizes (sync or async).',
       endpointTypes: [EndpointType.REGIONAL],
       // API Gateway hands these bodies to the Lambda base64-encoded, bytes intact.
       binaryMediaTypes: [...BINARY_MEDIA_TYPES],
-      cloudWatchRole: true,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.DESTROY,
+      // The account-level logging role is not ours to create or delete (README "Deploy").
+      cloudWatchRole: false,
       apiKeySourceType: ApiKeySourceType.HEADER,
       deployOptions: {
-        stageName: 'prod',
+        stageName: props.stageName,
         throttlingRateLimit: rateLimit,
         throttlingBurstLimit: burstLimit,
         tracingEnabled: true,
@@ -107,7 +131,7 @@ export class ImageApi extends Construct {
       validateRequestParameters: true,
     });
     for (const route of ROUTES) {
-      const resource = this.api.root.resourceForPath(route.path) as Resource;
+      const resource = this.api.root.resourceForPath(route.path);
       const params = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
       for (const method of route.methods) {
         resource.addMethod(method, integration, {
@@ -117,13 +141,8 @@ export class ImageApi extends Construct {
           ),
         });
       }
-      // Any other method reaches the ingest, which answers 405 with Allow.
-      resource.addMethod('ANY', integration);
     }
-    // Unknown paths reach the ingest too, which answers a JSON 404.
-    this.api.root.addMethod('ANY', integration);
-    this.api.root.addResource('{proxy+}').addMethod('ANY', integration);
-
+    addFallbacks(this.api.root, integration);
     for (const type of Object.keys(GATEWAY_RESPONSES) as GatewayResponseType[]) {
       this.api.addGatewayResponse(type, {
         type: ResponseType.of(type),
@@ -147,7 +166,9 @@ export class ImageApi extends Construct {
     }
 
     if (props.auth === 'apiKey') {
-      const key = this.api.addApiKey('ApiKey', { description: 'Image batch API key' });
+      const key = this.api.addApiKey('ApiKey', {
+        description: `Image batch API key: ${props.apiKeyPurpose}`,
+      });
       const plan = this.api.addUsagePlan('UsagePlan', {
         throttle: { rateLimit, burstLimit },
         quota: { limit: 100_000, period: Period.DAY },
@@ -159,8 +180,23 @@ export class ImageApi extends Construct {
   }
 }
 
+/**
+ * Every resource of the route tree, intermediate ones included (`/executions` under
+ * `/executions/{id}`), answers any method through the ingest; and every resource without a
+ * path-parameter child gets a greedy `{proxy+}` child, so deeper unknown paths (`/shape/x`)
+ * reach the ingest too. API Gateway matches the most specific resource and does not fall
+ * back to a shallower `{proxy+}`: without these, such requests get its 403.
+ */
+const addFallbacks = (resource: IResource, integration: LambdaIntegration) => {
+  const children = resource.node.children.filter((c) => c instanceof Resource);
+  if (!children.some((c) => c.path.split('/').at(-1)?.startsWith('{')))
+    resource.addResource('{proxy+}').addMethod('ANY', integration);
+  resource.addMethod('ANY', integration);
+  for (const child of children) addFallbacks(child, integration);
+};
+
 export const parseAuthMode = (value: unknown): AuthMode => {
-  const mode = String(value ?? 'none') as AuthMode;
+  const mode = String(value ?? 'iam') as AuthMode;
   if (!AUTH_MODES.includes(mode)) {
     throw new Error(`context "auth" must be one of ${AUTH_MODES.join(', ')}, not "${mode}"`);
   }

@@ -1,13 +1,35 @@
-/** `npx cdk synth` / `npx cdk deploy`. Choose the API's auth with `-c auth=none|apiKey|iam`. */
+/**
+ * `npx cdk synth` / `npx cdk deploy`, configured by context:
+ *   -c stage=<name>                 one stack per stage, ImageBatch-<stage> (default dev)
+ *   -c auth=iam|none|apiKey         IAM (SigV4) by default; none warns; apiKey needs
+ *   -c apiKeyPurpose="…"            what the key is for (it is no access control)
+ *   -c alarmTopicArn=<arn>          alarms to this SNS topic (default: one is created)
+ *   -c analysisConcurrency=<n>      the analysis function's reserved concurrency
+ */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { DEFINITION_FILE } from '../statemachine/definition.ts';
 import { parseAuthMode } from './api.ts';
+import { parseConcurrency, parseStage, stackNameFor } from './settings.ts';
 import { ImageBatchStack } from './stack.ts';
+import { mapConcurrencyOf } from './workflows.ts';
 
 const app = new App();
-new ImageBatchStack(app, 'ImageBatch', {
-  description: 'Serverless image-batch analysis on AWS Step Functions',
-  auth: parseAuthMode(app.node.tryGetContext('auth')),
+const context = (key: string): string | undefined => {
+  const value = app.node.tryGetContext(key);
+  return value === undefined || value === '' ? undefined : String(value);
+};
+const stage = parseStage(context('stage'));
+new ImageBatchStack(app, stackNameFor(stage), {
+  description: `Serverless image-batch analysis on AWS Step Functions (stage ${stage})`,
+  stage,
+  auth: parseAuthMode(context('auth')),
+  apiKeyPurpose: context('apiKeyPurpose'),
+  alarmTopicArn: context('alarmTopicArn'),
+  analysisConcurrency: parseConcurrency(
+    context('analysisConcurrency'),
+    mapConcurrencyOf(DEFINITION_FILE),
+  ),
 });
 // Every synth is checked against the AWS Solutions rules: an unacknowledged finding fails it.
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

@@ -1,16 +1,29 @@
-/** The whole service: staging bucket, the two Lambdas, the two workflows, the API. */
+/** The whole service: staging bucket, the two Lambdas, the two workflows, the API, and the
+ * dashboard and alarms that watch them. One stack per stage (`-c stage=<name>`). */
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { STAGING_PREFIX } from '../lambdas/ingest/staging.ts';
+import { DEFINITION_FILE } from '../statemachine/definition.ts';
 import { type AuthMode, ImageApi } from './api.ts';
 import { ImageFunctions } from './functions.ts';
+import { Monitoring } from './monitoring.ts';
 import { acknowledgeJustifiedFindings } from './nag.ts';
-import { ImageWorkflows } from './workflows.ts';
+import { DEFAULT_STAGE, FUNCTION_SETTINGS, metricsNamespaceFor } from './settings.ts';
+import { ImageWorkflows, mapConcurrencyOf } from './workflows.ts';
 
 export interface ImageBatchStackProps extends StackProps {
+  /** Names derive from it: the API stage, the metrics namespace, the log groups. */
+  stage?: string;
+  /** IAM (SigV4) unless said otherwise. */
   auth?: AuthMode;
+  /** Required with auth apiKey: what the key is for. */
+  apiKeyPurpose?: string;
+  /** An existing SNS topic for the alarms; one is created otherwise. */
+  alarmTopicArn?: string;
+  /** Reserved concurrency of the analysis function. */
+  analysisConcurrency?: number;
 }
 
 export class ImageBatchStack extends Stack {
@@ -18,9 +31,21 @@ export class ImageBatchStack extends Stack {
   readonly workflows: ImageWorkflows;
   readonly staging: Bucket;
   readonly api: ImageApi;
+  readonly monitoring: Monitoring;
+  readonly stage: string;
 
   constructor(scope: Construct, id: string, props: ImageBatchStackProps = {}) {
     super(scope, id, props);
+    this.stage = props.stage ?? DEFAULT_STAGE;
+    const metricsNamespace = metricsNamespaceFor(this.stage);
+    const analysisConcurrency =
+      props.analysisConcurrency ?? FUNCTION_SETTINGS.analyze.reservedConcurrency;
+    // Below the Map's own concurrency, a single batch would throttle itself.
+    const mapConcurrency = mapConcurrencyOf(DEFINITION_FILE);
+    if (mapConcurrency === 0 || analysisConcurrency < mapConcurrency)
+      throw new Error(
+        `The analysis concurrency (${analysisConcurrency}) must be at least the workflow Map's MaxConcurrency (${mapConcurrency || 'unbounded'}).`,
+      );
 
     // The claim-check: images too big for a workflow payload, for the seconds it takes to
     // analyse them. The analyser deletes each one; the lifecycle rule catches what a crash left.
@@ -42,7 +67,10 @@ export class ImageBatchStack extends Stack {
       autoDeleteObjects: true,
     });
 
-    this.functions = new ImageFunctions(this, 'Functions');
+    this.functions = new ImageFunctions(this, 'Functions', {
+      analysisConcurrency,
+      metricsNamespace,
+    });
     const { analyze, ingest } = this.functions;
     this.workflows = new ImageWorkflows(this, 'Workflows', { analyze });
     const { sync, async } = this.workflows;
@@ -75,11 +103,34 @@ export class ImageBatchStack extends Stack {
     ingest.addEnvironment('ASYNC_STATE_MACHINE_ARN', async.stateMachineArn);
     ingest.addEnvironment('STAGING_BUCKET', this.staging.bucketName);
 
-    this.api = new ImageApi(this, 'Api', { ingest, auth: props.auth ?? 'none' });
+    this.api = new ImageApi(this, 'Api', {
+      ingest,
+      auth: props.auth ?? 'iam',
+      stageName: this.stage,
+      apiKeyPurpose: props.apiKeyPurpose,
+    });
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      stage: this.stage,
+      metricsNamespace,
+      apiStage: this.api.api.deploymentStage,
+      analyze: {
+        service: FUNCTION_SETTINGS.analyze.name,
+        fn: analyze,
+        reservedConcurrency: analysisConcurrency,
+      },
+      ingest: { service: FUNCTION_SETTINGS.ingest.name, fn: ingest },
+      workflows: this.workflows.all,
+      alarmTopicArn: props.alarmTopicArn,
+    });
 
     const consoleUrl = (arn: string) =>
       `https://${this.region}.console.aws.amazon.com/states/home?region=${this.region}#/statemachines/view/${arn}`;
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'POST /shape here' });
+    new CfnOutput(this, 'ApiInvokeResource', {
+      value: this.api.api.arnForExecuteApi(),
+      description: 'Grant execute-api:Invoke on this to the callers (IAM auth)',
+    });
     new CfnOutput(this, 'SyncStateMachineArn', { value: sync.stateMachineArn });
     new CfnOutput(this, 'AsyncStateMachineArn', { value: async.stateMachineArn });
     new CfnOutput(this, 'SyncStateMachineConsoleUrl', {
@@ -90,6 +141,13 @@ export class ImageBatchStack extends Stack {
       value: consoleUrl(async.stateMachineArn),
     });
     new CfnOutput(this, 'StagingBucketName', { value: this.staging.bucketName });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${this.monitoring.dashboard.dashboardName}`,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.monitoring.topic.topicArn,
+      description: 'Subscribe to it: aws sns subscribe --topic-arn <arn> --protocol email …',
+    });
     if (this.api.apiKeyId) {
       new CfnOutput(this, 'ApiKeyId', {
         value: this.api.apiKeyId,

@@ -3,11 +3,13 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { createS3Client } from '../shared/clients.ts';
 import { createLogger } from '../shared/logger.ts';
+import { createMetrics, metricsMiddleware, recordAnalysis } from '../shared/metrics.ts';
 import { loadTracing } from '../shared/tracer.ts';
 import { isFailure, type MapItem } from '../shared/types.ts';
 import { analyzeItem } from './analyze-item.ts';
 
 const logger = createLogger('image-analyze');
+const metrics = createMetrics('image-analyze');
 const tracing = await loadTracing('image-analyze');
 const s3 = tracing.client(createS3Client());
 
@@ -18,6 +20,7 @@ const analyze = async (item: MapItem) => {
     onDeleteFailed: (error) =>
       logger.warn('staged image not deleted; the lifecycle rule will', { error: error as Error }),
   });
+  recordAnalysis(metrics, record, performance.now() - started);
   logger.info('image analysed', {
     index: record.index,
     source: 'inline' in item.source ? 'inline' : 's3',
@@ -30,4 +33,7 @@ const analyze = async (item: MapItem) => {
   return record;
 };
 
-export const handler = middy(analyze).use(tracing.middleware()).use(injectLambdaContext(logger));
+export const handler = middy(analyze)
+  .use(metricsMiddleware(metrics))
+  .use(tracing.middleware())
+  .use(injectLambdaContext(logger));

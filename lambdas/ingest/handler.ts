@@ -8,6 +8,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { createS3Client, createSfnClient } from '../shared/clients.ts';
 import { ingestConfig } from '../shared/config.ts';
 import { createLogger } from '../shared/logger.ts';
+import { createMetrics, metricsMiddleware } from '../shared/metrics.ts';
 import { loadTracing } from '../shared/tracer.ts';
 import type { IngestEvent } from './event.ts';
 import { requestIdOf } from './event.ts';
@@ -17,11 +18,13 @@ import { multipartForm } from './multipart.ts';
 
 const config = ingestConfig();
 const logger = createLogger('image-ingest');
+const metrics = createMetrics('image-ingest');
 const tracing = await loadTracing('image-ingest');
 const sfn = tracing.client(createSfnClient());
 const s3 = tracing.client(createS3Client());
 
 export const handler = middy<IngestEvent, APIGatewayProxyResult>()
+  .use(metricsMiddleware(metrics))
   .use(tracing.middleware())
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use({ before: ({ event }) => logger.appendKeys({ apiRequestId: requestIdOf(event) }) })
@@ -52,6 +55,7 @@ export const handler = middy<IngestEvent, APIGatewayProxyResult>()
       s3,
       config,
       logger,
+      metrics,
       remainingMs: () => context.getRemainingTimeInMillis(),
     }),
   );

@@ -5,11 +5,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { STATE_PAYLOAD_BYTES } from '../shared/aws-limits.ts';
 import type { IngestConfig } from '../shared/config.ts';
+import { recordBatch } from '../shared/metrics.ts';
 import { isFailure } from '../shared/types.ts';
 import { runBatch, serializeInput, startBatch } from './batch.ts';
 import { StagingFailedError, TooManyImagesError } from './errors.ts';
@@ -26,6 +28,8 @@ export interface IngestDeps {
   s3: S3Client;
   config: IngestConfig;
   logger: Logger;
+  /** Business metrics (EMF); tests may leave them out. */
+  metrics?: Metrics;
   /** Milliseconds before the Lambda itself times out. */
   remainingMs: () => number;
 }
@@ -66,6 +70,11 @@ export const ingest = async (
     mode: asyncRun ? 'async' : 'sync',
     executionName: name,
   });
+  if (deps.metrics)
+    recordBatch(deps.metrics, {
+      images: uploads.length,
+      stagedBytes: plan.staged.reduce((n, s) => n + s.upload.content.length, 0),
+    });
   await stage(deps, plan.staged);
 
   try {

@@ -1,7 +1,8 @@
 /**
  * One real synth, bundling included (esbuild, locally): the analysis asset must carry sharp's
- * linux-arm64 binaries — the Lambda's platform, not this machine's — and `npx cdk synth`
- * must work from cdk.json with no AWS account.
+ * linux-arm64 binaries — the Lambda's platform, not this machine's — and nothing that never
+ * loads; the bundles must be readable without source maps; and `npx cdk synth` must work
+ * from cdk.json with no AWS account.
  */
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, SHARP_ARM64_PACKAGE } from '../../infra/functions.ts';
+import { DEFAULT_STAGE, stackNameFor } from '../../infra/settings.ts';
 import { lambdaContext, restEvent } from '../support/events.ts';
 import { sharedImage } from '../support/fixtures.ts';
 import { synth } from './synth.ts';
@@ -57,23 +59,43 @@ describe('bundling', () => {
     // This machine's build must not ride along.
     expect(existsSync(path.join(analyze, 'node_modules', '@img', 'sharp-linux-x64'))).toBe(false);
 
-    expect(readdirSync(ingest).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+    // Nothing that never loads: no C++ sources, typings, CommonJS build of sharp, headers.
+    const shipped = readdirSync(path.join(analyze, 'node_modules'), { recursive: true }).map(
+      String,
+    );
+    expect(shipped.filter((f) => /\.(cc|h|gyp|d\.ts|d\.mts|d\.cts)$/.test(f))).toEqual([]);
+    expect(shipped.filter((f) => f.startsWith('sharp/dist/') && f.endsWith('.cjs'))).toEqual([]);
+    expect(shipped).toContain('sharp/dist/index.mjs');
+    expect(shipped).toContain('sharp/LICENSE');
+    // One semver: the one sharp needs in node_modules, which the bundle imports too.
+    expect(shipped).toContain('semver/package.json');
+    const analyzeCode = readFileSync(path.join(analyze, 'index.mjs'), 'utf8');
+    expect(analyzeCode).not.toContain('// node_modules/semver/');
+    expect(analyzeCode).toMatch(/require\("semver"\)/);
 
-    // The analysis bundle with this machine's sharp in place of the arm64 one: it must load
-    // sharp from node_modules (not bundled) and answer a Map item.
+    // Readable without source maps: not minified, our files named, no map shipped.
+    expect(readdirSync(ingest)).toEqual(['index.mjs']);
+    const ingestCode = readFileSync(path.join(ingest, 'index.mjs'), 'utf8');
+    expect(ingestCode).toContain('// lambdas/ingest/ingest.ts');
+    // keepNames: a function keeps its own name in traces even where esbuild renames it.
+    expect(ingestCode).toContain('"resolveRoute")');
+    expect(ingestCode).not.toContain('sourceMappingURL');
+    expect(analyzeCode).toContain('// lambdas/analyze/analysis.ts');
+
+    // The analysis bundle with its pruned node_modules, this machine's sharp binaries in
+    // place of the arm64 ones: it must load sharp and semver from there and answer a Map item.
     const x64 = mkdtempSync(path.join(os.tmpdir(), 'analyze-x64-'));
     try {
-      for (const file of ['index.mjs', 'index.mjs.map']) {
-        cpSync(path.join(analyze, file), path.join(x64, file));
-      }
-      const own = path.join(PROJECT_ROOT, 'node_modules');
-      for (const dir of readdirSync(path.join(analyze, 'node_modules'), { recursive: true }))
-        if (!String(dir).includes('/') && !String(dir).startsWith('@')) {
-          cpSync(path.join(own, String(dir)), path.join(x64, 'node_modules', String(dir)), {
-            recursive: true,
-          });
-        }
-      cpSync(path.join(own, '@img'), path.join(x64, 'node_modules', '@img'), { recursive: true });
+      cpSync(path.join(analyze, 'index.mjs'), path.join(x64, 'index.mjs'));
+      cpSync(path.join(analyze, 'node_modules'), path.join(x64, 'node_modules'), {
+        recursive: true,
+      });
+      const img = path.join(x64, 'node_modules', '@img');
+      rmSync(path.join(img, 'sharp-linux-arm64'), { recursive: true });
+      rmSync(path.join(img, 'sharp-libvips-linux-arm64'), { recursive: true });
+      const own = path.join(PROJECT_ROOT, 'node_modules', '@img');
+      for (const pkg of readdirSync(own).filter((p) => p.startsWith('sharp-')))
+        cpSync(path.join(own, pkg), path.join(img, pkg), { recursive: true });
       const { handler } = await import(pathToFileURL(path.join(x64, 'index.mjs')).href);
       const item = {
         index: 0,
@@ -118,7 +140,9 @@ describe('bundling', () => {
           CDK_DISABLE_CLI_TELEMETRY: 'true',
         },
       });
-      const template = JSON.parse(readFileSync(path.join(out, 'ImageBatch.template.json'), 'utf8'));
+      const template = JSON.parse(
+        readFileSync(path.join(out, `${stackNameFor(DEFAULT_STAGE)}.template.json`), 'utf8'),
+      );
       const types = Object.values(template.Resources as Record<string, { Type: string }>).map(
         (r) => r.Type,
       );

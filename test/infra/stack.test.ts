@@ -1,22 +1,58 @@
 /**
  * The stack as CloudFormation will see it: targeted assertions on what matters (binary media
- * types, routes, runtimes, both workflows' logging and tracing, the bucket's protections, the
- * grants), not a snapshot. Synthesised once without bundling; bundling.test.ts bundles.
+ * types, routes, auth, runtimes, both workflows' logging and tracing, the bucket's
+ * protections, the grants), not a snapshot. Synthesized once without bundling;
+ * bundling.test.ts bundles, stages.test.ts and monitoring.test.ts cover those features.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import aslValidator from 'asl-validator';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { parseAuthMode } from '../../infra/api.ts';
+import { mapConcurrencyOf } from '../../infra/workflows.ts';
 import { GATEWAY_RESPONSES, gatewayErrorBody, ROUTES } from '../../lambdas/ingest/routes.ts';
-import { placeholdersIn } from '../../statemachine/definition.ts';
+import { DEFINITION_FILE, placeholdersIn } from '../../statemachine/definition.ts';
 import { synth } from './synth.ts';
 
 const { template, assembly, stack } = synth();
 const resources = (type: string) => template.findResources(type);
 const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
   stack.getLogicalId(construct.node.defaultChild as never);
+
+type Props = Record<string, unknown> & { ParentId: unknown; PathPart: string };
+/**
+ * Which method API Gateway runs for a request, from the template: at each path segment the
+ * literal child wins, then a `{param}` child, then a greedy `{proxy+}` child takes the rest;
+ * there is no backtracking to a shallower `{proxy+}`. On the resource found, the method
+ * itself or else ANY. (developerguide: api-gateway-set-up-simple-proxy.html, "proxy resource")
+ */
+const methodFor = (t: Template, httpMethod: string, path: string) => {
+  const resources = Object.entries(t.findResources('AWS::ApiGateway::Resource')).map(([id, r]) => ({
+    id,
+    ...(r.Properties as Props),
+  }));
+  const parentOf = (r: { ParentId: unknown }) => (r.ParentId as { Ref?: string }).Ref ?? 'root';
+  let node = 'root';
+  const segments = path.split('/').filter(Boolean);
+  for (const segment of segments) {
+    const children = resources.filter((r) => parentOf(r) === node);
+    const next =
+      children.find((r) => r.PathPart === segment) ??
+      children.find((r) => /^\{\w+\}$/.test(r.PathPart)) ??
+      children.find((r) => /^\{\w+\+\}$/.test(r.PathPart));
+    if (!next) return undefined;
+    node = next.id;
+    if (next.PathPart.endsWith('+}')) break;
+  }
+  const methods = Object.values(t.findResources('AWS::ApiGateway::Method'))
+    .map((m) => m.Properties)
+    .filter((m) => ((m.ResourceId as { Ref?: string }).Ref ?? 'root') === node);
+  return (
+    methods.find((m) => m.HttpMethod === httpMethod) ?? methods.find((m) => m.HttpMethod === 'ANY')
+  );
+};
+const concrete = (path: string) => path.replace(/\{\w+\}/g, 'abc');
 
 describe('the API', () => {
   it('hands multipart, images and octet streams to the Lambda as binary', () => {
@@ -27,28 +63,33 @@ describe('the API', () => {
   });
 
   it('routes every route of the ingest, by method, to the ingest Lambda as a proxy', () => {
-    const paths = Object.values(resources('AWS::ApiGateway::Resource')).map(
-      (r) => r.Properties.PathPart,
-    );
     for (const route of ROUTES) {
-      for (const part of route.path.split('/').filter(Boolean)) expect(paths).toContain(part);
       for (const method of route.methods) {
-        template.hasResourceProperties('AWS::ApiGateway::Method', {
-          HttpMethod: method,
-          Integration: {
-            Type: 'AWS_PROXY',
-            Uri: Match.objectLike({
-              'Fn::Join': Match.arrayWith([
-                Match.arrayWith([{ 'Fn::GetAtt': [logicalId(stack.functions.ingest), 'Arn'] }]),
-              ]),
-            }),
-          },
-        });
+        const found = methodFor(template, method, concrete(route.path));
+        expect(found?.HttpMethod).toBe(method);
+        expect(JSON.stringify(found?.Integration)).toContain(logicalId(stack.functions.ingest));
+        expect(found?.Integration).toMatchObject({ Type: 'AWS_PROXY' });
       }
     }
-    // Wrong methods and unknown paths reach the ingest for its JSON 405/404.
-    expect(paths).toContain('{proxy+}');
-    template.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'ANY' }, 6);
+  });
+
+  it('sends every other method and path to the ingest, for its JSON 404 and 405', () => {
+    const paths = new Set(['/', '/nowhere', '/nowhere/deeper/still']);
+    for (const route of ROUTES) {
+      const segments = concrete(route.path).split('/');
+      // Every prefix of a route (`/executions`), and paths below it (`/shape/x/y`).
+      for (let i = 2; i <= segments.length; i++) paths.add(segments.slice(0, i).join('/'));
+      paths.add(`${concrete(route.path)}/x/y`);
+    }
+    for (const path of paths) {
+      for (const method of ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD']) {
+        const found = methodFor(template, method, path);
+        expect(found, `${method} ${path}`).toBeDefined();
+        expect(JSON.stringify(found?.Integration), `${method} ${path}`).toContain(
+          logicalId(stack.functions.ingest),
+        );
+      }
+    }
   });
 
   it('requires the execution id path parameter', () => {
@@ -61,7 +102,7 @@ describe('the API', () => {
 
   it('throttles, traces and access-logs the stage', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
-      StageName: 'prod',
+      StageName: 'dev',
       TracingEnabled: true,
       AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
       MethodSettings: [
@@ -96,9 +137,34 @@ describe('the API', () => {
     }
   });
 
-  it('is open by default, and takes an API key or IAM auth by context', () => {
+  it('requires IAM (SigV4) on every method by default, preflight excepted', () => {
+    const methods = Object.values(resources('AWS::ApiGateway::Method')).map((m) => m.Properties);
+    for (const m of methods)
+      expect(m.AuthorizationType).toBe(m.HttpMethod === 'OPTIONS' ? 'NONE' : 'AWS_IAM');
     template.resourceCountIs('AWS::ApiGateway::UsagePlan', 0);
-    const keyed = synth({ auth: 'apiKey' }).template;
+    expect(parseAuthMode(undefined)).toBe('iam');
+    expect(() => parseAuthMode('cognito')).toThrow(/must be one of none, apiKey, iam/);
+  });
+
+  it('warns at synth when deployed without auth', () => {
+    const open = synth({ auth: 'none' });
+    Annotations.fromStack(open.stack).hasWarning(
+      '*',
+      Match.stringLikeRegexp('auth none: anyone who finds this API can run paid analyses'),
+    );
+    open.template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      AuthorizationType: 'NONE',
+    });
+    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+  });
+
+  it('hands out an API key only for a stated purpose, with its usage plan', () => {
+    expect(() => synth({ auth: 'apiKey' })).toThrow(/apiKeyPurpose.*controls no access/);
+    const keyed = synth({
+      auth: 'apiKey',
+      apiKeyPurpose: 'metering the partner batch job',
+    }).template;
     keyed.hasResourceProperties('AWS::ApiGateway::Method', {
       HttpMethod: 'POST',
       ApiKeyRequired: true,
@@ -108,12 +174,17 @@ describe('the API', () => {
       HttpMethod: 'OPTIONS',
       ApiKeyRequired: false,
     });
-    keyed.resourceCountIs('AWS::ApiGateway::UsagePlan', 1);
-    synth({ auth: 'iam' }).template.hasResourceProperties('AWS::ApiGateway::Method', {
-      HttpMethod: 'POST',
-      AuthorizationType: 'AWS_IAM',
+    keyed.hasResourceProperties('AWS::ApiGateway::ApiKey', {
+      Description: Match.stringLikeRegexp('metering the partner batch job'),
     });
-    expect(() => parseAuthMode('cognito')).toThrow(/must be one of none, apiKey, iam/);
+    keyed.resourceCountIs('AWS::ApiGateway::UsagePlan', 1);
+  });
+
+  it('does not own the account’s API Gateway logging role', () => {
+    template.resourceCountIs('AWS::ApiGateway::Account', 0);
+    const roles = JSON.stringify(resources('AWS::IAM::Role'));
+    expect(roles).not.toContain('AmazonAPIGatewayPushToCloudWatchLogs');
+    expect(roles).not.toContain('apigateway.amazonaws.com');
   });
 });
 
@@ -124,6 +195,29 @@ describe('the functions', () => {
       { Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } },
       2,
     );
+  });
+
+  it('keep readable stack traces without --enable-source-maps', () => {
+    const all = resources('AWS::Lambda::Function');
+    const { analyze, ingest } = stack.functions;
+    for (const fn of [all[logicalId(analyze)], all[logicalId(ingest)]]) {
+      const env = fn?.Properties.Environment.Variables as Record<string, string>;
+      expect(env.POWERTOOLS_SERVICE_NAME).toMatch(/^image-/);
+      expect(env.NODE_OPTIONS ?? '').not.toContain('source-maps');
+    }
+    // The bundles themselves (not minified, no map) are checked in bundling.test.ts.
+  });
+
+  it('bound the analyses in flight at the reserved concurrency, no lower than the Map’s', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'image-analyze' }) },
+      ReservedConcurrentExecutions: 20,
+    });
+    expect(mapConcurrencyOf(DEFINITION_FILE)).toBe(10);
+    expect(() => synth({ analysisConcurrency: 9 })).toThrow(/at least the workflow Map/);
+    synth({ analysisConcurrency: 40 }).template.hasResourceProperties('AWS::Lambda::Function', {
+      ReservedConcurrentExecutions: 40,
+    });
   });
 
   it('give the ingest both machines and the bucket, by environment', () => {

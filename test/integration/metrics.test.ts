@@ -1,0 +1,54 @@
+/**
+ * Business metrics through the local runtime: a real multipart POST over HTTP, the real ASL,
+ * real images — and the EMF lines the functions write appear on the terminal's stdout, among
+ * the logs, as CloudWatch Logs would receive them in AWS.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { LOCAL_NAMESPACE, METRIC } from '../../lambdas/shared/metrics.ts';
+import { oracleImage } from '../support/fixtures.ts';
+import { postImages } from '../support/http.ts';
+import { useLocalRuntime } from '../support/runtime.ts';
+
+const written: string[] = [];
+beforeAll(() => {
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    written.push(String(chunk));
+    return true;
+  });
+});
+afterAll(() => vi.restoreAllMocks());
+const local = useLocalRuntime();
+
+type Emf = Record<string, unknown> & {
+  _aws: { CloudWatchMetrics: { Namespace: string; Metrics: { Name: string }[] }[] };
+};
+const emf = () =>
+  written
+    .flatMap((chunk) => chunk.split('\n'))
+    .filter((line) => line.startsWith('{') && line.includes('"_aws"'))
+    .map((line) => JSON.parse(line) as Emf);
+const withMetric = (name: string) =>
+  emf().filter((d) => d._aws.CloudWatchMetrics[0]?.Metrics.some((m) => m.Name === name));
+
+describe('business metrics in the local runtime', () => {
+  it('are written to the terminal as EMF lines for every image and batch', async () => {
+    const res = await postImages(`${local.api}/shape`, [
+      { name: 'rgba.png', bytes: oracleImage('png_rgba.png'), type: 'image/png' },
+      { name: 'cut.png', bytes: oracleImage('png_truncated.png'), type: 'image/png' },
+    ]);
+    expect(res.status).toBe(200);
+    expect((res.body as unknown[])[1]).toEqual([]);
+
+    expect(withMetric(METRIC.imagesAnalyzed)).toMatchObject([
+      { service: 'image-analyze', format: 'png', ImagesAnalyzed: 1 },
+    ]);
+    expect(withMetric(METRIC.imagesUnreadable)).toMatchObject([
+      { service: 'image-analyze', errorCode: 'CORRUPT_IMAGE', ImagesUnreadable: 1 },
+    ]);
+    expect(withMetric(METRIC.analysisMs)).toHaveLength(2);
+    expect(withMetric(METRIC.batchSize)).toMatchObject([
+      { service: 'image-ingest', BatchSize: 2, StagedBytes: 0 },
+    ]);
+    for (const doc of emf()) expect(doc._aws.CloudWatchMetrics[0]?.Namespace).toBe(LOCAL_NAMESPACE);
+  });
+});
