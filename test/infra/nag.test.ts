@@ -1,9 +1,9 @@
 /** cdk-nag's AwsSolutions pack runs on every synth: the stack passes it, and it does bite. */
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { synth } from './synth.ts';
+import { synth, testApp } from './synth.ts';
 
 describe('cdk-nag (AwsSolutions)', () => {
   it('passes the stack in every auth mode, each accepted finding acknowledged with a reason', () => {
@@ -12,7 +12,7 @@ describe('cdk-nag (AwsSolutions)', () => {
   });
 
   it('fails a synth with an unacknowledged finding', () => {
-    const app = new App();
+    const app = testApp();
     const stack = new Stack(app, 'Careless');
     new Bucket(stack, 'Open'); // no TLS enforcement, no access logs
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -1,9 +1,28 @@
 /** Synthesises the stack the way `npx cdk synth` does, optionally without bundling. */
-import { App, Validations } from 'aws-cdk-lib';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { afterAll } from 'vitest';
 import type { AuthMode } from '../../infra/api.ts';
 import { ImageBatchStack } from '../../infra/stack.ts';
+
+// Without an outdir, every App writes its cloud assembly (~23 MB with bundling) to a new
+// cdk.out* folder in the temp directory and nobody removes it. Each test file that synthesises
+// keeps its assemblies until its last test (tests read assembly.directory), then drops them.
+const outdirs: string[] = [];
+afterAll(() => {
+  for (const dir of outdirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** An App whose cloud assembly goes to a temporary folder removed after the test file. */
+export const testApp = (props: AppProps = {}) => {
+  const outdir = mkdtempSync(path.join(os.tmpdir(), 'cdk.out-'));
+  outdirs.push(outdir);
+  return new App({ ...props, outdir });
+};
 
 export const synth = ({
   auth = 'none',
@@ -13,7 +32,7 @@ export const synth = ({
   bundle?: boolean;
 } = {}) => {
   // No bundling: NodejsFunction assets become placeholders, and synth takes a second.
-  const app = new App({ context: bundle ? {} : { 'aws:cdk:bundling-stacks': [] } });
+  const app = testApp({ context: bundle ? {} : { 'aws:cdk:bundling-stacks': [] } });
   const stack = new ImageBatchStack(app, 'ImageBatch', { auth });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const assembly = app.synth();
