@@ -10,8 +10,10 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Tests that read logs capture them; everything else stays quiet.
-    env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    // Tests that read logs capture them; everything else stays quiet. npm ≥ 11 on Node ≥ 22
+    // (npm start, npx esbuild in bundling) keeps Node's compile cache in the temp directory,
+    // which tests must leave empty.
+    env: { POWERTOOLS_LOG_LEVEL: 'SILENT', NODE_DISABLE_COMPILE_CACHE: '1' },
     reporters: jsonReport ? ['default', ['json', { outputFile: jsonReport }]] : ['default'],
   },
 });

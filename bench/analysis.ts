@@ -2,17 +2,17 @@
  * Analysis cost: images/second of analyzeImage (shrink-on-load validation) against the same
  * analysis validated by a full-size raw decode, measured in the same run, answers compared.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { analyzeImage } from '../lambdas/analyze/analysis.ts';
-import { SHARED_IMAGES } from '../test/support/fixtures.ts';
+import { FIXTURE_IMAGES, fixtureExpected } from '../test/support/fixtures.ts';
 import { fmt, measure, ratio } from './measure.ts';
 
 export const benchAnalysis = async () => {
-  const files = readdirSync(SHARED_IMAGES).filter((f) => !f.endsWith('.json'));
-  const images = files.map((f) => readFileSync(path.join(SHARED_IMAGES, f)));
-  const big = readFileSync(path.join(SHARED_IMAGES, 'rgb_4000x3000.jpg'));
+  const files = fixtureExpected().map(([name]) => name);
+  const images = files.map((f) => readFileSync(path.join(FIXTURE_IMAGES, f)));
+  const big = readFileSync(path.join(FIXTURE_IMAGES, 'rgb_4000x3000.jpg'));
 
   for (const [i, image] of images.entries()) {
     const fast = await analyzeImage(image);

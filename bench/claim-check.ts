@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { startRuntime } from '../local/runtime.ts';
-import { sharedImage } from '../test/support/fixtures.ts';
+import { fixtureImage } from '../test/support/fixtures.ts';
 import { fmt, measure, type Sample } from './measure.ts';
 
 const run = promisify(execFile);
@@ -40,7 +40,7 @@ const measureMode = async (mode: string) => {
   });
   try {
     const form = new FormData();
-    const big = sharedImage('rgb_4000x3000.jpg');
+    const big = fixtureImage('rgb_4000x3000.jpg');
     for (let i = 0; i < 3; i++) form.append('image', new Blob([new Uint8Array(big)]), `${i}.jpg`);
     const request = new Request(`${runtime.apiUrl}/shape`, { method: 'POST', body: form });
     const body = Buffer.from(await request.arrayBuffer());

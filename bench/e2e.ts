@@ -7,12 +7,12 @@
 import { isDeepStrictEqual } from 'node:util';
 import { analyzeImage } from '../lambdas/analyze/analysis.ts';
 import type { Runtime } from '../local/runtime.ts';
-import { sharedImage } from '../test/support/fixtures.ts';
+import { fixtureImage } from '../test/support/fixtures.ts';
 import { fmt, measurePair } from './measure.ts';
 
 /** Ten images that travel inline (the claim-check is measured separately). */
 const BATCH = [
-  'cat.jpg',
+  'photo_400x600.jpg',
   'gif_160x120.gif',
   'gray_300x200.jpg',
   'palette_150x100.png',
@@ -25,7 +25,7 @@ const BATCH = [
 ];
 
 export const benchEndToEnd = async (runtime: Runtime) => {
-  const images = BATCH.map((name) => ({ name, bytes: sharedImage(name) }));
+  const images = BATCH.map((name) => ({ name, bytes: fixtureImage(name) }));
   // Encoded once by the platform's FormData, as a client holds its request ready: the figure
   // is the service's time, not the client's encoder.
   const form = new FormData();

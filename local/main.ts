@@ -32,9 +32,10 @@ try {
   throw error;
 }
 
+// The README's sample photo, as a path from where the user stands (npm runs from the root).
 const sample = path.relative(
   process.cwd(),
-  path.join(import.meta.dirname, '..', '..', 'shared', 'fixtures', 'images', 'cat.jpg'),
+  path.join(import.meta.dirname, '..', 'test', 'fixtures', 'images', 'photo_400x600.jpg'),
 );
 console.log(`
 Image batch API        ${runtime.apiUrl}   (POST /shape, /nbytes, /analyze)

@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, SHARP_ARM64_PACKAGE } from '../../infra/functions.ts';
 import { DEFAULT_STAGE, stackNameFor } from '../../infra/settings.ts';
 import { lambdaContext, restEvent } from '../support/events.ts';
-import { sharedImage } from '../support/fixtures.ts';
+import { fixtureImage } from '../support/fixtures.ts';
 import { synth } from './synth.ts';
 
 const ELF_MACHINE_AARCH64 = 183;
@@ -102,7 +102,7 @@ describe('bundling', () => {
         name: 'image',
         filename: 'cat.jpg',
         contentType: 'image/jpeg',
-        source: { inline: sharedImage('cat.jpg').toString('base64') },
+        source: { inline: fixtureImage('photo_400x600.jpg').toString('base64') },
       };
       expect(await handler(item, lambdaContext())).toMatchObject({
         shape: [600, 400, 3],

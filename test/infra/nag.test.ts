@@ -1,11 +1,11 @@
 /** cdk-nag's AwsSolutions pack runs on every synth: the stack passes it, and it does bite. */
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import type { AuthMode } from '../../infra/api.ts';
-import { synth } from './synth.ts';
+import { synth, testApp } from './synth.ts';
 
 /** The findings acknowledged in a construct tree: rule id (without the plugin's prefix) →
  * reason, as CDK records them in construct metadata. */
@@ -51,7 +51,7 @@ describe('cdk-nag (AwsSolutions)', () => {
   });
 
   it('fails a synth with an unacknowledged finding', () => {
-    const app = new App();
+    const app = testApp();
     const stack = new Stack(app, 'Careless');
     new Bucket(stack, 'Open'); // no TLS enforcement, no access logs
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -2,12 +2,11 @@
  * `-c stage=<name>`: names derive from the stage, and nothing has a fixed physical name that
  * a replacement or a second stage in the same account would collide with.
  */
-import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { parseStage, stackNameFor } from '../../infra/settings.ts';
 import { ImageBatchStack } from '../../infra/stack.ts';
-import { synth } from './synth.ts';
+import { synth, testApp } from './synth.ts';
 
 /** Every explicit account-wide physical name in a template, as `Type.Property=value`
  * (an inline policy's name is scoped to its role, so it does not count). */
@@ -54,7 +53,7 @@ describe('stages', () => {
   });
 
   it('live side by side in one account', () => {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const app = testApp({ context: { 'aws:cdk:bundling-stacks': [] } });
     const [dev, prod] = ['dev', 'prod'].map(
       (stage) => new ImageBatchStack(app, stackNameFor(stage), { stage }),
     );

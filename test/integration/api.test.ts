@@ -4,14 +4,14 @@
  * sharp decoding the original service's fixtures.
  */
 import { describe, expect, it } from 'vitest';
-import { originalAnswer, sharedExpected, sharedImage } from '../support/fixtures.ts';
+import { fixtureExpected, fixtureImage, originalAnswer } from '../support/fixtures.ts';
 import { curl, get, postImages, postRaw } from '../support/http.ts';
 import { useLocalRuntime } from '../support/runtime.ts';
 
 const local = useLocalRuntime();
 
 /** Every fixture: the 12 MP JPEG goes through the S3 claim-check, the rest inline. */
-const fixtures = sharedExpected();
+const fixtures = fixtureExpected();
 const readable = fixtures.filter(([, e]) => e.shape.length > 0);
 
 describe('the original curl lines', () => {
@@ -21,13 +21,17 @@ describe('the original curl lines', () => {
       '-H',
       'Content-Type: multipart/form-data',
       '-F',
-      'image=@cat.jpg',
+      'image=@test/fixtures/images/photo_400x600.jpg',
     );
     expect(JSON.parse(out)).toEqual([[600, 400, 3]]);
   });
 
   it('answers /nbytes for a form upload with [720]', async () => {
-    const out = await curl(`${local.api}/nbytes`, '-F', 'image=@cat.jpg');
+    const out = await curl(
+      `${local.api}/nbytes`,
+      '-F',
+      'image=@test/fixtures/images/photo_400x600.jpg',
+    );
     expect(JSON.parse(out)).toEqual([720]);
   });
 
@@ -37,7 +41,7 @@ describe('the original curl lines', () => {
       '-H',
       'Content-Type: image/jpg',
       '--data-binary',
-      '@cat.jpg',
+      '@test/fixtures/images/photo_400x600.jpg',
     );
     expect(JSON.parse(out)).toEqual([600, 400, 3]);
   });
@@ -45,7 +49,7 @@ describe('the original curl lines', () => {
 
 describe('every fixture, answered as the original service answered it', () => {
   it.each(fixtures)('%s in a FormData upload', async (name, expected) => {
-    const bytes = sharedImage(name);
+    const bytes = fixtureImage(name);
     const shape = await postImages(`${local.api}/shape`, [{ name, bytes }]);
     const nbytes = await postImages(`${local.api}/nbytes`, [{ name, bytes }]);
     expect(shape.status).toBe(200);
@@ -56,21 +60,25 @@ describe('every fixture, answered as the original service answered it', () => {
   });
 
   it.each(readable)('%s as a raw body', async (name, expected) => {
-    const res = await postRaw(`${local.api}/nbytes`, sharedImage(name), 'application/octet-stream');
+    const res = await postRaw(
+      `${local.api}/nbytes`,
+      fixtureImage(name),
+      'application/octet-stream',
+    );
     expect(res.body).toEqual(expected.nbytes);
   });
 
   it('answers all of them in one curl upload, in order, other fields ignored', async () => {
-    const parts = fixtures.flatMap(([name]) => ['-F', `image=@${name}`]);
+    const parts = fixtures.flatMap(([name]) => ['-F', `image=@test/fixtures/images/${name}`]);
     const out = await curl(`${local.api}/shape`, '-F', 'comment=ignored', ...parts);
     expect(JSON.parse(out)).toEqual(fixtures.map(([, e]) => e.shape));
   });
 
   it('gives the full record per image on /analyze', async () => {
     const res = await postImages(`${local.api}/analyze`, [
-      { name: 'cat.jpg', bytes: sharedImage('cat.jpg'), type: 'image/jpeg' },
-      { name: 'rgba.png', bytes: sharedImage('rgba_200x100.png'), type: 'image/png' },
-      { name: 'text.jpg', bytes: sharedImage('text_pretending.jpg'), type: 'image/jpeg' },
+      { name: 'cat.jpg', bytes: fixtureImage('photo_400x600.jpg'), type: 'image/jpeg' },
+      { name: 'rgba.png', bytes: fixtureImage('rgba_200x100.png'), type: 'image/png' },
+      { name: 'text.jpg', bytes: fixtureImage('text_pretending.jpg'), type: 'image/jpeg' },
     ]);
     expect(res.status).toBe(200);
     expect(res.body).toEqual([
@@ -92,7 +100,7 @@ describe('under load', () => {
       const [name, expected] = readable[i % readable.length] as (typeof readable)[number];
       const view = i % 2 ? 'shape' : 'nbytes';
       const want = view === 'shape' ? expected.shape : expected.nbytes;
-      return postImages(`${local.api}/${view}`, [{ name, bytes: sharedImage(name) }]).then(
+      return postImages(`${local.api}/${view}`, [{ name, bytes: fixtureImage(name) }]).then(
         (res) => ({
           got: res.body,
           want: [want],
@@ -128,7 +136,7 @@ describe('bad requests get a JSON 4xx and the server keeps serving', () => {
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
     expect(codeOf(res.body)).toMatch(/^[A-Z_]+$/);
     const after = await postImages(`${local.api}/shape`, [
-      { name: 'gray.jpg', bytes: sharedImage('gray_300x200.jpg') },
+      { name: 'gray.jpg', bytes: fixtureImage('gray_300x200.jpg') },
     ]);
     expect(after.body).toEqual([[200, 300]]);
   });
@@ -137,7 +145,7 @@ describe('bad requests get a JSON 4xx and the server keeps serving', () => {
 describe('every run is an execution a person can inspect', () => {
   it('lists the run, Express included, in the local view', async () => {
     const res = await postImages(`${local.api}/shape`, [
-      { name: 'cat.jpg', bytes: sharedImage('cat.jpg') },
+      { name: 'cat.jpg', bytes: fixtureImage('photo_400x600.jpg') },
     ]);
     const arn = res.headers.get('x-execution-arn') ?? '';
     const list = await get(local.runtime.sfnUrl);

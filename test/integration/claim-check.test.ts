@@ -8,14 +8,14 @@ import { promisify } from 'node:util';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { createS3Client } from '../../lambdas/shared/clients.ts';
-import { sharedImage } from '../support/fixtures.ts';
+import { fixtureImage } from '../support/fixtures.ts';
 import { type Answer, get, postImages, postRaw } from '../support/http.ts';
 import { useLocalRuntime } from '../support/runtime.ts';
 
 const run = promisify(execFile);
 const local = useLocalRuntime();
 
-const big = sharedImage('rgb_4000x3000.jpg');
+const big = fixtureImage('rgb_4000x3000.jpg');
 const threeBig = [1, 2, 3].map((n) => ({ name: `photo-${n}.jpg`, bytes: big, type: 'image/jpeg' }));
 const BIG_SHAPE = [3000, 4000, 3];
 
@@ -81,9 +81,9 @@ describe('a 3 × 12 MP batch (1.9 MB), staged in S3', () => {
 
   it('mixes inline and staged images in one batch and keeps their order', async () => {
     const res = await postImages(`${local.api}/shape`, [
-      { name: 'cat.jpg', bytes: sharedImage('cat.jpg') },
+      { name: 'cat.jpg', bytes: fixtureImage('photo_400x600.jpg') },
       ...threeBig,
-      { name: 'gray.jpg', bytes: sharedImage('gray_300x200.jpg') },
+      { name: 'gray.jpg', bytes: fixtureImage('gray_300x200.jpg') },
     ]);
     expect(res.body).toEqual([[600, 400, 3], BIG_SHAPE, BIG_SHAPE, BIG_SHAPE, [200, 300]]);
     expect(await stagedObjects()).toEqual([]);
@@ -92,7 +92,7 @@ describe('a 3 × 12 MP batch (1.9 MB), staged in S3', () => {
 
 describe('the largest batch the limits allow', () => {
   it('analyses 200 images with 255-character names asynchronously, every record within 256 KiB', async () => {
-    const gray = sharedImage('gray_300x200.jpg');
+    const gray = fixtureImage('gray_300x200.jpg');
     const files = Array.from({ length: 200 }, (_, i) => ({
       name: `${String(i).padStart(3, '0')}${'n'.repeat(248)}.jpg`,
       bytes: gray,
@@ -165,7 +165,7 @@ describe.skipIf(!awsCli)('the AWS CLI reads the local runs', () => {
   it('lists, describes and reads the history of an async execution', async () => {
     const accepted = await postImages(
       `${local.api}/shape`,
-      [{ name: 'cat.jpg', bytes: sharedImage('cat.jpg') }],
+      [{ name: 'cat.jpg', bytes: fixtureImage('photo_400x600.jpg') }],
       {},
       { Prefer: 'respond-async' },
     );

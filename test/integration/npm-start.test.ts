@@ -42,7 +42,7 @@ describe('npm start', () => {
         '-H',
         'Content-Type: multipart/form-data',
         '-F',
-        'image=@cat.jpg',
+        'image=@test/fixtures/images/photo_400x600.jpg',
       );
       expect(JSON.parse(out)).toEqual([[600, 400, 3]]);
 

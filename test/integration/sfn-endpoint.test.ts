@@ -16,7 +16,7 @@ import {
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createSfnClient } from '../../lambdas/shared/clients.ts';
 import type { MapItem } from '../../lambdas/shared/types.ts';
-import { sharedImage } from '../support/fixtures.ts';
+import { fixtureImage } from '../support/fixtures.ts';
 import { useLocalRuntime } from '../support/runtime.ts';
 
 const local = useLocalRuntime();
@@ -36,7 +36,7 @@ const input = (...names: string[]) =>
         name: 'image',
         filename: name,
         contentType: null,
-        source: { inline: sharedImage(name).toString('base64') },
+        source: { inline: fixtureImage(name).toString('base64') },
       }),
     ),
   });
@@ -105,7 +105,7 @@ describe('the local endpoint, through @aws-sdk/client-sfn', () => {
     const result = await sfn.send(
       new StartSyncExecutionCommand({
         stateMachineArn: local.runtime.stateMachineArns.sync,
-        input: input('cat.jpg', 'gif_160x120.gif'),
+        input: input('photo_400x600.jpg', 'gif_160x120.gif'),
       }),
     );
     expect(result.status).toBe('SUCCEEDED');
@@ -168,7 +168,7 @@ describe('the local endpoint, through @aws-sdk/client-sfn', () => {
     const { executionArn } = await sfn.send(
       new StartExecutionCommand({
         stateMachineArn: local.runtime.stateMachineArns.async,
-        input: input('cat.jpg', 'cat.jpg'),
+        input: input('photo_400x600.jpg', 'photo_400x600.jpg'),
       }),
     );
     await waitFor(executionArn ?? '');

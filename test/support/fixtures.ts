@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-/** The original service's fixtures and answers, beside the repository (../shared). */
-export const SHARED_IMAGES = path.resolve(import.meta.dirname, '../../../shared/fixtures/images');
+/** Our test images and the original algorithm's answers (test/fixtures/images/make_images.py). */
+export const FIXTURE_IMAGES = path.resolve(import.meta.dirname, '../fixtures/images');
 /** Edge cases answered by the same oracle (see test/fixtures/oracle/make_fixtures.py). */
 export const ORACLE_IMAGES = path.resolve(import.meta.dirname, '../fixtures/oracle/images');
 
@@ -18,10 +18,10 @@ const loadExpected = (file: string): [string, Expected][] =>
     (JSON.parse(readFileSync(file, 'utf8')) as { images: Record<string, Expected> }).images,
   );
 
-export const sharedExpected = () => loadExpected(path.join(SHARED_IMAGES, 'expected.json'));
+export const fixtureExpected = () => loadExpected(path.join(FIXTURE_IMAGES, 'expected.json'));
 export const oracleExpected = () => loadExpected(path.join(ORACLE_IMAGES, '..', 'expected.json'));
 
-export const sharedImage = (name: string): Buffer => readFileSync(path.join(SHARED_IMAGES, name));
+export const fixtureImage = (name: string): Buffer => readFileSync(path.join(FIXTURE_IMAGES, name));
 export const oracleImage = (name: string): Buffer => readFileSync(path.join(ORACLE_IMAGES, name));
 
 /** The original's answer for one image, in the form /shape and /nbytes return it. */

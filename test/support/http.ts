@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { SHARED_IMAGES } from './fixtures.ts';
+import { FIXTURE_IMAGES } from './fixtures.ts';
 
 const run = promisify(execFile);
 
@@ -55,13 +55,13 @@ export const postRaw = async (
 export const get = async (url: string, init?: RequestInit): Promise<Answer> =>
   answer(await fetch(url, init));
 
-/** Runs curl in the fixtures directory, as the original README's lines do. */
+/** Runs curl from the repository root, as the README's lines do. */
 export const curl = async (...args: string[]) => {
   const { stdout } = await run('curl', ['--silent', '--show-error', ...args], {
-    cwd: SHARED_IMAGES,
+    cwd: path.resolve(import.meta.dirname, '../..'),
     maxBuffer: 16 * 1024 * 1024,
   });
   return stdout;
 };
 
-export const fixturePath = (name: string) => path.join(SHARED_IMAGES, name);
+export const fixturePath = (name: string) => path.join(FIXTURE_IMAGES, name);

@@ -5,9 +5,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { analyzeItem } from '../../lambdas/analyze/analyze-item.ts';
 import { handler } from '../../lambdas/analyze/handler.ts';
 import type { MapItem } from '../../lambdas/shared/types.ts';
-import { sharedImage } from '../support/fixtures.ts';
+import { fixtureImage } from '../support/fixtures.ts';
 
-const cat = sharedImage('cat.jpg');
+const cat = fixtureImage('photo_400x600.jpg');
 const item = (source: MapItem['source']): MapItem => ({
   index: 3,
   name: 'image',

@@ -29,7 +29,7 @@ import {
   lambdaContext,
   restEvent,
 } from '../support/events.ts';
-import { sharedImage } from '../support/fixtures.ts';
+import { fixtureImage } from '../support/fixtures.ts';
 
 const SYNC_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:ImageBatchSync';
 const REQUEST_LIMIT = 1_000_000;
@@ -71,10 +71,10 @@ const fakeBucket = () => {
   });
 };
 const logs: string[] = [];
-const cat = sharedImage('cat.jpg');
-const gray = sharedImage('gray_300x200.jpg');
-const palette = sharedImage('palette_150x100.png');
-const truncated = sharedImage('truncated_jpeg.jpg');
+const cat = fixtureImage('photo_400x600.jpg');
+const gray = fixtureImage('gray_300x200.jpg');
+const palette = fixtureImage('palette_150x100.png');
+const truncated = fixtureImage('truncated_jpeg.jpg');
 
 /** Does what the workflow does with the items, and answers like "Collect results". */
 const workflow = async (input: StartSyncExecutionCommandInput) => {

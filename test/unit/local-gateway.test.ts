@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type Handler, invoke, type LocalFunction } from '../../local/functions.ts';
 import { createGateway } from '../../local/gateway.ts';
 import { encodeForm } from '../support/events.ts';
-import { sharedImage } from '../support/fixtures.ts';
+import { fixtureImage } from '../support/fixtures.ts';
 
 type Invoke = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 const servers: ReturnType<typeof createGateway>[] = [];
@@ -56,7 +56,9 @@ describe('local gateway: the proxy event', () => {
   it('base64-encodes a multipart body, as a binary media type', async () => {
     const { events, invoke } = recording();
     const url = await serve(invoke);
-    const { body, contentType } = await encodeForm([{ content: sharedImage('cat.jpg') }]);
+    const { body, contentType } = await encodeForm([
+      { content: fixtureImage('photo_400x600.jpg') },
+    ]);
     const res = await fetch(`${url}/shape?x=1&x=2`, {
       method: 'POST',
       body,

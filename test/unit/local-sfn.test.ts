@@ -15,7 +15,7 @@ import {
 import { LocalStepFunctions } from '../../local/sfn/engine.ts';
 import type { SfnApiError } from '../../local/sfn/errors.ts';
 import { loadDefinition } from '../../statemachine/definition.ts';
-import { sharedImage } from '../support/fixtures.ts';
+import { fixtureImage } from '../support/fixtures.ts';
 
 const ARN = 'arn:aws:lambda:us-east-1:000000000000:function:image-analyze';
 const s3 = new S3Client({ region: 'us-east-1' });
@@ -57,9 +57,9 @@ const inputOf = (...images: Buffer[]) =>
     items: images.map((b, i) => item(i, b)),
   });
 
-const cat = sharedImage('cat.jpg');
-const gray = sharedImage('gray_300x200.jpg');
-const truncated = sharedImage('truncated_jpeg.jpg');
+const cat = fixtureImage('photo_400x600.jpg');
+const gray = fixtureImage('gray_300x200.jpg');
+const truncated = fixtureImage('truncated_jpeg.jpg');
 
 const apiError = (fn: () => unknown) => {
   try {
