@@ -2,7 +2,6 @@
 import os from 'node:os';
 import { startRuntime } from '../local/runtime.ts';
 import { benchAnalysis } from './analysis.ts';
-import { benchClaimCheck } from './claim-check.ts';
 import { benchEndToEnd } from './e2e.ts';
 
 console.log(
@@ -16,4 +15,3 @@ try {
 } finally {
   await runtime.close();
 }
-await benchClaimCheck();

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { LAMBDA_SYNC_PAYLOAD_BYTES } from '../lambdas/shared/aws-limits.ts';
+import { DeadlineExceededError, withDeadline } from '../lambdas/shared/deadline.ts';
 
 export type Handler = (event: never, context: Context) => Promise<unknown>;
 
@@ -14,6 +15,8 @@ export interface LocalFunction {
   handler: Handler;
   timeoutSeconds: number;
   memoryMb: number;
+  /** Told of every invocation's billed duration (the local runtime's meter). */
+  onInvoked?: (durationMs: number) => void;
 }
 
 /** An error whose name is what Step Functions matches in Retry and Catch. */
@@ -47,34 +50,31 @@ export const invoke = async (fn: LocalFunction, event: unknown): Promise<unknown
       `Request must be smaller than ${LAMBDA_SYNC_PAYLOAD_BYTES} bytes for the InvokeFunction operation`,
     );
   }
-  const deadline = Date.now() + fn.timeoutSeconds * 1000;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          namedError('Sandbox.Timedout', `Task timed out after ${fn.timeoutSeconds}.00 seconds`),
-        ),
-      fn.timeoutSeconds * 1000,
-    );
-  });
+  const timeoutMs = fn.timeoutSeconds * 1000;
+  const deadline = Date.now() + timeoutMs;
+  const started = performance.now();
+  let result: unknown;
   try {
     // Parsed from its JSON text, the handler gets its own copy, as across Lambda's boundary.
-    const result = await Promise.race([
+    result = await withDeadline(timeoutMs, () =>
       fn.handler(JSON.parse(request) as never, contextFor(fn, deadline)),
-      timeout,
-    ]);
-    const response = serialise(result);
-    if (Buffer.byteLength(response) > LAMBDA_SYNC_PAYLOAD_BYTES) {
-      throw namedError(
-        'Lambda.ResponseSizeTooLarge',
-        'Response payload size exceeded maximum allowed payload size (6291556 bytes).',
-      );
+    );
+  } catch (error) {
+    if (error instanceof DeadlineExceededError) {
+      throw namedError('Sandbox.Timedout', `Task timed out after ${fn.timeoutSeconds}.00 seconds`);
     }
-    return JSON.parse(response);
+    throw error;
   } finally {
-    clearTimeout(timer);
+    fn.onInvoked?.(performance.now() - started);
   }
+  const response = serialise(result);
+  if (Buffer.byteLength(response) > LAMBDA_SYNC_PAYLOAD_BYTES) {
+    throw namedError(
+      'Lambda.ResponseSizeTooLarge',
+      'Response payload size exceeded maximum allowed payload size (6291556 bytes).',
+    );
+  }
+  return JSON.parse(response);
 };
 
 /** Routes the workflow's Task resources to local functions. */

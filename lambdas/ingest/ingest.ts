@@ -1,24 +1,32 @@
 /**
- * One API request: route it, read its images, stage what does not fit inline, run the
- * workflow (waiting for it, or not), shape the answer. Everything it talks to is passed in,
- * so tests run it against fakes or the local runtime.
+ * One API request: route it, read its images, bound its work, stage every image, run the
+ * workflow on their references (waiting for it, or not), shape the answer. Everything it
+ * talks to is passed in, so tests run it against fakes or the local runtime.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { STATE_PAYLOAD_BYTES } from '../shared/aws-limits.ts';
 import type { IngestConfig } from '../shared/config.ts';
 import { isFailure } from '../shared/types.ts';
+import { isRetryable, type MapItem, type View } from '../shared/workflow.ts';
 import { runBatch, serializeInput, startBatch } from './batch.ts';
 import { StagingFailedError, TooManyImagesError } from './errors.ts';
-import { basePathOf, type IngestEvent, methodOf, pathOf, prefersAsync } from './event.ts';
+import {
+  basePathOf,
+  type IngestEvent,
+  methodOf,
+  pathOf,
+  prefersAsync,
+  receivedAt,
+} from './event.ts';
 import { describeBatch } from './executions.ts';
+import { assertPixelBudget } from './pixels.ts';
 import { json } from './responses.ts';
-import { resolveRoute, type View } from './routes.ts';
-import { discardStaged, planBatch, type StagedImage, stageImages } from './staging.ts';
-import { uploadsOf } from './uploads.ts';
+import { resolveRoute } from './routes.ts';
+import { discardStaged, itemsFor, stageImages } from './staging.ts';
+import { type Upload, uploadsOf } from './uploads.ts';
 import { renderBatch } from './views.ts';
 
 export interface IngestDeps {
@@ -45,72 +53,90 @@ export const ingest = async (
   }
 
   const asyncRun = prefersAsync(event.headers?.prefer);
+  const mode = asyncRun ? 'async' : 'sync';
   const { multipart, uploads } = uploadsOf(event);
   const limit = asyncRun ? config.maxImagesAsync : config.maxImagesSync;
-  if (uploads.length > limit) throw new TooManyImagesError(limit, asyncRun ? 'async' : 'sync');
+  if (uploads.length > limit) throw new TooManyImagesError(limit, mode);
+  const pixels = assertPixelBudget(
+    uploads,
+    asyncRun ? config.maxPixelsAsync : config.maxPixelsSync,
+    mode,
+  );
 
   const name = randomUUID();
-  const plan = planBatch(uploads, {
-    budgetBytes: config.inlineBudgetBytes,
-    bucket: config.stagingBucket,
-    executionName: name,
-  });
-  const input = serializeInput(
-    { request: { view: route.view, multipart }, items: plan.items },
-    Math.max(STATE_PAYLOAD_BYTES, config.inlineBudgetBytes),
-  );
+  // The sync caller waits until API Gateway's deadline; past it, nobody reads the results.
+  const deadline = asyncRun
+    ? null
+    : Math.min(
+        receivedAt(event) + config.syncDeadlineMs,
+        Date.now() + deps.remainingMs() - ANSWER_MARGIN_MS,
+      );
+  const items = itemsFor(uploads, { bucket: config.stagingBucket, executionName: name, deadline });
+  const input = serializeInput({ request: { view: route.view, multipart }, items });
   deps.logger.info('starting batch', {
     view: route.view,
     images: uploads.length,
-    staged: plan.staged.length,
-    mode: asyncRun ? 'async' : 'sync',
+    pixels,
+    mode,
     executionName: name,
   });
-  await stage(deps, plan.staged);
+  await stage(deps, uploads, items);
 
   try {
-    return asyncRun
+    return deadline === null
       ? await startAsync(event, deps, { input, name })
-      : await runSync(deps, { input, name, view: route.view });
+      : await runSync(deps, { input, name, view: route.view, items, deadline });
   } catch (error) {
     // No workflow will read them (or it gave up): nothing staged is left behind.
-    const { deleted } = await discardStaged(deps.s3, config.stagingBucket, plan.staged);
-    if (plan.staged.length) deps.logger.info('staged images discarded', { deleted });
+    const { deleted } = await discardStaged(deps.s3, items);
+    deps.logger.info('staged images discarded', { deleted });
     throw error;
   }
 };
 
-const stage = async ({ s3, config, logger }: IngestDeps, staged: StagedImage[]) => {
-  if (staged.length === 0) return;
+const stage = async ({ s3, logger }: IngestDeps, uploads: Upload[], items: MapItem[]) => {
   try {
-    await stageImages(s3, config.stagingBucket, staged);
+    await stageImages(s3, uploads, items);
   } catch (error) {
-    await discardStaged(s3, config.stagingBucket, staged);
+    await discardStaged(s3, items);
     throw new StagingFailedError({ cause: error });
   }
-  logger.info('images staged', { count: staged.length });
+  logger.info('images staged', { count: items.length });
 };
 
 const runSync = async (
-  { sfn, config, logger, remainingMs }: IngestDeps,
-  { input, name, view }: { input: string; name: string; view: View },
+  deps: IngestDeps,
+  {
+    input,
+    name,
+    view,
+    items,
+    deadline,
+  }: { input: string; name: string; view: View; items: MapItem[]; deadline: number },
 ) => {
-  const timeoutMs = Math.max(
-    1000,
-    Math.min(config.syncDeadlineMs, remainingMs() - ANSWER_MARGIN_MS),
-  );
+  const { sfn, config, logger, s3 } = deps;
   const { executionArn, output } = await runBatch(sfn, {
     stateMachineArn: config.syncStateMachineArn,
     input,
     name,
-    timeoutMs,
+    timeoutMs: Math.max(0, deadline - Date.now()),
   });
   logger.appendKeys({ executionArn });
+  const unavailable = output.results.filter(isRetryable);
   logger.info('batch finished', {
     view,
     images: output.imageCount,
     failed: output.results.filter(isFailure).length,
+    unavailable: unavailable.length,
   });
+  // An image the analyzer could not read may still be staged: no one else will delete it.
+  if (unavailable.length) {
+    const indexes = new Set(unavailable.map((r) => r.index));
+    await discardStaged(
+      s3,
+      items.filter((i) => indexes.has(i.index)),
+    );
+  }
   return json(200, renderBatch(output), { 'X-Execution-Arn': executionArn });
 };
 

@@ -10,7 +10,7 @@ import { useLocalRuntime } from '../support/runtime.ts';
 
 const local = useLocalRuntime();
 
-/** Every fixture: the 12 MP JPEG goes through the S3 claim-check, the rest inline. */
+/** Every fixture, each staged in the local S3 and read back by the analysis. */
 const fixtures = sharedExpected();
 const readable = fixtures.filter(([, e]) => e.shape.length > 0);
 
@@ -145,6 +145,8 @@ describe('every run is an execution a person can inspect', () => {
     const detail = await get(`${local.runtime.sfnUrl}/execution?arn=${encodeURIComponent(arn)}`);
     expect(detail.status).toBe(200);
     expect(detail.body).toContain('MapIterationSucceeded');
-    expect(detail.body).toContain('base64 characters');
+    // What a person reads there: names, sizes and staged keys, no image.
+    expect(detail.body).toContain('staging/');
+    expect(detail.body).toContain('cat.jpg');
   });
 });

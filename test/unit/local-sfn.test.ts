@@ -2,10 +2,12 @@
  * The local Step Functions engine running the real ASL file, with the analysis handler behind
  * the lambda:invoke integration: what AWS would do with the same definition and inputs.
  */
-import { S3Client } from '@aws-sdk/client-s3';
+import { randomUUID } from 'node:crypto';
+import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { analyzeItem } from '../../lambdas/analyze/analyze-item.ts';
-import type { MapItem } from '../../lambdas/shared/types.ts';
+import type { MapItem } from '../../lambdas/shared/workflow.ts';
 import {
   type Handler,
   type LocalFunction,
@@ -19,6 +21,15 @@ import { sharedImage } from '../support/fixtures.ts';
 
 const ARN = 'arn:aws:lambda:us-east-1:000000000000:function:image-analyze';
 const s3 = new S3Client({ region: 'us-east-1' });
+/** The staging bucket, as far as the analysis needs one: items reference what is put here. */
+const staged = new Map<string, Buffer>();
+const s3Mock = mockClient(S3Client);
+s3Mock.on(GetObjectCommand).callsFake(async ({ Key }: { Key: string }) => {
+  const bytes = staged.get(Key);
+  if (!bytes) throw new NoSuchKey({ message: 'gone', $metadata: {} });
+  return { Body: { transformToByteArray: async () => new Uint8Array(bytes) } };
+});
+s3Mock.on(DeleteObjectCommand).resolves({});
 const analyze: Handler = (item) => analyzeItem(item as MapItem, { s3 });
 
 const setup = (handler: Handler = analyze, options: { expressMaxMs?: number } = {}) => {
@@ -44,13 +55,19 @@ const setup = (handler: Handler = analyze, options: { expressMaxMs?: number } = 
   };
 };
 
-const item = (index: number, bytes: Buffer): MapItem => ({
-  index,
-  name: 'image',
-  filename: `${index}.img`,
-  contentType: null,
-  source: { inline: bytes.toString('base64') },
-});
+const item = (index: number, bytes: Buffer): MapItem => {
+  const key = `staging/${randomUUID()}/${index}`;
+  staged.set(key, bytes);
+  return {
+    index,
+    name: 'image',
+    filename: `${index}.img`,
+    contentType: null,
+    size: bytes.length,
+    object: { bucket: 'staging', key },
+    deadline: null,
+  };
+};
 const inputOf = (...images: Buffer[]) =>
   JSON.stringify({
     request: { view: 'shape', multipart: true },
@@ -100,10 +117,11 @@ describe('local Step Functions: running the workflow', () => {
       name: 'image',
       filename: '1.img',
       contentType: null,
-      bytes: 0,
+      bytes: gray.length,
       error: {
         code: 'ANALYSIS_FAILED',
         message: 'The analysis of this image failed (RangeError).',
+        retryable: false,
       },
     });
     expect(run.output).not.toContain('secret internals');
@@ -176,7 +194,9 @@ describe('local Step Functions: the history AWS would record', () => {
 describe('local Step Functions: what the API refuses, as AWS does', () => {
   it('refuses an input over 256 KiB', () => {
     const { sfn, express } = setup();
-    const error = apiError(() => sfn.start(express.arn, inputOf(Buffer.alloc(200_000))));
+    const error = apiError(() =>
+      sfn.start(express.arn, JSON.stringify({ items: [], padding: 'x'.repeat(270_000) })),
+    );
     expect(error.type).toBe('ValidationException');
   });
 

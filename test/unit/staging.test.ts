@@ -1,71 +1,83 @@
-import { describe, expect, it } from 'vitest';
-import { planBatch, STAGING_PREFIX } from '../../lambdas/ingest/staging.ts';
+import { DeleteObjectsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  discardStaged,
+  itemsFor,
+  STAGING_PREFIX,
+  stageImages,
+} from '../../lambdas/ingest/staging.ts';
 import type { Upload } from '../../lambdas/ingest/uploads.ts';
 
-const upload = (bytes: number): Upload => ({
+const upload = (bytes: number, filename: string | null = `${bytes}.jpg`): Upload => ({
   name: 'image',
-  filename: `${bytes}.jpg`,
+  filename,
   contentType: 'image/jpeg',
   content: Buffer.alloc(bytes, 1),
 });
-const plan = (sizes: number[], budgetBytes = 240 * 1024) =>
-  planBatch(sizes.map(upload), { budgetBytes, bucket: 'b', executionName: 'exec-1' });
-const sources = (p: ReturnType<typeof plan>) =>
-  p.items.map((i) => ('s3' in i.source ? 's3' : 'inline'));
+const s3Mock = mockClient(S3Client);
+const s3 = new S3Client({ region: 'us-east-1' });
+beforeEach(() => s3Mock.reset());
 
-describe('planBatch', () => {
-  it('keeps everything inline when the batch fits the budget', () => {
-    const p = plan([10_000, 20_000, 30_000]);
-    expect(sources(p)).toEqual(['inline', 'inline', 'inline']);
-    expect(p.staged).toEqual([]);
-  });
+describe('itemsFor', () => {
+  const uploads = [upload(10), upload(600_000, null)];
+  const items = itemsFor(uploads, { bucket: 'b', executionName: 'exec-1', deadline: 42 });
 
-  it('stages the largest images first, and only as many as needed', () => {
-    const p = plan([50_000, 600_000, 20_000, 150_000, 10_000]);
-    expect(sources(p)).toEqual(['inline', 's3', 'inline', 's3', 'inline']);
-    const q = plan([150_000, 150_000, 150_000]);
-    expect(sources(q).filter((s) => s === 's3')).toHaveLength(2);
-  });
-
-  it('keeps the upload order and identity whatever is staged', () => {
-    const p = plan([600_000, 1_000]);
-    expect(p.items.map((i) => [i.index, i.filename])).toEqual([
-      [0, '600000.jpg'],
-      [1, '1000.jpg'],
+  it('keys every image under its execution, in upload order', () => {
+    expect(items.map((i) => i.object)).toEqual([
+      { bucket: 'b', key: `${STAGING_PREFIX}exec-1/0` },
+      { bucket: 'b', key: `${STAGING_PREFIX}exec-1/1` },
     ]);
   });
 
-  it('keys each staged image under its execution', () => {
-    const p = plan([600_000, 700_000]);
-    expect(p.staged.map((s) => s.key).sort()).toEqual([
-      `${STAGING_PREFIX}exec-1/0`,
-      `${STAGING_PREFIX}exec-1/1`,
+  it('carries identity, size and deadline, every key present', () => {
+    expect(items[1]).toEqual({
+      index: 1,
+      name: 'image',
+      filename: null,
+      contentType: 'image/jpeg',
+      size: 600_000,
+      object: { bucket: 'b', key: 'staging/exec-1/1' },
+      deadline: 42,
+    });
+  });
+
+  it('keeps the workflow input small whatever the images weigh', () => {
+    const input = JSON.stringify({ items });
+    expect(input.length).toBeLessThan(400);
+  });
+});
+
+describe('stageImages and discardStaged', () => {
+  const uploads = [upload(10), upload(20)];
+  const items = itemsFor(uploads, { bucket: 'b', executionName: 'e', deadline: null });
+
+  it('puts every image once, encrypted at rest, with its content type', async () => {
+    s3Mock.on(PutObjectCommand).resolves({});
+    await stageImages(s3, uploads, items);
+    const puts = s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    expect(puts.map((p) => [p.Key, (p.Body as Buffer).length])).toEqual([
+      ['staging/e/0', 10],
+      ['staging/e/1', 20],
     ]);
-    expect(p.items[1]?.source).toEqual({ s3: { bucket: 'b', key: `${STAGING_PREFIX}exec-1/1` } });
+    for (const put of puts)
+      expect(put).toMatchObject({
+        Bucket: 'b',
+        ServerSideEncryption: 'AES256',
+        ContentType: 'image/jpeg',
+      });
   });
 
-  it('counts what staged items still carry: long names fit too', () => {
-    const uploads = Array.from({ length: 200 }, (_, i) => ({
-      ...upload(4_000),
-      filename: `${i}${'n'.repeat(250)}`,
-    }));
-    const p = planBatch(uploads, { budgetBytes: 240 * 1024, bucket: 'b', executionName: 'e' });
-    const input = JSON.stringify({ request: { view: 'shape', multipart: true }, items: p.items });
-    expect(Buffer.byteLength(input)).toBeLessThanOrEqual(240 * 1024);
-    // Staging is by need: some of these stay inline.
-    expect(p.staged.length).toBeGreaterThan(0);
-    expect(p.staged.length).toBeLessThan(200);
-  });
-
-  it('produces an input that fits the budget for any mix of sizes', () => {
-    for (const sizes of [
-      [180_000, 1],
-      Array.from({ length: 50 }, (_, i) => 1_000 * (i + 1)),
-      Array.from({ length: 200 }, () => 5_000),
-    ]) {
-      const p = plan(sizes);
-      const input = JSON.stringify({ request: { view: 'shape', multipart: true }, items: p.items });
-      expect(Buffer.byteLength(input)).toBeLessThanOrEqual(240 * 1024);
-    }
+  it('deletes a batch in one request, and never throws', async () => {
+    s3Mock.on(DeleteObjectsCommand).resolves({});
+    expect(await discardStaged(s3, items)).toEqual({ deleted: 2 });
+    expect(
+      s3Mock
+        .commandCalls(DeleteObjectsCommand)[0]
+        ?.args[0].input.Delete?.Objects?.map((o) => o.Key),
+    ).toEqual(['staging/e/0', 'staging/e/1']);
+    s3Mock.on(DeleteObjectsCommand).rejects(new Error('SlowDown'));
+    expect(await discardStaged(s3, items)).toMatchObject({ deleted: 0, error: expect.any(Error) });
+    expect(await discardStaged(s3, [])).toEqual({ deleted: 0 });
   });
 });
