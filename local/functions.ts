@@ -3,6 +3,7 @@
  * and Lambda's limits, and the Task integrations the workflow uses, wrapped as AWS wraps them.
  */
 import { randomUUID } from 'node:crypto';
+import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { LAMBDA_SYNC_PAYLOAD_BYTES } from '../lambdas/shared/aws-limits.ts';
 import { DeadlineExceededError, withDeadline } from '../lambdas/shared/deadline.ts';
@@ -77,8 +78,19 @@ export const invoke = async (fn: LocalFunction, event: unknown): Promise<unknown
   return JSON.parse(response);
 };
 
-/** Routes the workflow's Task resources to local functions. */
-export const taskInvoker = (functions: LocalFunction[]) => {
+/** The AWS SDK service integrations the workflow uses, run against the local services.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html */
+const SDK_ACTIONS = {
+  'arn:aws:states:::aws-sdk:s3:deleteObject': async (s3: S3Client, input: unknown) => {
+    const { $metadata: _, ...result } = await s3.send(
+      new DeleteObjectCommand(input as { Bucket: string; Key: string }),
+    );
+    return result;
+  },
+} as const;
+
+/** Routes the workflow's Task resources to local functions and services. */
+export const taskInvoker = (functions: LocalFunction[], services: { s3?: S3Client } = {}) => {
   const byArn = new Map(functions.map((fn) => [fn.arn, fn]));
   const find = (arn: string) => {
     const fn = byArn.get(arn);
@@ -104,6 +116,13 @@ export const taskInvoker = (functions: LocalFunction[]) => {
       return invoke(find(resource), input).catch((e) => {
         throw asFunctionError(e);
       });
+    const action = SDK_ACTIONS[resource as keyof typeof SDK_ACTIONS];
+    if (action && services.s3) {
+      // SDK integrations fail with the service's error name, prefixed with the service's.
+      return action(services.s3, input).catch((e: Error) => {
+        throw namedError(`S3.${e.name}`, e.message);
+      });
+    }
     throw namedError('States.Runtime', `The local runtime cannot run Task resource ${resource}`);
   };
 };

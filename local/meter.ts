@@ -8,7 +8,8 @@ export interface Usage {
   /** Per function name: invocations and summed duration, billed at the configured memory. */
   lambda: Record<string, { invocations: number; durationMs: number; memoryMb: number }>;
   expressRequests: number;
-  expressDurationMs: number;
+  /** Express duration as billed: each run rounded up to the next 100 ms. */
+  expressBilledMs: number;
   standardTransitions: number;
   s3: { put: number; get: number; delete: number; other: number };
   /** Bytes the workflows would send to CloudWatch Logs at level ALL with execution data. */
@@ -19,7 +20,7 @@ export const emptyUsage = (): Usage => ({
   apiRequests: 0,
   lambda: {},
   expressRequests: 0,
-  expressDurationMs: 0,
+  expressBilledMs: 0,
   standardTransitions: 0,
   s3: { put: 0, get: 0, delete: 0, other: 0 },
   workflowLogBytes: 0,

@@ -120,7 +120,8 @@ export const startRuntime = async (options: RuntimeOptions = {}): Promise<Runtim
   const sfn = new LocalStepFunctions({
     region: REGION,
     accountId: ACCOUNT_ID,
-    invokeTask: taskInvoker([analyzeFn]),
+    // The workflow's own S3 calls (deleting a batch's staged object), as its role makes them.
+    invokeTask: taskInvoker([analyzeFn], { s3: metered(createS3Client(s3Options), meter) }),
   });
   const definition = loadDefinition({ AnalyzeFunctionArn: analyzeFn.arn });
   const sync = sfn.createStateMachine({ name: MACHINE_NAMES.sync, type: 'EXPRESS', definition });
@@ -187,8 +188,8 @@ export const startRuntime = async (options: RuntimeOptions = {}): Promise<Runtim
       total.workflowLogBytes += events.reduce((sum, e) => sum + JSON.stringify(e).length + 1, 0);
       if (execution.type === 'EXPRESS') {
         total.expressRequests += 1;
-        total.expressDurationMs +=
-          (execution.stopDate ?? new Date()).getTime() - execution.startDate.getTime();
+        const ms = (execution.stopDate ?? new Date()).getTime() - execution.startDate.getTime();
+        total.expressBilledMs += Math.ceil(Math.max(ms, 1) / 100) * 100;
       } else {
         total.standardTransitions += events.filter((e) => e.type.endsWith('StateEntered')).length;
       }

@@ -7,29 +7,25 @@ import {
   type MapItem,
 } from '../shared/workflow.ts';
 import { analyzeImage } from './analysis.ts';
-import { deleteStaged, readStaged } from './source.ts';
+import { readStaged } from './source.ts';
 
 export interface AnalyzeItemDeps {
   s3: S3Client;
-  /** Told when a staged image could not be deleted (the lifecycle rule will). */
-  onDeleteFailed?: (error: unknown) => void;
   now?: () => number;
 }
 
 /**
  * One Map item in, one record out, carrying the item's identity so results can be matched to
- * uploads whatever order the Map ran them in. The staged image is deleted once read (or once
- * skipped): it lives no longer than the work that needed it. When it cannot be read, the
- * error is thrown, and the object kept, so that the workflow's retry can read it.
+ * uploads whatever order the Map ran them in. The image is read from its byte range of the
+ * request's staged object (which the workflow deletes once the Map is done). When it cannot
+ * be read, the error is thrown so that the workflow retries.
  */
 export const analyzeItem = async (
   item: MapItem,
-  { s3, onDeleteFailed, now = Date.now }: AnalyzeItemDeps,
+  { s3, now = Date.now }: AnalyzeItemDeps,
 ): Promise<AnalysisRecord> => {
   const identity = identityOf(item);
-  const discard = () => deleteStaged(item.object, s3).catch(onDeleteFailed);
   if (item.deadline !== null && now() > item.deadline) {
-    await discard();
     return {
       ...identity,
       bytes: item.size,
@@ -40,12 +36,7 @@ export const analyzeItem = async (
       },
     };
   }
-  const bytes = await readStaged(item.object, s3);
-  try {
-    return { ...identity, ...(await analyzeImage(bytes)) };
-  } finally {
-    await discard();
-  }
+  return { ...identity, ...(await analyzeImage(await readStaged(item, s3))) };
 };
 
 /** An inline Map's single item, or a Distributed Map's batch of them (in order). */

@@ -28,11 +28,7 @@ const summary = (record: AnalysisRecord) => ({
 export const createHandler = ({ s3, logger, tracing = NO_TRACING }: AnalyzeHandlerDeps) =>
   middy(async (event: AnalyzeEvent) => {
     const started = performance.now();
-    const result = await analyzeEvent(event, {
-      s3,
-      onDeleteFailed: (error) =>
-        logger.warn('staged image not deleted; the lifecycle rule will', { error: error as Error }),
-    });
+    const result = await analyzeEvent(event, { s3 });
     const durationMs = Math.round(performance.now() - started);
     for (const record of [result].flat())
       logger.info('image analyzed', { ...summary(record), durationMs });

@@ -1,5 +1,5 @@
 /**
- * One API request: route it, read its images, bound its work, stage every image, run the
+ * One API request: route it, read its images, bound its work, stage them in S3, run the
  * workflow on their references (waiting for it, or not), shape the answer. Everything it
  * talks to is passed in, so tests run it against fakes or the local runtime.
  */
@@ -10,7 +10,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { IngestConfig } from '../shared/config.ts';
 import { isFailure } from '../shared/types.ts';
-import { isRetryable, type MapItem, type View } from '../shared/workflow.ts';
+import { isRetryable, type View } from '../shared/workflow.ts';
 import { runBatch, serializeInput, startBatch } from './batch.ts';
 import { StagingFailedError, TooManyImagesError } from './errors.ts';
 import {
@@ -25,8 +25,8 @@ import { describeBatch } from './executions.ts';
 import { assertPixelBudget } from './pixels.ts';
 import { json } from './responses.ts';
 import { resolveRoute } from './routes.ts';
-import { discardStaged, itemsFor, stageImages } from './staging.ts';
-import { type Upload, uploadsOf } from './uploads.ts';
+import { discardStaged, itemsFor, stageImages, stagingKey } from './staging.ts';
+import { uploadsOf } from './uploads.ts';
 import { renderBatch } from './views.ts';
 
 export interface IngestDeps {
@@ -71,8 +71,9 @@ export const ingest = async (
         receivedAt(event) + config.syncDeadlineMs,
         Date.now() + deps.remainingMs() - ANSWER_MARGIN_MS,
       );
-  const items = itemsFor(uploads, { bucket: config.stagingBucket, executionName: name, deadline });
-  const input = serializeInput({ request: { view: route.view, multipart }, items });
+  const staged = { bucket: config.stagingBucket, key: stagingKey(name) };
+  const items = itemsFor(uploads, { staged, deadline });
+  const input = serializeInput({ request: { view: route.view, multipart }, staged, items });
   deps.logger.info('starting batch', {
     view: route.view,
     images: uploads.length,
@@ -80,41 +81,28 @@ export const ingest = async (
     mode,
     executionName: name,
   });
-  await stage(deps, uploads, items);
+  try {
+    await stageImages(deps.s3, staged, uploads);
+  } catch (error) {
+    throw new StagingFailedError({ cause: error });
+  }
 
   try {
     return deadline === null
       ? await startAsync(event, deps, { input, name })
-      : await runSync(deps, { input, name, view: route.view, items, deadline });
+      : await runSync(deps, { input, name, view: route.view, deadline });
   } catch (error) {
-    // No workflow will read them (or it gave up): nothing staged is left behind.
-    const { deleted } = await discardStaged(deps.s3, items);
+    // The workflow did not start, failed, or was given up on: it may not have deleted them.
+    const { deleted } = await discardStaged(deps.s3, staged);
     deps.logger.info('staged images discarded', { deleted });
     throw error;
   }
 };
 
-const stage = async ({ s3, logger }: IngestDeps, uploads: Upload[], items: MapItem[]) => {
-  try {
-    await stageImages(s3, uploads, items);
-  } catch (error) {
-    await discardStaged(s3, items);
-    throw new StagingFailedError({ cause: error });
-  }
-  logger.info('images staged', { count: items.length });
-};
-
 const runSync = async (
-  deps: IngestDeps,
-  {
-    input,
-    name,
-    view,
-    items,
-    deadline,
-  }: { input: string; name: string; view: View; items: MapItem[]; deadline: number },
+  { sfn, config, logger }: IngestDeps,
+  { input, name, view, deadline }: { input: string; name: string; view: View; deadline: number },
 ) => {
-  const { sfn, config, logger, s3 } = deps;
   const { executionArn, output } = await runBatch(sfn, {
     stateMachineArn: config.syncStateMachineArn,
     input,
@@ -122,21 +110,12 @@ const runSync = async (
     timeoutMs: Math.max(0, deadline - Date.now()),
   });
   logger.appendKeys({ executionArn });
-  const unavailable = output.results.filter(isRetryable);
   logger.info('batch finished', {
     view,
     images: output.imageCount,
     failed: output.results.filter(isFailure).length,
-    unavailable: unavailable.length,
+    unavailable: output.results.filter(isRetryable).length,
   });
-  // An image the analyzer could not read may still be staged: no one else will delete it.
-  if (unavailable.length) {
-    const indexes = new Set(unavailable.map((r) => r.index));
-    await discardStaged(
-      s3,
-      items.filter((i) => indexes.has(i.index)),
-    );
-  }
   return json(200, renderBatch(output), { 'X-Execution-Arn': executionArn });
 };
 

@@ -18,7 +18,9 @@ export interface BatchRequest {
   multipart: boolean;
 }
 
-/** Where an image waits for its analysis: one object of the staging bucket. */
+/** Where a request's images wait for their analysis: one object of the staging bucket, the
+ * images one after another (one PUT per request; S3 bills a PUT more than a request's whole
+ * path through the workflow). Each item reads its byte range of it. */
 export interface StagedObject {
   bucket: string;
   key: string;
@@ -39,7 +41,10 @@ export interface ImageIdentity {
 export interface MapItem extends ImageIdentity {
   /** Size of the upload in bytes. */
   size: number;
+  /** The request's staged object, and where in it this image starts: its bytes are
+   * [offset, offset + size). */
   object: StagedObject;
+  offset: number;
   /** Epoch milliseconds after which nobody waits for this image (the synchronous caller has
    * been answered 504), or null when someone will poll. An Express run cannot be stopped, so
    * the analyzer itself skips items past it. */
@@ -49,6 +54,8 @@ export interface MapItem extends ImageIdentity {
 /** The execution input the ingest starts both twins with. */
 export interface ExecutionInput {
   request: BatchRequest;
+  /** The object every item points into; the workflow deletes it once the Map is done. */
+  staged: StagedObject;
   items: MapItem[];
 }
 

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { itemsFor } from '../../lambdas/ingest/staging.ts';
+import { itemsFor, stagingKey } from '../../lambdas/ingest/staging.ts';
 import type { ExecutionInput } from '../../lambdas/shared/workflow.ts';
 import { sharedImage } from '../support/fixtures.ts';
 import { synth } from './synth.ts';
@@ -53,7 +53,8 @@ const images = ['cat.jpg', 'rgb_4000x3000.jpg', 'palette_150x100.png'].map((name
 }));
 const input: ExecutionInput = {
   request: { view: 'shape', multipart: true },
-  items: itemsFor(images, { bucket: 'staging', executionName: 'e', deadline: null }),
+  staged: { bucket: 'staging', key: stagingKey('e') },
+  items: itemsFor(images, { staged: { bucket: 'staging', key: stagingKey('e') }, deadline: null }),
 };
 
 describe('what the workflows hand the analysis Lambda', () => {

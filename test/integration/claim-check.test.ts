@@ -49,11 +49,12 @@ describe('a 3 × 12 MP batch (1.9 MB), staged in S3', () => {
     ]);
     const arn = res.headers.get('x-execution-arn') ?? '';
     const input = JSON.parse(local.runtime.sfn.executions.get(arn)?.input ?? '{}');
-    expect(input.items.map((i: MapItem) => [i.size, i.object.key.split('/').at(-1)])).toEqual([
-      [big.length, '0'],
-      [big.length, '1'],
-      [big.length, '2'],
+    expect(input.items.map((i: MapItem) => [i.size, i.offset])).toEqual([
+      [big.length, 0],
+      [big.length, big.length],
+      [big.length, 2 * big.length],
     ]);
+    expect(input.items.every((i: MapItem) => i.object.key === input.staged.key)).toBe(true);
     expect(await stagedObjects()).toEqual([]);
   });
 

@@ -33,24 +33,27 @@ beforeAll(() => {
 /** An execution input as the ingest makes it: the images staged in the local S3 first. */
 const input = async (...names: string[]) => {
   const s3 = createS3Client(local.runtime.clientOptions.s3);
-  const prefix = `staging/${randomUUID()}`;
-  const items = await Promise.all(
-    names.map(async (name, index): Promise<MapItem> => {
-      const bytes = sharedImage(name);
-      const object = { bucket: local.runtime.stagingBucket, key: `${prefix}/${index}` };
-      await s3.send(new PutObjectCommand({ Bucket: object.bucket, Key: object.key, Body: bytes }));
-      return {
-        index,
-        name: 'image',
-        filename: name,
-        contentType: null,
-        size: bytes.length,
-        object,
-        deadline: null,
-      };
-    }),
+  const images = names.map((name) => sharedImage(name));
+  const staged = { bucket: local.runtime.stagingBucket, key: `staging/${randomUUID()}/images` };
+  await s3.send(
+    new PutObjectCommand({ Bucket: staged.bucket, Key: staged.key, Body: Buffer.concat(images) }),
   );
-  return JSON.stringify({ request: { view: 'shape', multipart: true }, items });
+  let offset = 0;
+  const items = names.map((name, index): MapItem => {
+    const size = images[index]?.length ?? 0;
+    offset += size;
+    return {
+      index,
+      name: 'image',
+      filename: name,
+      contentType: null,
+      size,
+      object: staged,
+      offset: offset - size,
+      deadline: null,
+    };
+  });
+  return JSON.stringify({ request: { view: 'shape', multipart: true }, staged, items });
 };
 
 const rejection = async (promise: Promise<unknown>) => {

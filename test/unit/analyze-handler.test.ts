@@ -1,4 +1,4 @@
-import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -10,30 +10,35 @@ import { sharedImage } from '../support/fixtures.ts';
 
 const cat = sharedImage('cat.jpg');
 const gray = sharedImage('gray_300x200.jpg');
+/** The request's staged object: gray, then cat. */
+const object = Buffer.concat([gray, cat]);
 const item = (overrides: Partial<MapItem> = {}): MapItem => ({
   index: 3,
   name: 'image',
   filename: 'cat.jpg',
   contentType: 'image/jpeg',
   size: cat.length,
-  object: { bucket: 'b', key: 'staging/e/3' },
+  object: { bucket: 'b', key: 'staging/e/images' },
+  offset: gray.length,
   deadline: null,
   ...overrides,
 });
 const s3Mock = mockClient(S3Client);
 const s3 = new S3Client({ region: 'us-east-1' });
-const body = (bytes: Buffer) =>
-  ({ Body: { transformToByteArray: async () => new Uint8Array(bytes) } }) as never;
-const deleted = () => s3Mock.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input.Key);
 
+/** Answers a ranged GET as S3 does: the bytes of the range, inclusive. */
 beforeEach(() => {
   s3Mock.reset();
-  s3Mock.on(GetObjectCommand, { Bucket: 'b', Key: 'staging/e/3' }).resolves(body(cat));
-  s3Mock.on(GetObjectCommand, { Bucket: 'b', Key: 'staging/e/4' }).resolves(body(gray));
+  s3Mock.on(GetObjectCommand).callsFake(async (input: { Key: string; Range?: string }) => {
+    if (input.Key !== 'staging/e/images') throw new NoSuchKey({ message: 'gone', $metadata: {} });
+    const [, start, end] = /^bytes=(\d+)-(\d+)$/.exec(input.Range ?? '') ?? [];
+    const bytes = object.subarray(Number(start), Number(end) + 1);
+    return { Body: { transformToByteArray: async () => new Uint8Array(bytes) } };
+  });
 });
 
 describe('analyzeItem', () => {
-  it('reads the staged image, analyzes it, keeps the identity and deletes the object', async () => {
+  it('reads its byte range of the staged object, analyzes it and keeps the identity', async () => {
     const record = await analyzeItem(item(), { s3 });
     expect(record).toMatchObject({
       index: 3,
@@ -42,28 +47,37 @@ describe('analyzeItem', () => {
       contentType: 'image/jpeg',
       shape: [600, 400, 3],
       nbytes: 720,
+      bytes: cat.length,
     });
-    expect(deleted()).toEqual(['staging/e/3']);
+    expect(s3Mock.commandCalls(GetObjectCommand)[0]?.args[0].input).toEqual({
+      Bucket: 'b',
+      Key: 'staging/e/images',
+      Range: `bytes=${gray.length}-${gray.length + cat.length - 1}`,
+    });
   });
 
-  it('still answers when the staged image cannot be deleted, and says so', async () => {
-    s3Mock.on(DeleteObjectCommand).rejects(new Error('AccessDenied'));
-    const failures: unknown[] = [];
-    const record = await analyzeItem(item(), { s3, onDeleteFailed: (e) => failures.push(e) });
-    expect(record).toMatchObject({ shape: [600, 400, 3] });
-    expect(failures).toHaveLength(1);
+  it('reads nothing for an empty upload, which the analysis calls empty', async () => {
+    const record = await analyzeItem(item({ size: 0, offset: 0 }), { s3 });
+    expect(record).toMatchObject({ index: 3, error: { code: 'EMPTY_IMAGE' } });
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
   });
 
-  it('throws StagedImageUnavailable and keeps the object when the store fails, for the workflow to retry', async () => {
-    s3Mock.on(GetObjectCommand).rejects(new NoSuchKey({ message: 'gone', $metadata: {} }));
-    await expect(analyzeItem(item(), { s3 })).rejects.toMatchObject({
+  it('throws StagedImageUnavailable when the store fails, for the workflow to retry', async () => {
+    const gone = item({ object: { bucket: 'b', key: 'staging/gone/images' } });
+    await expect(analyzeItem(gone, { s3 })).rejects.toMatchObject({
       name: 'StagedImageUnavailable',
       message: 'The staged image could not be read: NoSuchKey',
     });
-    expect(deleted()).toEqual([]);
   });
 
-  it('skips an image past its deadline, without reading it, and still deletes its object', async () => {
+  it('throws StagedImageUnavailable when the store returns fewer bytes than the range', async () => {
+    const past = item({ offset: object.length - 10, size: 20 });
+    await expect(analyzeItem(past, { s3 })).rejects.toMatchObject({
+      name: 'StagedImageUnavailable',
+    });
+  });
+
+  it('skips an image past its deadline without reading it', async () => {
     const record = await analyzeItem(item({ deadline: 1_000 }), { s3, now: () => 2_000 });
     expect(record).toEqual({
       index: 3,
@@ -74,7 +88,6 @@ describe('analyzeItem', () => {
       error: { code: 'DEADLINE_EXCEEDED', message: expect.any(String), retryable: true },
     });
     expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
-    expect(deleted()).toEqual(['staging/e/3']);
   });
 
   it('analyzes an image whose deadline is still ahead', async () => {
@@ -95,10 +108,7 @@ describe('analyze handler', () => {
   it('answers an ItemBatcher batch with one record per item, in order', async () => {
     const records = await handler(
       {
-        Items: [
-          item({ index: 4, filename: 'gray.jpg', object: { bucket: 'b', key: 'staging/e/4' } }),
-          item(),
-        ],
+        Items: [item({ index: 4, filename: 'gray.jpg', offset: 0, size: gray.length }), item()],
         BatchInput: {},
       },
       context,
@@ -107,6 +117,5 @@ describe('analyze handler', () => {
       expect.objectContaining({ index: 4, shape: [200, 300] }),
       expect.objectContaining({ index: 3, shape: [600, 400, 3] }),
     ]);
-    expect(deleted()).toEqual(['staging/e/4', 'staging/e/3']);
   });
 });

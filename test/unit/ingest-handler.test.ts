@@ -5,7 +5,6 @@
  */
 import {
   DeleteObjectCommand,
-  DeleteObjectsCommand,
   GetObjectCommand,
   PutObjectCommand,
   S3Client,
@@ -59,26 +58,29 @@ const handler = createHandler({
   s3,
   logger: createLogger('image-ingest'),
 });
-/** The bucket, as far as these tests need one: what was put can be read and deleted. */
+/** The bucket, as far as these tests need one: what was put can be read (by byte range) and
+ * deleted; reads of the range starting at `failingOffset` fail, as a store under strain does. */
 const bucket = new Map<string, Buffer>();
+let failingOffset: number | undefined;
 const fakeBucket = () => {
   bucket.clear();
+  failingOffset = undefined;
   s3Mock.reset();
   s3Mock.on(PutObjectCommand).callsFake(async (input) => {
     bucket.set(input.Key, Buffer.from(input.Body));
     return {};
   });
   s3Mock.on(GetObjectCommand).callsFake(async (input) => {
-    const bytes = bucket.get(input.Key);
-    if (!bytes) throw Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey' });
+    const object = bucket.get(input.Key);
+    if (!object) throw Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey' });
+    const [, start, end] = /^bytes=(\d+)-(\d+)$/.exec(input.Range ?? '') ?? [];
+    if (Number(start) === failingOffset)
+      throw Object.assign(new Error('SlowDown'), { name: 'SlowDown' });
+    const bytes = start === undefined ? object : object.subarray(Number(start), Number(end) + 1);
     return { Body: { transformToByteArray: async () => new Uint8Array(bytes) } };
   });
   s3Mock.on(DeleteObjectCommand).callsFake(async (input) => {
     bucket.delete(input.Key);
-    return {};
-  });
-  s3Mock.on(DeleteObjectsCommand).callsFake(async (input) => {
-    for (const o of input.Delete.Objects) bucket.delete(o.Key);
     return {};
   });
 };
@@ -89,9 +91,10 @@ const palette = sharedImage('palette_150x100.png');
 const truncated = sharedImage('truncated_jpeg.jpg');
 
 /** Does what the workflow does with the items, and answers like "Collect results": an item
- * whose analysis throws becomes the record "Record platform failure" makes. */
+ * whose analysis throws becomes the record "Record platform failure" makes, and the staged
+ * object is deleted as "Discard staged images" does. */
 const workflow = async (input: StartSyncExecutionCommandInput) => {
-  const { request, items } = JSON.parse(input.input ?? '') as ExecutionInput;
+  const { request, items, staged } = JSON.parse(input.input ?? '') as ExecutionInput;
   const results = await Promise.all(
     items.map((item) =>
       analyzeItem(item, { s3 }).catch(
@@ -106,6 +109,7 @@ const workflow = async (input: StartSyncExecutionCommandInput) => {
       ),
     ),
   );
+  bucket.delete(staged.key);
   return {
     executionArn: `arn:aws:states:us-east-1:000000000000:express:ImageBatchSync:${input.name}:x`,
     status: 'SUCCEEDED' as const,
@@ -246,21 +250,28 @@ describe('ingest: what it sends to Step Functions', () => {
         filename: 'cat.jpg',
         contentType: 'image/jpeg',
         size: cat.length,
-        object: { bucket: 'staging-bucket', key: `staging/${start?.name}/0` },
+        object: { bucket: 'staging-bucket', key: `staging/${start?.name}/images` },
+        offset: 0,
         deadline: expect.any(Number),
       },
-      expect.objectContaining({ index: 1, size: gray.length }),
+      expect.objectContaining({ index: 1, size: gray.length, offset: cat.length }),
     ]);
     expect(start?.input).not.toContain(gray.toString('base64').slice(100, 124));
     expect(res.headers?.['X-Execution-Arn']).toContain(`:express:ImageBatchSync:${start?.name}:`);
   });
 
-  it('puts every image once, encrypted, before starting, and nothing outlives the run', async () => {
+  it('puts the images once, as one encrypted object, before starting, and nothing outlives the run', async () => {
     await postForm('/shape', [{ content: cat }, { content: gray }, { content: palette }]);
     const puts = s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
-    expect(puts).toHaveLength(3);
-    for (const put of puts)
-      expect(put).toMatchObject({ Bucket: 'staging-bucket', ServerSideEncryption: 'AES256' });
+    expect(puts).toHaveLength(1);
+    expect(puts[0]).toMatchObject({
+      Bucket: 'staging-bucket',
+      Key: `staging/${startInputs()[0]?.name}/images`,
+      ServerSideEncryption: 'AES256',
+    });
+    expect((puts[0]?.Body as Buffer | undefined)?.length).toBe(
+      cat.length + gray.length + palette.length,
+    );
     expect(bucket.size).toBe(0);
   });
 
@@ -478,16 +489,14 @@ describe('ingest: staging and platform failures', () => {
     sfn.on(StartSyncExecutionCommand).resolves({ status: 'FAILED', error: 'States.Runtime' });
     const res = await postForm('/shape', [{ content: cat }, { content: gray }]);
     expect(res.statusCode).toBe(502);
-    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(2);
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(1);
     expect(bucket.size).toBe(0);
   });
 
-  /** The store loses the second image between staging and analysis. */
-  const loseSecondImage = () =>
-    s3Mock.on(PutObjectCommand).callsFake(async (input) => {
-      if (!input.Key.endsWith('/1')) bucket.set(input.Key, Buffer.from(input.Body));
-      return {};
-    });
+  /** The store fails every read of the second image (cat, then gray). */
+  const loseSecondImage = () => {
+    failingOffset = cat.length;
+  };
 
   it('answers /shape with a JSON 503 and Retry-After, never [], when the platform lost an image', async () => {
     loseSecondImage();
@@ -621,11 +630,12 @@ describe('ingest: asynchronous runs', () => {
   });
 
   it('answers a finished execution with exactly the body the sync call would give', async () => {
-    bucket.set('staging/x/0', cat);
+    bucket.set('staging/x/images', cat);
     const run = await workflow({
       stateMachineArn: SYNC_ARN,
       input: JSON.stringify({
         request: { view: 'nbytes', multipart: true },
+        staged: { bucket: 'staging-bucket', key: 'staging/x/images' },
         items: [
           {
             index: 0,
@@ -633,7 +643,8 @@ describe('ingest: asynchronous runs', () => {
             filename: null,
             contentType: null,
             size: cat.length,
-            object: { bucket: 'staging-bucket', key: 'staging/x/0' },
+            object: { bucket: 'staging-bucket', key: 'staging/x/images' },
+            offset: 0,
             deadline: null,
           },
         ],
@@ -654,6 +665,7 @@ describe('ingest: asynchronous runs', () => {
       stateMachineArn: SYNC_ARN,
       input: JSON.stringify({
         request: { view: 'shape', multipart: true },
+        staged: { bucket: 'staging-bucket', key: 'staging/gone/images' },
         items: [
           {
             index: 0,
@@ -661,7 +673,8 @@ describe('ingest: asynchronous runs', () => {
             filename: null,
             contentType: null,
             size: 10,
-            object: { bucket: 'staging-bucket', key: 'staging/gone/0' },
+            object: { bucket: 'staging-bucket', key: 'staging/gone/images' },
+            offset: 0,
             deadline: null,
           },
         ],

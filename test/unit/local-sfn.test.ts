@@ -24,12 +24,17 @@ const s3 = new S3Client({ region: 'us-east-1' });
 /** The staging bucket, as far as the analysis needs one: items reference what is put here. */
 const staged = new Map<string, Buffer>();
 const s3Mock = mockClient(S3Client);
-s3Mock.on(GetObjectCommand).callsFake(async ({ Key }: { Key: string }) => {
-  const bytes = staged.get(Key);
-  if (!bytes) throw new NoSuchKey({ message: 'gone', $metadata: {} });
+s3Mock.on(GetObjectCommand).callsFake(async ({ Key, Range }: { Key: string; Range: string }) => {
+  const object = staged.get(Key);
+  if (!object) throw new NoSuchKey({ message: 'gone', $metadata: {} });
+  const [, start, end] = /^bytes=(\d+)-(\d+)$/.exec(Range) ?? [];
+  const bytes = object.subarray(Number(start), Number(end) + 1);
   return { Body: { transformToByteArray: async () => new Uint8Array(bytes) } };
 });
-s3Mock.on(DeleteObjectCommand).resolves({});
+s3Mock.on(DeleteObjectCommand).callsFake(async ({ Key }: { Key: string }) => {
+  staged.delete(Key);
+  return {};
+});
 const analyze: Handler = (item) => analyzeItem(item as MapItem, { s3 });
 
 const setup = (handler: Handler = analyze, options: { expressMaxMs?: number } = {}) => {
@@ -43,7 +48,7 @@ const setup = (handler: Handler = analyze, options: { expressMaxMs?: number } = 
   const sfn = new LocalStepFunctions({
     region: 'us-east-1',
     accountId: '000000000000',
-    invokeTask: taskInvoker([fn]),
+    invokeTask: taskInvoker([fn], { s3 }),
     retainExecutions: 3,
     ...options,
   });
@@ -55,24 +60,27 @@ const setup = (handler: Handler = analyze, options: { expressMaxMs?: number } = 
   };
 };
 
-const item = (index: number, bytes: Buffer): MapItem => {
-  const key = `staging/${randomUUID()}/${index}`;
-  staged.set(key, bytes);
-  return {
-    index,
-    name: 'image',
-    filename: `${index}.img`,
-    contentType: null,
-    size: bytes.length,
-    object: { bucket: 'staging', key },
-    deadline: null,
-  };
-};
-const inputOf = (...images: Buffer[]) =>
-  JSON.stringify({
-    request: { view: 'shape', multipart: true },
-    items: images.map((b, i) => item(i, b)),
+/** An execution input as the ingest makes it, its images staged as one object. */
+const inputOf = (...images: Buffer[]) => {
+  const object = { bucket: 'staging', key: `staging/${randomUUID()}/images` };
+  staged.set(object.key, Buffer.concat(images));
+  let offset = 0;
+  const items = images.map((bytes, index): MapItem => {
+    const item = {
+      index,
+      name: 'image',
+      filename: `${index}.img`,
+      contentType: null,
+      size: bytes.length,
+      object,
+      offset,
+      deadline: null,
+    };
+    offset += bytes.length;
+    return item;
   });
+  return JSON.stringify({ request: { view: 'shape', multipart: true }, staged: object, items });
+};
 
 const cat = sharedImage('cat.jpg');
 const gray = sharedImage('gray_300x200.jpg');
@@ -182,7 +190,8 @@ describe('local Step Functions: the history AWS would record', () => {
     expect(types[0]).toBe('ExecutionStarted');
     expect(types.at(-1)).toBe('ExecutionSucceeded');
     expect(types).toContain('MapStateEntered');
-    expect(types.filter((t) => t === 'TaskStateEntered')).toHaveLength(2);
+    // Two analyses, then the staged object's deletion.
+    expect(types.filter((t) => t === 'TaskStateEntered')).toHaveLength(3);
     expect(types.filter((t) => t === 'MapIterationSucceeded')).toHaveLength(2);
     expect(types).toContain('PassStateExited');
     expect(events[0]).toMatchObject({

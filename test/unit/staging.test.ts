@@ -1,4 +1,4 @@
-import { DeleteObjectsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -6,27 +6,37 @@ import {
   itemsFor,
   STAGING_PREFIX,
   stageImages,
+  stagingKey,
 } from '../../lambdas/ingest/staging.ts';
 import type { Upload } from '../../lambdas/ingest/uploads.ts';
 
-const upload = (bytes: number, filename: string | null = `${bytes}.jpg`): Upload => ({
+const upload = (bytes: number, fill: number, filename: string | null = `${bytes}.jpg`): Upload => ({
   name: 'image',
   filename,
   contentType: 'image/jpeg',
-  content: Buffer.alloc(bytes, 1),
+  content: Buffer.alloc(bytes, fill),
 });
 const s3Mock = mockClient(S3Client);
 const s3 = new S3Client({ region: 'us-east-1' });
 beforeEach(() => s3Mock.reset());
 
-describe('itemsFor', () => {
-  const uploads = [upload(10), upload(600_000, null)];
-  const items = itemsFor(uploads, { bucket: 'b', executionName: 'exec-1', deadline: 42 });
+const staged = { bucket: 'b', key: stagingKey('exec-1') };
+const uploads = [upload(10, 1), upload(600_000, 2, null), upload(0, 3), upload(5, 4)];
 
-  it('keys every image under its execution, in upload order', () => {
-    expect(items.map((i) => i.object)).toEqual([
-      { bucket: 'b', key: `${STAGING_PREFIX}exec-1/0` },
-      { bucket: 'b', key: `${STAGING_PREFIX}exec-1/1` },
+describe('itemsFor', () => {
+  const items = itemsFor(uploads, { staged, deadline: 42 });
+
+  it('keys the batch under its execution', () => {
+    expect(staged.key).toBe(`${STAGING_PREFIX}exec-1/images`);
+    expect(items.every((i) => i.object === staged)).toBe(true);
+  });
+
+  it('gives each image its byte range, in upload order', () => {
+    expect(items.map((i) => [i.offset, i.size])).toEqual([
+      [0, 10],
+      [10, 600_000],
+      [600_010, 0],
+      [600_010, 5],
     ]);
   });
 
@@ -37,47 +47,46 @@ describe('itemsFor', () => {
       filename: null,
       contentType: 'image/jpeg',
       size: 600_000,
-      object: { bucket: 'b', key: 'staging/exec-1/1' },
+      object: { bucket: 'b', key: 'staging/exec-1/images' },
+      offset: 10,
       deadline: 42,
     });
   });
 
   it('keeps the workflow input small whatever the images weigh', () => {
-    const input = JSON.stringify({ items });
-    expect(input.length).toBeLessThan(400);
+    expect(JSON.stringify({ items }).length).toBeLessThan(1000);
   });
 });
 
 describe('stageImages and discardStaged', () => {
-  const uploads = [upload(10), upload(20)];
-  const items = itemsFor(uploads, { bucket: 'b', executionName: 'e', deadline: null });
-
-  it('puts every image once, encrypted at rest, with its content type', async () => {
+  it('puts the batch once, encrypted at rest, the images at their offsets', async () => {
     s3Mock.on(PutObjectCommand).resolves({});
-    await stageImages(s3, uploads, items);
+    await stageImages(s3, staged, uploads);
     const puts = s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
-    expect(puts.map((p) => [p.Key, (p.Body as Buffer).length])).toEqual([
-      ['staging/e/0', 10],
-      ['staging/e/1', 20],
-    ]);
-    for (const put of puts)
-      expect(put).toMatchObject({
-        Bucket: 'b',
-        ServerSideEncryption: 'AES256',
-        ContentType: 'image/jpeg',
-      });
+    expect(puts).toHaveLength(1);
+    expect(puts[0]).toMatchObject({
+      Bucket: 'b',
+      Key: 'staging/exec-1/images',
+      ServerSideEncryption: 'AES256',
+    });
+    const body = puts[0]?.Body as Buffer;
+    for (const item of itemsFor(uploads, { staged, deadline: null }))
+      expect(body.subarray(item.offset, item.offset + item.size)).toEqual(
+        uploads[item.index]?.content,
+      );
   });
 
-  it('deletes a batch in one request, and never throws', async () => {
-    s3Mock.on(DeleteObjectsCommand).resolves({});
-    expect(await discardStaged(s3, items)).toEqual({ deleted: 2 });
-    expect(
-      s3Mock
-        .commandCalls(DeleteObjectsCommand)[0]
-        ?.args[0].input.Delete?.Objects?.map((o) => o.Key),
-    ).toEqual(['staging/e/0', 'staging/e/1']);
-    s3Mock.on(DeleteObjectsCommand).rejects(new Error('SlowDown'));
-    expect(await discardStaged(s3, items)).toMatchObject({ deleted: 0, error: expect.any(Error) });
-    expect(await discardStaged(s3, [])).toEqual({ deleted: 0 });
+  it('deletes the staged object, and never throws', async () => {
+    s3Mock.on(DeleteObjectCommand).resolves({});
+    expect(await discardStaged(s3, staged)).toEqual({ deleted: true });
+    expect(s3Mock.commandCalls(DeleteObjectCommand)[0]?.args[0].input).toEqual({
+      Bucket: 'b',
+      Key: 'staging/exec-1/images',
+    });
+    s3Mock.on(DeleteObjectCommand).rejects(new Error('SlowDown'));
+    expect(await discardStaged(s3, staged)).toMatchObject({
+      deleted: false,
+      error: expect.any(Error),
+    });
   });
 });

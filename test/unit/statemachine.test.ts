@@ -70,6 +70,23 @@ describe('the workflow definition', () => {
     expect(task.Parameters['Payload.$']).toBe('$');
   });
 
+  it("deletes the batch's staged object once the Map is done, and a failed delete fails nothing", () => {
+    const states = JSON.parse(raw).States;
+    expect(states['Analyse each image'].Next).toBe('Discard staged images');
+    const discard = states['Discard staged images'];
+    expect(discard.Resource).toBe('arn:aws:states:::aws-sdk:s3:deleteObject');
+    expect(discard.Parameters).toEqual({
+      'Bucket.$': '$$.Execution.Input.staged.bucket',
+      'Key.$': '$$.Execution.Input.staged.key',
+    });
+    // The results pass through untouched, whatever the delete did.
+    expect(discard.ResultPath).toBeNull();
+    expect(discard.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'Collect results' },
+    ]);
+    expect(discard.Next).toBe('Collect results');
+  });
+
   it('stays within Express limits: the whole run is capped at five minutes', () => {
     expect(JSON.parse(raw).TimeoutSeconds).toBeLessThanOrEqual(300);
   });
