@@ -5,7 +5,8 @@
  * S3 requests, CloudWatch Logs bytes of the workflows at level ALL with data and of the
  * Lambdas) × the list prices of bench/prices.ts. Three designs on the same images:
  *
- * - references (this design), metered by the runtime;
+ * - references (this design: one staged object per request), metered by the runtime, and
+ *   the same counts with one object per image (the alternative it replaced);
  * - inline (the baseline commit): its workflow log bytes, Lambda log bytes, transitions and
  *   staged images read from its own runs; Lambda and Express durations borrowed from the
  *   references run (the old code has no meter; the analysis dominates both);
@@ -88,10 +89,11 @@ const referencesCost = (r: Reported, u: Usage): Lines => ({
   ),
 });
 
-/** Modeled, not built: one staged object per request, each image read with a byte range. */
-const packedCost = (r: Reported, u: Usage): Lines => ({
+/** The alternative this design replaced, modeled from the same counts: one staged object
+ * per image (a PUT each) instead of one per request. */
+const objectPerImageCost = (r: Reported, u: Usage, images: number): Lines => ({
   ...referencesCost(r, u),
-  'S3 requests': u.apiRequests * PRICES.s3PutPerRequest + u.s3.get * PRICES.s3GetPerRequest,
+  'S3 requests': images * PRICES.s3PutPerRequest + u.s3.get * PRICES.s3GetPerRequest,
 });
 
 const inlineCost = (r: Reported, ref: Usage): Lines => ({
@@ -104,15 +106,16 @@ const inlineCost = (r: Reported, ref: Usage): Lines => ({
   ),
 });
 
-const originalCost = (ref: Usage): Lines => {
+/** The original answered every POST synchronously: no polling requests. */
+const originalCost = (ref: Usage, posts: number): Lines => {
   const analysis = ref.lambda['image-analyze'];
   const gbSeconds = analysis ? (analysis.memoryMb / 1024) * (analysis.durationMs / 1000) : 0;
   return {
-    'API Gateway': ref.apiRequests * PRICES.apiGatewayRestPerRequest,
-    Lambda: ref.apiRequests * PRICES.lambdaPerRequest + gbSeconds * PRICES.lambdaX86PerGbSecond,
+    'API Gateway': posts * PRICES.apiGatewayRestPerRequest,
+    Lambda: posts * PRICES.lambdaPerRequest + gbSeconds * PRICES.lambdaX86PerGbSecond,
     'Step Functions': 0,
     'S3 requests': 0,
-    'CloudWatch Logs': logsCost(ref.apiRequests * LAMBDA_PLATFORM_LOG_BYTES),
+    'CloudWatch Logs': logsCost(posts * LAMBDA_PLATFORM_LOG_BYTES),
   };
 };
 
@@ -122,25 +125,26 @@ const per1000 = (lines: Lines, images: number): Lines =>
 
 const scenario = async (
   designs: { before?: Served; after: Served },
-  { requests, perRequest, async }: { requests: number; perRequest: number; async: boolean },
+  spec: { requests: number; perRequest: number; async: boolean },
 ) => {
   const run = async (served: Served) => {
     await served.ask('reset');
-    for (let i = 0; i < requests; i++) await post(served.apiUrl, perRequest, async);
+    for (let i = 0; i < spec.requests; i++) await post(served.apiUrl, spec.perRequest, spec.async);
     return served.ask<Reported>('usage');
   };
+  const { requests, perRequest } = spec;
   const after = await run(designs.after);
   const before = designs.before ? await run(designs.before) : undefined;
   const metered = after.metered;
   if (!metered) throw new Error('the references runtime reported no usage');
   const images = requests * perRequest;
   const columns: [string, Lines][] = [
-    ['original (lower bound)', per1000(originalCost(metered), images)],
+    ['original (lower bound)', per1000(originalCost(metered, requests), images)],
     ...(before
       ? [['inline (before)', per1000(inlineCost(before, metered), images)] as [string, Lines]]
       : []),
     ['references (after)', per1000(referencesCost(after, metered), images)],
-    ['one object per request (modeled)', per1000(packedCost(after, metered), images)],
+    ['object per image (modeled)', per1000(objectPerImageCost(after, metered, images), images)],
   ];
   return { columns, metered, after, before, images };
 };

@@ -4,10 +4,39 @@
  * workflow when they fit) and through this one (every image staged in S3, keys in the
  * workflow), each served by its own process, requests alternated so drift hits both alike.
  */
-import { isDeepStrictEqual } from 'node:util';
-import { sharedImage } from '../test/support/fixtures.ts';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { isDeepStrictEqual, promisify } from 'node:util';
+import { SHARED_IMAGES, sharedImage } from '../test/support/fixtures.ts';
 import { BATCH } from './e2e.ts';
 import { fmt, measurePair } from './measure.ts';
+
+const run = promisify(execFile);
+
+/** A Python with the original's stack (Pillow 9.4, NumPy 1.24), or undefined. */
+const findPython = async () => {
+  for (const python of [process.env.PYTHON, 'python3', '/usr/bin/python3']) {
+    if (!python) continue;
+    try {
+      const { stdout } = await run(python, [
+        '-c',
+        'import PIL, numpy; print(PIL.__version__, numpy.__version__)',
+      ]);
+      if (/^9\.4\.\d+ 1\.24\./.test(stdout.trim())) return python;
+    } catch {
+      // Not this one.
+    }
+  }
+  return undefined;
+};
+
+/** The original's own work on the same images, bare, in one Python process (bench/original.py). */
+const original = async (python: string, names: string[]) => {
+  const script = path.join(import.meta.dirname, 'original.py');
+  const files = names.map((n) => path.join(SHARED_IMAGES, n));
+  const { stdout } = await run(python, [script, '20', '3', ...files]);
+  return JSON.parse(stdout) as { medianMs: number; shapes: number[][] };
+};
 
 export interface Designs {
   before: { apiUrl: string };
@@ -40,9 +69,12 @@ export const benchReferences = async ({ before, after }: Designs) => {
       files: [{ name: 'rgb_4000x3000.jpg', bytes: sharedImage('rgb_4000x3000.jpg') }],
     },
   ];
+  const python = await findPython();
   console.log('\n## References, not bytes: sync round trip, before (inline) and after, same run');
-  console.log('| workload | inline design (baseline) | references | ratio |');
-  console.log('|---|---|---|---|');
+  console.log(
+    `| workload | inline design (baseline) | references | ratio | ${python ? 'original, bare in Python | references / original |' : ''}`,
+  );
+  console.log(`|---|---|---|---|${python ? '---|---|' : ''}`);
   const ratios: number[] = [];
   for (const { what, files } of workloads) {
     const post = await prepared(files);
@@ -51,9 +83,21 @@ export const benchReferences = async ({ before, after }: Designs) => {
     const [inline, references] = await measurePair(b, a, { minRuns: 30, minMs: 4000 });
     const ratio = references.medianMs / inline.medianMs;
     ratios.push(ratio);
+    let vsOriginal = '';
+    if (python) {
+      const bare = await original(
+        python,
+        files.map((f) => f.name),
+      );
+      if (!isDeepStrictEqual(bare.shapes, await a()))
+        throw new Error(`${what}: the original disagrees`);
+      vsOriginal = ` ${fmt(bare.medianMs, 1)} ms | ${fmt(references.medianMs / bare.medianMs, 2)}× |`;
+    }
     console.log(
-      `| ${what} | ${fmt(inline.medianMs, 1)} ms | ${fmt(references.medianMs, 1)} ms | ${fmt(ratio, 2)}× |`,
+      `| ${what} | ${fmt(inline.medianMs, 1)} ms | ${fmt(references.medianMs, 1)} ms | ${fmt(ratio, 2)}× |${vsOriginal}`,
     );
   }
+  if (!python)
+    console.log('(No Python with Pillow 9.4 / NumPy 1.24: the original is not measured.)');
   return { batchRatio: ratios[0], bigJpegRatio: ratios[1] };
 };

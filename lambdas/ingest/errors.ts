@@ -117,7 +117,7 @@ export class WorkflowTimeoutError extends HttpError {
   }
 }
 
-/** The claim-check bucket refused the staged images: nothing was started. */
+/** The staging bucket refused the images: nothing was started. */
 export class StagingFailedError extends HttpError {
   constructor(options: HttpErrorOptions = {}) {
     super(503, 'STAGING_FAILED', 'The images could not be staged for analysis.', {
