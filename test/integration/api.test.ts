@@ -4,6 +4,7 @@
  * sharp decoding the original service's fixtures.
  */
 import { describe, expect, it } from 'vitest';
+import { bilevelPng } from '../support/bomb.ts';
 import { originalAnswer, sharedExpected, sharedImage } from '../support/fixtures.ts';
 import { curl, get, postImages, postRaw } from '../support/http.ts';
 import { useLocalRuntime } from '../support/runtime.ts';
@@ -101,6 +102,26 @@ describe('under load', () => {
     });
     const results = await Promise.all(requests);
     for (const { got, want } of results) expect(got).toEqual(want);
+  });
+});
+
+describe('bounded work per request', () => {
+  it('answers 413 naming the pixel budget for 50 one-bit PNGs of 13,370², decoding none', async () => {
+    const bomb = bilevelPng(13_370, 13_370);
+    const files = Array.from({ length: 50 }, (_, i) => ({ name: `${i}.png`, bytes: bomb }));
+    const res = await postImages(`${local.api}/shape`, files);
+    expect(res.status).toBe(413);
+    expect(res.body).toEqual({
+      error: {
+        code: 'PIXEL_BUDGET_EXCEEDED',
+        message: expect.any(String),
+        limit: 1_000_000_000,
+        pixels: 50 * 13_370 * 13_370,
+        hint: expect.stringContaining('Prefer: respond-async'),
+      },
+    });
+    // Refused before staging: nothing was started.
+    expect(res.headers.get('x-execution-arn')).toBeNull();
   });
 });
 
