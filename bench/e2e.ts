@@ -10,8 +10,8 @@ import type { Runtime } from '../local/runtime.ts';
 import { fixtureImage } from '../test/support/fixtures.ts';
 import { fmt, measurePair } from './measure.ts';
 
-/** Ten images that travel inline (the claim-check is measured separately). */
-const BATCH = [
+/** Ten small images, a form a client might send. */
+export const BATCH = [
   'photo_400x600.jpg',
   'gif_160x120.gif',
   'gray_300x200.jpg',

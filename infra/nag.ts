@@ -53,6 +53,11 @@ export const acknowledgeJustifiedFindings = (stack: ImageBatchStack) => {
       `AwsSolutions-IAM5[Resource::${attributeOf(analyze, 'Arn')}:*]`,
       'lambda:invoke may target the analysis function’s versions and aliases; it is the one function the workflow calls.',
     );
+    ack(
+      machine,
+      stagedObjects,
+      'DeleteObject only, on staged objects (keys are per-execution UUIDs): the workflow removes each batch’s object once analyzed.',
+    );
   }
 
   ack(

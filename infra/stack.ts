@@ -90,6 +90,12 @@ export class ImageBatchStack extends Stack {
         resources: [stagedObjects],
       }),
     );
+    // The workflow deletes each batch's staged object once its Map is done (aws-sdk:s3 task).
+    for (const machine of [sync, async]) {
+      machine.addToRolePolicy(
+        new PolicyStatement({ actions: ['s3:DeleteObject'], resources: [stagedObjects] }),
+      );
+    }
     sync.grantStartSyncExecution(ingest);
     async.grantStartExecution(ingest);
     ingest.addToRolePolicy(

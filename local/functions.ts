@@ -3,8 +3,10 @@
  * and Lambda's limits, and the Task integrations the workflow uses, wrapped as AWS wraps them.
  */
 import { randomUUID } from 'node:crypto';
+import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { LAMBDA_SYNC_PAYLOAD_BYTES } from '../lambdas/shared/aws-limits.ts';
+import { DeadlineExceededError, withDeadline } from '../lambdas/shared/deadline.ts';
 
 export type Handler = (event: never, context: Context) => Promise<unknown>;
 
@@ -14,6 +16,8 @@ export interface LocalFunction {
   handler: Handler;
   timeoutSeconds: number;
   memoryMb: number;
+  /** Told of every invocation's billed duration (the local runtime's meter). */
+  onInvoked?: (durationMs: number) => void;
 }
 
 /** An error whose name is what Step Functions matches in Retry and Catch. */
@@ -47,38 +51,46 @@ export const invoke = async (fn: LocalFunction, event: unknown): Promise<unknown
       `Request must be smaller than ${LAMBDA_SYNC_PAYLOAD_BYTES} bytes for the InvokeFunction operation`,
     );
   }
-  const deadline = Date.now() + fn.timeoutSeconds * 1000;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          namedError('Sandbox.Timedout', `Task timed out after ${fn.timeoutSeconds}.00 seconds`),
-        ),
-      fn.timeoutSeconds * 1000,
-    );
-  });
+  const timeoutMs = fn.timeoutSeconds * 1000;
+  const deadline = Date.now() + timeoutMs;
+  const started = performance.now();
+  let result: unknown;
   try {
     // Parsed from its JSON text, the handler gets its own copy, as across Lambda's boundary.
-    const result = await Promise.race([
+    result = await withDeadline(timeoutMs, () =>
       fn.handler(JSON.parse(request) as never, contextFor(fn, deadline)),
-      timeout,
-    ]);
-    const response = serialise(result);
-    if (Buffer.byteLength(response) > LAMBDA_SYNC_PAYLOAD_BYTES) {
-      throw namedError(
-        'Lambda.ResponseSizeTooLarge',
-        'Response payload size exceeded maximum allowed payload size (6291556 bytes).',
-      );
+    );
+  } catch (error) {
+    if (error instanceof DeadlineExceededError) {
+      throw namedError('Sandbox.Timedout', `Task timed out after ${fn.timeoutSeconds}.00 seconds`);
     }
-    return JSON.parse(response);
+    throw error;
   } finally {
-    clearTimeout(timer);
+    fn.onInvoked?.(performance.now() - started);
   }
+  const response = serialise(result);
+  if (Buffer.byteLength(response) > LAMBDA_SYNC_PAYLOAD_BYTES) {
+    throw namedError(
+      'Lambda.ResponseSizeTooLarge',
+      'Response payload size exceeded maximum allowed payload size (6291556 bytes).',
+    );
+  }
+  return JSON.parse(response);
 };
 
-/** Routes the workflow's Task resources to local functions. */
-export const taskInvoker = (functions: LocalFunction[]) => {
+/** The AWS SDK service integrations the workflow uses, run against the local services.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html */
+const SDK_ACTIONS = {
+  'arn:aws:states:::aws-sdk:s3:deleteObject': async (s3: S3Client, input: unknown) => {
+    const { $metadata: _, ...result } = await s3.send(
+      new DeleteObjectCommand(input as { Bucket: string; Key: string }),
+    );
+    return result;
+  },
+} as const;
+
+/** Routes the workflow's Task resources to local functions and services. */
+export const taskInvoker = (functions: LocalFunction[], services: { s3?: S3Client } = {}) => {
   const byArn = new Map(functions.map((fn) => [fn.arn, fn]));
   const find = (arn: string) => {
     const fn = byArn.get(arn);
@@ -104,6 +116,13 @@ export const taskInvoker = (functions: LocalFunction[]) => {
       return invoke(find(resource), input).catch((e) => {
         throw asFunctionError(e);
       });
+    const action = SDK_ACTIONS[resource as keyof typeof SDK_ACTIONS];
+    if (action && services.s3) {
+      // SDK integrations fail with the service's error name, prefixed with the service's.
+      return action(services.s3, input).catch((e: Error) => {
+        throw namedError(`S3.${e.name}`, e.message);
+      });
+    }
     throw namedError('States.Runtime', `The local runtime cannot run Task resource ${resource}`);
   };
 };

@@ -15,6 +15,7 @@ import {
   matchRoute,
 } from '../lambdas/ingest/routes.ts';
 import { API_GATEWAY_PAYLOAD_BYTES, API_GATEWAY_TIMEOUT_MS } from '../lambdas/shared/aws-limits.ts';
+import { DeadlineExceededError, withDeadline } from '../lambdas/shared/deadline.ts';
 
 /** Past this much, an oversized body is not even drained: the connection is cut. */
 const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -176,14 +177,7 @@ export const createGateway = ({
       const body = await readBody(req);
       if (body === 'too-large') return refuse('REQUEST_TOO_LARGE');
       const event = toProxyEvent(req, body, stage);
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), timeoutMs);
-      });
-      const result = await Promise.race([invoke(event), timedOut]).finally(() =>
-        clearTimeout(timer),
-      );
-      if (result === 'timeout') return refuse('INTEGRATION_TIMEOUT');
+      const result = await withDeadline(timeoutMs, () => invoke(event));
       if (typeof result?.statusCode !== 'number') {
         return refuse('INTEGRATION_FAILURE');
       }
@@ -194,6 +188,7 @@ export const createGateway = ({
       const payload = Buffer.from(result.body ?? '', result.isBase64Encoded ? 'base64' : 'utf8');
       finish(result.statusCode, headers, payload);
     } catch (error) {
+      if (error instanceof DeadlineExceededError) return refuse('INTEGRATION_TIMEOUT');
       // Lambda takes at most 6 MB of event, and a base64 body counts a third more than its bytes.
       if ((error as Error).name === 'Lambda.RequestEntityTooLargeException')
         return refuse('REQUEST_TOO_LARGE');

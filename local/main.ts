@@ -40,7 +40,7 @@ const sample = path.relative(
 console.log(`
 Image batch API        ${runtime.apiUrl}   (POST /shape, /nbytes, /analyze)
 Step Functions (local) ${runtime.sfnUrl}   (AWS JSON protocol; open it in a browser to see runs)
-S3 (local)             ${runtime.s3Url}   (bucket ${runtime.stagingBucket}: the claim-check)
+S3 (local)             ${runtime.s3Url}   (bucket ${runtime.stagingBucket}: where images wait)
 
 Try:
   curl "${runtime.apiUrl}/shape" -F "image=@${sample}"

@@ -1,17 +1,26 @@
 /**
  * The whole service on one machine: the local Step Functions endpoint running the ASL file,
- * the two Lambdas in-process, and the local API Gateway in front. The handlers are the
- * deployed modules, configured through the same environment variables as in AWS; only the
- * endpoints point here. Handlers read their configuration once, so one runtime per process.
+ * the two Lambdas in-process, the local S3, and the local API Gateway in front. The handlers
+ * are the deployed modules' factories, given their configuration and clients here (in AWS
+ * they build them from the environment): nothing is read from or written to process.env, so
+ * several runtimes can share a process.
  */
 
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { FUNCTION_SETTINGS } from '../infra/settings.ts';
+import { createHandler as createAnalyzeHandler } from '../lambdas/analyze/handler.ts';
+import { createHandler as createIngestHandler } from '../lambdas/ingest/handler.ts';
+import { type ClientOptions, createS3Client, createSfnClient } from '../lambdas/shared/clients.ts';
+import { DEFAULT_LIMITS, type IngestConfig } from '../lambdas/shared/config.ts';
+import { createLogger } from '../lambdas/shared/logger.ts';
+import { createMetrics } from '../lambdas/shared/metrics.ts';
 import { LARGE_BATCH_DEFINITION_FILE, loadDefinition } from '../statemachine/definition.ts';
 import { type Handler, invoke, type LocalFunction, taskInvoker } from './functions.ts';
 import { createGateway } from './gateway.ts';
+import { Meter, type Usage } from './meter.ts';
 import { LOCAL_S3_CREDENTIALS, startLocalS3 } from './s3.ts';
 import { LocalStepFunctions } from './sfn/engine.ts';
 import { createSfnServer } from './sfn/server.ts';
@@ -33,10 +42,12 @@ export interface RuntimeOptions {
   sfnPort?: number;
   /** S3 endpoint port; 0 picks a free one. */
   s3Port?: number;
-  /** Lifts the 256 KiB state payload limit: for the claim-check benchmark only. */
-  liftPayloadLimit?: boolean;
   /** Prints one line per API request. */
   logRequests?: boolean;
+  /** Overrides of the ingest's configuration (limits, deadline). */
+  ingest?: Partial<Omit<IngestConfig, 'stagingBucket'>>;
+  /** Where the analysis Lambda finds S3 — a stopped server, to test a store that fails. */
+  analysisS3Endpoint?: string;
 }
 
 export interface Runtime {
@@ -46,6 +57,11 @@ export interface Runtime {
   stagingBucket: string;
   sfn: LocalStepFunctions;
   stateMachineArns: { sync: string; async: string; largeBatch: string };
+  /** How an AWS SDK client reaches this runtime's Step Functions and S3 endpoints. */
+  clientOptions: { sfn: ClientOptions; s3: ClientOptions };
+  /** What AWS would bill for everything since the last reset (see meter.ts). */
+  usage: () => Usage;
+  resetUsage: () => void;
   close: () => Promise<void>;
 }
 
@@ -67,25 +83,54 @@ const close = (server: http.Server) =>
     server.closeAllConnections();
   });
 
-let started = false;
+/** Counts every request the client sends, by command, for the cost model. */
+const metered = (client: S3Client, meter: Meter) => {
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      meter.s3Request(context.commandName ?? '');
+      return next(args);
+    },
+    { step: 'initialize', name: 'localMeter' },
+  );
+  return client;
+};
 
 export const startRuntime = async (options: RuntimeOptions = {}): Promise<Runtime> => {
-  if (started) throw new Error('One local runtime per process: its handlers read env once.');
-  started = true;
   const host = options.host ?? '127.0.0.1';
+  const meter = new Meter();
+  let usageSince = new Date(0);
+
+  const s3Server = await startLocalS3({
+    host,
+    port: options.s3Port ?? 4568,
+    bucket: STAGING_BUCKET,
+  });
+  const local = { region: REGION, credentials: LOCAL_S3_CREDENTIALS };
+  const s3Options: ClientOptions = { ...local, endpoint: s3Server.url };
 
   const { analyze: analyzeSettings, ingest: ingestSettings } = FUNCTION_SETTINGS;
+  const analyzeHandler = createAnalyzeHandler({
+    s3: metered(
+      createS3Client({ ...s3Options, endpoint: options.analysisS3Endpoint ?? s3Server.url }),
+      meter,
+    ),
+    logger: createLogger('image-analyze'),
+    metrics: createMetrics('image-analyze'),
+  });
   const analyzeFn: LocalFunction = {
     ...analyzeSettings,
     arn: functionArn(analyzeSettings.name),
-    // Set once the environment is ready (below).
-    handler: async () => null,
+    handler: analyzeHandler as unknown as Handler,
+    onInvoked: (ms) => meter.invocation(analyzeSettings.name, analyzeSettings.memoryMb, ms),
   };
+  // The workflows' own S3 calls (deleting a batch's staged object, a Distributed Map's
+  // ItemReader and ResultWriter), as their role makes them.
+  const workflowS3 = metered(createS3Client(s3Options), meter);
   const sfn = new LocalStepFunctions({
     region: REGION,
     accountId: ACCOUNT_ID,
-    invokeTask: taskInvoker([analyzeFn]),
-    ...(options.liftPayloadLimit && { payloadLimitBytes: 64 * 1024 * 1024 }),
+    invokeTask: taskInvoker([analyzeFn], { s3: workflowS3 }),
+    s3: workflowS3,
   });
   const definition = loadDefinition({ AnalyzeFunctionArn: analyzeFn.arn });
   const sync = sfn.createStateMachine({ name: MACHINE_NAMES.sync, type: 'EXPRESS', definition });
@@ -100,67 +145,86 @@ export const startRuntime = async (options: RuntimeOptions = {}): Promise<Runtim
     definition: loadDefinition({ AnalyzeFunctionArn: analyzeFn.arn }, LARGE_BATCH_DEFINITION_FILE),
   });
 
-  const s3 = await startLocalS3({ host, port: options.s3Port ?? 4568, bucket: STAGING_BUCKET });
   const sfnServer = createSfnServer(sfn);
   let sfnUrl: string;
   try {
     sfnUrl = await listen(sfnServer, options.sfnPort ?? 8083, host);
   } catch (error) {
-    await s3.close();
+    await s3Server.close();
     throw error;
   }
+  const sfnOptions: ClientOptions = { ...local, endpoint: sfnUrl };
 
-  // What the CDK stack sets on the functions, plus the endpoint and dummy credentials that
-  // keep the SDK away from real AWS.
-  Object.assign(process.env, {
-    AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
-    AWS_ENDPOINT_URL_SFN: sfnUrl,
-    AWS_ENDPOINT_URL_S3: s3.url,
-    SYNC_STATE_MACHINE_ARN: sync.arn,
-    ASYNC_STATE_MACHINE_ARN: async.arn,
-    STAGING_BUCKET,
-    ...(options.liftPayloadLimit && { INLINE_BUDGET_BYTES: String(64 * 1024 * 1024) }),
-  });
-  delete process.env.AWS_PROFILE;
-  delete process.env.AWS_SESSION_TOKEN;
-
-  // Imported only now: their module scope reads the environment, as at a Lambda cold start.
-  const [{ handler: analyze }, { handler: ingest }] = await Promise.all([
-    import('../lambdas/analyze/handler.ts'),
-    import('../lambdas/ingest/handler.ts'),
-  ]);
-  analyzeFn.handler = analyze as unknown as Handler;
+  // What the CDK stack sets on the function, given directly.
+  const config: IngestConfig = {
+    ...DEFAULT_LIMITS,
+    syncStateMachineArn: sync.arn,
+    asyncStateMachineArn: async.arn,
+    stagingBucket: STAGING_BUCKET,
+    ...options.ingest,
+  };
   const ingestFn: LocalFunction = {
     ...ingestSettings,
     arn: functionArn(ingestSettings.name),
-    handler: ingest as unknown as Handler,
+    handler: createIngestHandler({
+      config,
+      sfn: createSfnClient(sfnOptions),
+      s3: metered(createS3Client(s3Options), meter),
+      logger: createLogger('image-ingest'),
+      metrics: createMetrics('image-ingest'),
+    }) as unknown as Handler,
+    onInvoked: (ms) => meter.invocation(ingestSettings.name, ingestSettings.memoryMb, ms),
   };
 
   const gateway = createGateway({
     invoke: (event: APIGatewayProxyEvent) =>
       invoke(ingestFn, event) as Promise<APIGatewayProxyResult>,
-    onRequest: options.logRequests
-      ? ({ method, path, status, ms }) =>
-          console.log(`${method} ${path} → ${status} (${ms.toFixed(0)} ms)`)
-      : undefined,
+    onRequest: (line) => {
+      meter.usage.apiRequests += 1;
+      if (options.logRequests)
+        console.log(`${line.method} ${line.path} → ${line.status} (${line.ms.toFixed(0)} ms)`);
+    },
   });
   let apiUrl: string;
   try {
     apiUrl = await listen(gateway, options.port ?? 3000, host);
   } catch (error) {
-    await Promise.all([close(sfnServer), s3.close()]);
+    await Promise.all([close(sfnServer), s3Server.close()]);
     throw error;
   }
+
+  /** The workflows' share, read from the executions themselves: Express is billed per request
+   * and duration, Standard per state transition, and both log every event with its data. */
+  const usage = (): Usage => {
+    const total = structuredClone(meter.usage);
+    for (const execution of sfn.all()) {
+      if (execution.startDate < usageSince) continue;
+      const events = execution.history.events;
+      total.workflowLogBytes += events.reduce((sum, e) => sum + JSON.stringify(e).length + 1, 0);
+      if (execution.type === 'EXPRESS') {
+        total.expressRequests += 1;
+        const ms = (execution.stopDate ?? new Date()).getTime() - execution.startDate.getTime();
+        total.expressBilledMs += Math.ceil(Math.max(ms, 1) / 100) * 100;
+      } else {
+        total.standardTransitions += events.filter((e) => e.type.endsWith('StateEntered')).length;
+      }
+    }
+    return total;
+  };
 
   return {
     apiUrl,
     sfnUrl,
-    s3Url: s3.url,
+    s3Url: s3Server.url,
     stagingBucket: STAGING_BUCKET,
     sfn,
     stateMachineArns: { sync: sync.arn, async: async.arn, largeBatch: largeBatch.arn },
+    clientOptions: { sfn: sfnOptions, s3: s3Options },
+    usage,
+    resetUsage: () => {
+      meter.reset();
+      usageSince = new Date();
+    },
     close: async () => {
       await Promise.all([close(gateway), close(sfnServer)]);
       await Promise.all(
@@ -169,7 +233,7 @@ export const startRuntime = async (options: RuntimeOptions = {}): Promise<Runtim
           return e.settled;
         }),
       );
-      await s3.close();
+      await s3Server.close();
     },
   };
 };

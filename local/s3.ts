@@ -1,15 +1,37 @@
 /**
- * A local S3 for the claim-check: s3rver (the maintained @20minutes fork) speaks the S3 REST
+ * A local S3 for the staged images: s3rver (the maintained @20minutes fork) speaks the S3 REST
  * API to the same @aws-sdk/client-s3 calls the Lambdas make in AWS; only the endpoint differs.
  * Objects live in a temporary directory that goes away with the runtime.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import S3rver from '@20minutes/s3rver';
 
 /** s3rver's built-in credentials: requests must be signed with them. */
 export const LOCAL_S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+/**
+ * s3rver stores `a/b/key` as files in the directory a/b, and after a DELETE removes the
+ * directories it left empty — recursively (`fs.rm(dir, { recursive: true })`), after an
+ * emptiness check made earlier. A PUT into the same directory between the two (another
+ * execution's image under `staging/`) lost its object: the PUT answered 200, the GET then
+ * NoSuchKey. S3 has no directories to clean up; this DELETE removes the object's files only,
+ * and the empty directories go with the temporary directory.
+ */
+const deleteWithoutPruning =
+  (store: S3rver['store']) =>
+  async (bucket: string, key: string): Promise<void> => {
+    await Promise.all(
+      ['object', 'object.md5', 'metadata.json'].map((resource) =>
+        unlink(store.getResourcePath(bucket, key, resource)).catch(
+          (error: NodeJS.ErrnoException) => {
+            if (error.code !== 'ENOENT') throw error;
+          },
+        ),
+      ),
+    );
+  };
 
 export const startLocalS3 = async (options: { host: string; port: number; bucket: string }) => {
   const directory = await mkdtemp(path.join(os.tmpdir(), 'image-batch-s3-'));
@@ -24,6 +46,7 @@ export const startLocalS3 = async (options: { host: string; port: number; bucket
     vhostBuckets: false,
     configureBuckets: [{ name: options.bucket }],
   });
+  server.store.deleteObject = deleteWithoutPruning(server.store);
   const address = await server.run();
   return {
     url: `http://${options.host}:${address.port}`,

@@ -1,37 +1,52 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { AnalysisRecord, MapItem } from '../shared/types.ts';
+import {
+  type AnalysisRecord,
+  type AnalyzeEvent,
+  identityOf,
+  isItemBatch,
+  type MapItem,
+} from '../shared/workflow.ts';
 import { analyzeImage } from './analysis.ts';
-import { deleteStaged, loadSource, SourceUnavailableError } from './source.ts';
+import { readStaged } from './source.ts';
 
 export interface AnalyzeItemDeps {
   s3: S3Client;
-  /** Told when a staged image could not be deleted (the lifecycle rule will). */
-  onDeleteFailed?: (error: unknown) => void;
+  now?: () => number;
 }
 
-/** One Map item in, one record out, carrying the item's identity so results can be matched
- * to uploads whatever order the Map ran them in. A staged image is deleted once analysed:
- * the claim-check lives no longer than the work that needed it. */
+/**
+ * One Map item in, one record out, carrying the item's identity so results can be matched to
+ * uploads whatever order the Map ran them in. The image is read from its byte range of the
+ * request's staged object (which the workflow deletes once the Map is done). When it cannot
+ * be read, the error is thrown so that the workflow retries.
+ */
 export const analyzeItem = async (
   item: MapItem,
-  { s3, onDeleteFailed }: AnalyzeItemDeps,
+  { s3, now = Date.now }: AnalyzeItemDeps,
 ): Promise<AnalysisRecord> => {
-  const identity = {
-    index: item.index,
-    name: item.name,
-    filename: item.filename,
-    contentType: item.contentType,
-  };
-  let bytes: Uint8Array;
-  try {
-    bytes = await loadSource(item.source, s3);
-  } catch (error) {
-    if (!(error instanceof SourceUnavailableError)) throw error;
-    return { ...identity, bytes: 0, error: { code: 'SOURCE_UNAVAILABLE', message: error.message } };
+  const identity = identityOf(item);
+  if (item.deadline !== null && now() > item.deadline) {
+    return {
+      ...identity,
+      bytes: item.size,
+      error: {
+        code: 'DEADLINE_EXCEEDED',
+        message: 'Not analyzed: the request had already been answered.',
+        retryable: true,
+      },
+    };
   }
-  try {
-    return { ...identity, ...(await analyzeImage(bytes)) };
-  } finally {
-    if ('s3' in item.source) await deleteStaged(item.source.s3, s3).catch(onDeleteFailed);
-  }
+  return { ...identity, ...(await analyzeImage(await readStaged(item, s3))) };
+};
+
+/** An inline Map's single item, or a Distributed Map's batch of them (in order). */
+export const analyzeEvent = async (
+  event: AnalyzeEvent,
+  deps: AnalyzeItemDeps,
+): Promise<AnalysisRecord | AnalysisRecord[]> => {
+  if (!isItemBatch(event)) return analyzeItem(event, deps);
+  const records: AnalysisRecord[] = [];
+  // One at a time: the function's memory is sized for one decode.
+  for (const item of event.Items) records.push(await analyzeItem(item, deps));
+  return records;
 };

@@ -1,39 +1,63 @@
-/** The analysis Lambda: one Map item per invocation (see statemachine/). Glue only. */
+/** The analysis Lambda: one Map item (or an ItemBatcher batch) per invocation. Glue only. */
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import { createS3Client } from '../shared/clients.ts';
 import { createLogger } from '../shared/logger.ts';
 import { createMetrics, metricsMiddleware, recordAnalysis } from '../shared/metrics.ts';
-import { loadTracing } from '../shared/tracer.ts';
-import { isFailure, type MapItem } from '../shared/types.ts';
-import { analyzeItem } from './analyze-item.ts';
+import { loadTracing, NO_TRACING, type Tracing } from '../shared/tracer.ts';
+import { isFailure } from '../shared/types.ts';
+import type { AnalysisRecord, AnalyzeEvent } from '../shared/workflow.ts';
+import { analyzeEvent } from './analyze-item.ts';
 
-const logger = createLogger('image-analyze');
-const metrics = createMetrics('image-analyze');
-const tracing = await loadTracing('image-analyze');
-const s3 = tracing.client(createS3Client());
+export interface AnalyzeHandlerDeps {
+  s3: S3Client;
+  logger: Logger;
+  /** Business metrics (EMF), flushed once per invocation; unit tests may leave them out. */
+  metrics?: Metrics;
+  tracing?: Tracing;
+}
 
-const analyze = async (item: MapItem) => {
-  const started = performance.now();
-  const record = await analyzeItem(item, {
-    s3,
-    onDeleteFailed: (error) =>
-      logger.warn('staged image not deleted; the lifecycle rule will', { error: error as Error }),
+const summary = (record: AnalysisRecord) => ({
+  index: record.index,
+  bytes: record.bytes,
+  ...(isFailure(record)
+    ? { error: record.error.code }
+    : { format: record.format, shape: record.shape }),
+});
+
+export const createHandler = ({ s3, logger, metrics, tracing = NO_TRACING }: AnalyzeHandlerDeps) =>
+  middy(async (event: AnalyzeEvent) => {
+    const started = performance.now();
+    const result = await analyzeEvent(event, { s3 });
+    const durationMs = Math.round(performance.now() - started);
+    const records = [result].flat();
+    for (const record of records) {
+      if (metrics) recordAnalysis(metrics, record, durationMs / records.length);
+      logger.info('image analyzed', { ...summary(record), durationMs });
+    }
+    return result;
+  })
+    .use(metrics ? metricsMiddleware(metrics) : {})
+    .use(tracing.middleware())
+    .use(injectLambdaContext(logger));
+
+/** In Lambda: real clients, built on the first invocation so that importing reads nothing. */
+const deployed = async () => {
+  const tracing = await loadTracing('image-analyze');
+  return createHandler({
+    s3: tracing.client(createS3Client()),
+    logger: createLogger('image-analyze'),
+    metrics: createMetrics('image-analyze'),
+    tracing,
   });
-  recordAnalysis(metrics, record, performance.now() - started);
-  logger.info('image analysed', {
-    index: record.index,
-    source: 'inline' in item.source ? 'inline' : 's3',
-    bytes: record.bytes,
-    ...(isFailure(record)
-      ? { error: record.error.code }
-      : { format: record.format, shape: record.shape }),
-    durationMs: Math.round(performance.now() - started),
-  });
-  return record;
 };
+let built: ReturnType<typeof deployed> | undefined;
 
-export const handler = middy(analyze)
-  .use(metricsMiddleware(metrics))
-  .use(tracing.middleware())
-  .use(injectLambdaContext(logger));
+export const handler = async (event: AnalyzeEvent, context: Context) => {
+  built ??= deployed();
+  return (await built)(event, context);
+};

@@ -1,33 +1,39 @@
-import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { ImageSource } from '../shared/types.ts';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { MapItem } from '../shared/workflow.ts';
 
-/** A staged image could not be read (gone, or S3 refused): reported per image, not thrown
- * at the batch. */
-export class SourceUnavailableError extends Error {
-  override name = 'SourceUnavailableError';
+/**
+ * A staged image could not be read (S3 refused, timed out, or the object is gone). Thrown out
+ * of the invocation on purpose: the workflow retries it by this name with backoff, then
+ * records the image as a retryable platform failure — never as "not an image".
+ */
+export class StagedImageUnavailableError extends Error {
+  override name = 'StagedImageUnavailable';
 }
 
-/** The image bytes of one Map item, inline (base64) or from the claim-check bucket. */
-export const loadSource = async (source: ImageSource, s3: S3Client): Promise<Uint8Array> => {
-  if ('inline' in source) return Buffer.from(source.inline, 'base64');
-  const { bucket, key } = source.s3;
+/** The bytes of one image: its range of the request's staged object. */
+export const readStaged = async (
+  { object, offset, size }: Pick<MapItem, 'object' | 'offset' | 'size'>,
+  s3: S3Client,
+): Promise<Uint8Array> => {
+  // An empty upload has no range to read (S3 would answer 416); the analysis says EMPTY_IMAGE.
+  if (size === 0) return new Uint8Array();
   try {
-    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    if (!object.Body) throw new Error('empty response body');
-    return await object.Body.transformToByteArray();
+    const response = await s3.send(
+      new GetObjectCommand({
+        Bucket: object.bucket,
+        Key: object.key,
+        Range: `bytes=${offset}-${offset + size - 1}`,
+      }),
+    );
+    if (!response.Body) throw new Error('empty response body');
+    const bytes = await response.Body.transformToByteArray();
+    if (bytes.length !== size) throw new Error(`read ${bytes.length} bytes of ${size}`);
+    return bytes;
   } catch (error) {
-    throw new SourceUnavailableError(
+    // The name of the S3 error (NoSuchKey, SlowDown, …) helps; its message may hold internals.
+    throw new StagedImageUnavailableError(
       `The staged image could not be read: ${(error as Error).name}`,
-      {
-        cause: error,
-      },
+      { cause: error },
     );
   }
-};
-
-export const deleteStaged = async (
-  { bucket, key }: { bucket: string; key: string },
-  s3: S3Client,
-) => {
-  await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
 };

@@ -6,28 +6,21 @@ import {
   type SFNClient,
   StartExecutionCommand,
   StartSyncExecutionCommand,
-  type StartSyncExecutionCommandOutput,
 } from '@aws-sdk/client-sfn';
 import { STATE_PAYLOAD_BYTES } from '../shared/aws-limits.ts';
-import type { MapItem } from '../shared/types.ts';
+import { DeadlineExceededError, withDeadline } from '../shared/deadline.ts';
+import type { BatchOutput, ExecutionInput } from '../shared/workflow.ts';
 import { PayloadTooLargeError, WorkflowFailedError, WorkflowTimeoutError } from './errors.ts';
-import type { BatchOutput, BatchRequest } from './views.ts';
 
-export interface ExecutionInput {
-  request: BatchRequest;
-  items: MapItem[];
-}
-
-/** The input as Step Functions will receive it. Once large images are staged only a huge
- * number of items can pass the limit; `limit` is lifted above it only by the claim-check
- * benchmark, against a local runtime that lifts its own. */
-export const serializeInput = (input: ExecutionInput, limit = STATE_PAYLOAD_BYTES): string => {
+/** The input as Step Functions will receive it. Items hold references only, so only a huge
+ * number of long names could pass the limit; the request limits keep well under it. */
+export const serializeInput = (input: ExecutionInput): string => {
   const text = JSON.stringify(input);
   const size = Buffer.byteLength(text, 'utf8');
-  if (size > limit) {
+  if (size > STATE_PAYLOAD_BYTES) {
     throw new PayloadTooLargeError(
-      `The batch needs ${size} bytes of workflow input; Step Functions carries at most ${limit}. Send fewer images per request.`,
-      { details: { limit } },
+      `The batch needs ${size} bytes of workflow input; Step Functions carries at most ${STATE_PAYLOAD_BYTES}. Send fewer images per request.`,
+      { details: { limit: STATE_PAYLOAD_BYTES } },
     );
   }
   return text;
@@ -44,28 +37,13 @@ export const runBatch = async (
   sfn: SFNClient,
   { timeoutMs, ...params }: StartParams & { timeoutMs: number },
 ): Promise<{ executionArn: string; output: BatchOutput }> => {
-  // The signal cancels the HTTP request; the race makes the deadline hold whatever the
-  // transport does with it.
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(new WorkflowTimeoutError(undefined));
-    }, timeoutMs);
-  });
-  let result: StartSyncExecutionCommandOutput;
-  try {
-    result = await Promise.race([
-      sfn.send(new StartSyncExecutionCommand(params), { abortSignal: controller.signal }),
-      deadline,
-    ]);
-  } catch (error) {
-    if ((error as Error).name === 'AbortError') throw new WorkflowTimeoutError(undefined);
+  const result = await withDeadline(timeoutMs, (abortSignal) =>
+    sfn.send(new StartSyncExecutionCommand(params), { abortSignal }),
+  ).catch((error: unknown) => {
+    if (error instanceof DeadlineExceededError)
+      throw new WorkflowTimeoutError(undefined, { cause: error });
     throw error;
-  } finally {
-    clearTimeout(timer);
-  }
+  });
   const executionArn = result.executionArn ?? '';
   if (result.status === 'SUCCEEDED' && result.output) {
     return { executionArn, output: JSON.parse(result.output) as BatchOutput };

@@ -117,12 +117,44 @@ export class WorkflowTimeoutError extends HttpError {
   }
 }
 
-/** The claim-check bucket refused the staged images: nothing was started. */
+/** The staging bucket refused the images: nothing was started. */
 export class StagingFailedError extends HttpError {
   constructor(options: HttpErrorOptions = {}) {
     super(503, 'STAGING_FAILED', 'The images could not be staged for analysis.', {
       ...options,
       headers: { 'Retry-After': '5', ...options.headers },
+    });
+  }
+}
+
+/** The images declare more pixels than a request may decode: work is bounded per request. */
+export class PixelBudgetError extends HttpError {
+  constructor(pixels: number, limit: number, mode: 'sync' | 'async') {
+    super(
+      413,
+      'PIXEL_BUDGET_EXCEEDED',
+      `The images declare ${pixels} pixels in all; a ${mode === 'sync' ? 'synchronous' : 'asynchronous'} request may declare at most ${limit}.`,
+      {
+        details: {
+          limit,
+          pixels,
+          ...(mode === 'sync' && {
+            hint: 'Send the batch with "Prefer: respond-async" (a larger budget), or split it.',
+          }),
+        },
+      },
+    );
+  }
+}
+
+/** Some images could not be analyzed for a reason of the platform (storage, invocation): the
+ * batch is not answered half true; sending it again may succeed. */
+export class ImagesUnavailableError extends HttpError {
+  constructor(indexes: number[], options: HttpErrorOptions = {}) {
+    super(503, 'ANALYSIS_FAILED', 'Some images could not be analyzed; send the batch again.', {
+      ...options,
+      details: { retryable: true, indexes },
+      headers: { 'Retry-After': '2', ...options.headers },
     });
   }
 }

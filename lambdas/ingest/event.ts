@@ -46,3 +46,11 @@ export const basePathOf = (event: IngestEvent): string => {
       : (event as APIGatewayProxyEventV2).rawPath;
   return called.endsWith(route) ? called.slice(0, called.length - route.length) : '';
 };
+
+/** When API Gateway received the request (epoch ms): its 29 s run from there, not from when
+ * the Lambda got to the event. Unknown (a test's hand-made event) means now. */
+export const receivedAt = (event: IngestEvent, now = Date.now()): number => {
+  const context = event.requestContext as { requestTimeEpoch?: unknown; timeEpoch?: unknown };
+  const epoch = context.requestTimeEpoch ?? context.timeEpoch;
+  return typeof epoch === 'number' && epoch > 0 && epoch <= now ? epoch : now;
+};

@@ -8,8 +8,9 @@ import {
   type DescribeExecutionCommandOutput,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
-import { NotFoundError } from './errors.ts';
-import { type BatchOutput, renderBatch } from './views.ts';
+import type { BatchOutput } from '../shared/workflow.ts';
+import { ImagesUnavailableError, NotFoundError } from './errors.ts';
+import { renderBatch } from './views.ts';
 
 const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
@@ -25,8 +26,25 @@ export interface ExecutionView {
   stopDate?: string;
   /** Exactly the body the synchronous call would have answered. */
   result?: unknown;
-  error?: { code: string; message: string; workflowError?: string };
+  error?: {
+    code: string;
+    message: string;
+    workflowError?: string;
+    retryable?: boolean;
+    indexes?: number[];
+  };
 }
+
+/** The result, or why there is none though the run succeeded: images the platform failed to
+ * analyze make /shape and /nbytes refuse the batch as retryable, as the sync call does. */
+const resultOf = (output: string): Pick<ExecutionView, 'result' | 'error'> => {
+  try {
+    return { result: renderBatch(JSON.parse(output) as BatchOutput) };
+  } catch (error) {
+    if (!(error instanceof ImagesUnavailableError)) throw error;
+    return { error: { code: error.code, message: error.message, ...error.details } };
+  }
+};
 
 const ERRORS: Record<string, { code: string; message: string }> = {
   FAILED: { code: 'WORKFLOW_FAILED', message: 'The analysis workflow failed.' },
@@ -43,8 +61,7 @@ export const toExecutionView = (id: string, d: DescribeExecutionCommandOutput): 
     status,
     startDate: (d.startDate ?? new Date()).toISOString(),
     ...(d.stopDate && { stopDate: d.stopDate.toISOString() }),
-    ...(status === 'SUCCEEDED' &&
-      d.output && { result: renderBatch(JSON.parse(d.output) as BatchOutput) }),
+    ...(status === 'SUCCEEDED' && d.output && resultOf(d.output)),
     // The error name is safe to show; the cause may hold internals and stays in the logs.
     ...(failure && { error: { ...failure, ...(d.error && { workflowError: d.error }) } }),
   };

@@ -1,7 +1,7 @@
 /**
- * One API request: route it, read its images, stage what does not fit inline, run the
- * workflow (waiting for it, or not), shape the answer. Everything it talks to is passed in,
- * so tests run it against fakes or the local runtime.
+ * One API request: route it, read its images, bound its work, stage them in S3, run the
+ * workflow on their references (waiting for it, or not), shape the answer. Everything it
+ * talks to is passed in, so tests run it against fakes or the local runtime.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -9,17 +9,25 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { STATE_PAYLOAD_BYTES } from '../shared/aws-limits.ts';
 import type { IngestConfig } from '../shared/config.ts';
 import { recordBatch } from '../shared/metrics.ts';
 import { isFailure } from '../shared/types.ts';
+import { isRetryable, type View } from '../shared/workflow.ts';
 import { runBatch, serializeInput, startBatch } from './batch.ts';
 import { StagingFailedError, TooManyImagesError } from './errors.ts';
-import { basePathOf, type IngestEvent, methodOf, pathOf, prefersAsync } from './event.ts';
+import {
+  basePathOf,
+  type IngestEvent,
+  methodOf,
+  pathOf,
+  prefersAsync,
+  receivedAt,
+} from './event.ts';
 import { describeBatch } from './executions.ts';
+import { assertPixelBudget } from './pixels.ts';
 import { json } from './responses.ts';
-import { resolveRoute, type View } from './routes.ts';
-import { discardStaged, planBatch, type StagedImage, stageImages } from './staging.ts';
+import { resolveRoute } from './routes.ts';
+import { discardStaged, itemsFor, stageImages, stagingKey } from './staging.ts';
 import { uploadsOf } from './uploads.ts';
 import { renderBatch } from './views.ts';
 
@@ -49,76 +57,73 @@ export const ingest = async (
   }
 
   const asyncRun = prefersAsync(event.headers?.prefer);
+  const mode = asyncRun ? 'async' : 'sync';
   const { multipart, uploads } = uploadsOf(event);
   const limit = asyncRun ? config.maxImagesAsync : config.maxImagesSync;
-  if (uploads.length > limit) throw new TooManyImagesError(limit, asyncRun ? 'async' : 'sync');
+  if (uploads.length > limit) throw new TooManyImagesError(limit, mode);
+  const pixels = assertPixelBudget(
+    uploads,
+    asyncRun ? config.maxPixelsAsync : config.maxPixelsSync,
+    mode,
+  );
 
   const name = randomUUID();
-  const plan = planBatch(uploads, {
-    budgetBytes: config.inlineBudgetBytes,
-    bucket: config.stagingBucket,
-    executionName: name,
-  });
-  const input = serializeInput(
-    { request: { view: route.view, multipart }, items: plan.items },
-    Math.max(STATE_PAYLOAD_BYTES, config.inlineBudgetBytes),
-  );
+  // The sync caller waits until API Gateway's deadline; past it, nobody reads the results.
+  const deadline = asyncRun
+    ? null
+    : Math.min(
+        receivedAt(event) + config.syncDeadlineMs,
+        Date.now() + deps.remainingMs() - ANSWER_MARGIN_MS,
+      );
+  const staged = { bucket: config.stagingBucket, key: stagingKey(name) };
+  const items = itemsFor(uploads, { staged, deadline });
+  const input = serializeInput({ request: { view: route.view, multipart }, staged, items });
   deps.logger.info('starting batch', {
     view: route.view,
     images: uploads.length,
-    staged: plan.staged.length,
-    mode: asyncRun ? 'async' : 'sync',
+    pixels,
+    mode,
     executionName: name,
   });
   if (deps.metrics)
     recordBatch(deps.metrics, {
       images: uploads.length,
-      stagedBytes: plan.staged.reduce((n, s) => n + s.upload.content.length, 0),
+      stagedBytes: uploads.reduce((n, upload) => n + upload.content.length, 0),
     });
-  await stage(deps, plan.staged);
+  try {
+    await stageImages(deps.s3, staged, uploads);
+  } catch (error) {
+    throw new StagingFailedError({ cause: error });
+  }
 
   try {
-    return asyncRun
+    return deadline === null
       ? await startAsync(event, deps, { input, name })
-      : await runSync(deps, { input, name, view: route.view });
+      : await runSync(deps, { input, name, view: route.view, deadline });
   } catch (error) {
-    // No workflow will read them (or it gave up): nothing staged is left behind.
-    const { deleted } = await discardStaged(deps.s3, config.stagingBucket, plan.staged);
-    if (plan.staged.length) deps.logger.info('staged images discarded', { deleted });
+    // The workflow did not start, failed, or was given up on: it may not have deleted them.
+    const { deleted } = await discardStaged(deps.s3, staged);
+    deps.logger.info('staged images discarded', { deleted });
     throw error;
   }
 };
 
-const stage = async ({ s3, config, logger }: IngestDeps, staged: StagedImage[]) => {
-  if (staged.length === 0) return;
-  try {
-    await stageImages(s3, config.stagingBucket, staged);
-  } catch (error) {
-    await discardStaged(s3, config.stagingBucket, staged);
-    throw new StagingFailedError({ cause: error });
-  }
-  logger.info('images staged', { count: staged.length });
-};
-
 const runSync = async (
-  { sfn, config, logger, remainingMs }: IngestDeps,
-  { input, name, view }: { input: string; name: string; view: View },
+  { sfn, config, logger }: IngestDeps,
+  { input, name, view, deadline }: { input: string; name: string; view: View; deadline: number },
 ) => {
-  const timeoutMs = Math.max(
-    1000,
-    Math.min(config.syncDeadlineMs, remainingMs() - ANSWER_MARGIN_MS),
-  );
   const { executionArn, output } = await runBatch(sfn, {
     stateMachineArn: config.syncStateMachineArn,
     input,
     name,
-    timeoutMs,
+    timeoutMs: Math.max(0, deadline - Date.now()),
   });
   logger.appendKeys({ executionArn });
   logger.info('batch finished', {
     view,
     images: output.imageCount,
     failed: output.results.filter(isFailure).length,
+    unavailable: output.results.filter(isRetryable).length,
   });
   return json(200, renderBatch(output), { 'X-Execution-Arn': executionArn });
 };

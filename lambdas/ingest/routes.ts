@@ -2,10 +2,10 @@
  * The API's routes: the single list the ingest dispatches on, the CDK stack builds its API
  * Gateway resources from and the local gateway matches requests against.
  */
+import type { View } from '../shared/workflow.ts';
 import { MethodNotAllowedError, NotFoundError } from './errors.ts';
 
-export const VIEWS = ['shape', 'nbytes', 'analyze'] as const;
-export type View = (typeof VIEWS)[number];
+export { VIEWS, type View } from '../shared/workflow.ts';
 
 export const ROUTES = [
   { path: '/shape', methods: ['POST'] },

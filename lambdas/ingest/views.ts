@@ -2,21 +2,19 @@
  * The HTTP body for a finished batch. /shape and /nbytes answer as the original service did:
  * a list (one entry per `image` part, `[]` for an unreadable image) for a form, the bare value
  * for a raw upload. /analyze gives the full record per image, by the same rule.
+ *
+ * `[]` means "not an image", nothing else: when the platform failed to analyze an image
+ * (storage, invocation), /shape and /nbytes refuse the whole batch as retryable rather than
+ * answer something half true; /analyze keeps the record, marked `retryable`.
  */
-import { type AnalysisRecord, isFailure } from '../shared/types.ts';
-import type { View } from './routes.ts';
-
-export interface BatchRequest {
-  view: View;
-  multipart: boolean;
-}
-
-/** What the workflow's last state ("Collect results") returns. */
-export interface BatchOutput {
-  request: BatchRequest;
-  imageCount: number;
-  results: AnalysisRecord[];
-}
+import { isFailure } from '../shared/types.ts';
+import {
+  type AnalysisRecord,
+  type BatchOutput,
+  isRetryable,
+  type View,
+} from '../shared/workflow.ts';
+import { ImagesUnavailableError } from './errors.ts';
 
 const pick: Record<View, (record: AnalysisRecord) => unknown> = {
   shape: (r) => (isFailure(r) ? [] : r.shape),
@@ -24,7 +22,13 @@ const pick: Record<View, (record: AnalysisRecord) => unknown> = {
   analyze: (r) => r,
 };
 
+/** The body, or ImagesUnavailableError (503) for /shape and /nbytes with a retryable record. */
 export const renderBatch = ({ request, results }: BatchOutput): unknown => {
-  const values = [...results].sort((a, b) => a.index - b.index).map(pick[request.view]);
+  const records = [...results].sort((a, b) => a.index - b.index);
+  if (request.view !== 'analyze') {
+    const unavailable = records.filter(isRetryable).map((r) => r.index);
+    if (unavailable.length) throw new ImagesUnavailableError(unavailable);
+  }
+  const values = records.map(pick[request.view]);
   return request.multipart ? values : values[0];
 };

@@ -1,7 +1,8 @@
 /**
  * Every environment variable the Lambdas read, typed, read once, and failing fast with the
  * variable's name (Powertools' env helpers) — a misconfigured stack breaks at cold start, not
- * halfway through a request.
+ * halfway through a request. Only the deployed handlers read the environment; the local
+ * runtime and the tests build these objects themselves and pass them in.
  */
 import { getNumberFromEnv, getStringFromEnv } from '@aws-lambda-powertools/commons/utils/env';
 import { API_GATEWAY_PAYLOAD_BYTES } from './aws-limits.ts';
@@ -15,33 +16,43 @@ export interface IngestConfig {
   maxImagesSync: number;
   /** Images per asynchronous request (no time bound; the request size still applies). */
   maxImagesAsync: number;
+  /** Pixels a synchronous request may declare, summed over its images' headers: what bounds
+   * its decoding work, whatever the compressed size (a 1-bit PNG of 178 MP is a few kB). */
+  maxPixelsSync: number;
+  /** The same for an asynchronous request. */
+  maxPixelsAsync: number;
   /** Largest request body accepted: API Gateway's 10 MB payload quota. */
   maxRequestBytes: number;
-  /** Time left to answer before API Gateway's 29 s integration timeout gives up on us. */
+  /** How long a synchronous request waits for its workflow, counted from API Gateway's
+   * receipt of the request: its 29 s integration timeout, less a second to answer. */
   syncDeadlineMs: number;
-  /** Claim-check bucket: images that would not fit in the workflow input are staged here. */
+  /** Where every image is staged for the analysis (objects under staging/<execution>/). */
   stagingBucket: string;
-  /** Execution input size above which images are staged rather than inline: under Step
-   * Functions' 262,144 bytes, with room for what the states add to the document. Above that
-   * limit only against a local runtime that lifts it (the claim-check benchmark). */
-  inlineBudgetBytes: number;
 }
+
+export const DEFAULT_LIMITS = {
+  maxImagesSync: 50,
+  maxImagesAsync: 200,
+  maxPixelsSync: 1_000_000_000,
+  maxPixelsAsync: 10_000_000_000,
+  maxRequestBytes: API_GATEWAY_PAYLOAD_BYTES,
+  syncDeadlineMs: 28_000,
+} as const;
 
 let ingest: IngestConfig | undefined;
 
 export const ingestConfig = (): IngestConfig => {
+  const number = (key: string, defaultValue: number) => getNumberFromEnv({ key, defaultValue });
   ingest ??= {
     syncStateMachineArn: getStringFromEnv({ key: 'SYNC_STATE_MACHINE_ARN' }),
     asyncStateMachineArn: getStringFromEnv({ key: 'ASYNC_STATE_MACHINE_ARN' }),
-    maxImagesSync: getNumberFromEnv({ key: 'MAX_IMAGES_SYNC', defaultValue: 50 }),
-    maxImagesAsync: getNumberFromEnv({ key: 'MAX_IMAGES_ASYNC', defaultValue: 200 }),
-    maxRequestBytes: getNumberFromEnv({
-      key: 'MAX_REQUEST_BYTES',
-      defaultValue: API_GATEWAY_PAYLOAD_BYTES,
-    }),
-    syncDeadlineMs: getNumberFromEnv({ key: 'SYNC_DEADLINE_MS', defaultValue: 28_000 }),
+    maxImagesSync: number('MAX_IMAGES_SYNC', DEFAULT_LIMITS.maxImagesSync),
+    maxImagesAsync: number('MAX_IMAGES_ASYNC', DEFAULT_LIMITS.maxImagesAsync),
+    maxPixelsSync: number('MAX_PIXELS_SYNC', DEFAULT_LIMITS.maxPixelsSync),
+    maxPixelsAsync: number('MAX_PIXELS_ASYNC', DEFAULT_LIMITS.maxPixelsAsync),
+    maxRequestBytes: number('MAX_REQUEST_BYTES', DEFAULT_LIMITS.maxRequestBytes),
+    syncDeadlineMs: number('SYNC_DEADLINE_MS', DEFAULT_LIMITS.syncDeadlineMs),
     stagingBucket: getStringFromEnv({ key: 'STAGING_BUCKET' }),
-    inlineBudgetBytes: getNumberFromEnv({ key: 'INLINE_BUDGET_BYTES', defaultValue: 240 * 1024 }),
   };
   return ingest;
 };

@@ -11,7 +11,8 @@
 import { getStringFromEnv } from '@aws-lambda-powertools/commons/utils/env';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type middy from '@middy/core';
-import { type AnalysisRecord, type ImageErrorCode, isFailure } from './types.ts';
+import { type ImageErrorCode, isFailure } from './types.ts';
+import type { AnalysisRecord } from './workflow.ts';
 
 export const METRIC = {
   /** Images decoded and measured, by `format`. */

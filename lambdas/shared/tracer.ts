@@ -9,7 +9,7 @@ export interface Tracing {
   middleware: () => middy.MiddlewareObj[];
 }
 
-const off: Tracing = { client: (c) => c, middleware: () => [] };
+export const NO_TRACING: Tracing = { client: (c) => c, middleware: () => [] };
 
 /**
  * X-Ray through Powertools' Tracer: a segment per invocation, a subsegment per AWS SDK call
@@ -19,7 +19,7 @@ const off: Tracing = { client: (c) => c, middleware: () => [] };
  */
 export const loadTracing = async (serviceName: string): Promise<Tracing> => {
   if (!process.env.AWS_LAMBDA_FUNCTION_NAME || process.env.POWERTOOLS_TRACE_ENABLED === 'false')
-    return off;
+    return NO_TRACING;
   const { Tracer } = await import('@aws-lambda-powertools/tracer');
   const tracer: Tracer = new Tracer({ serviceName, captureHTTPsRequests: false });
   return {

@@ -1,32 +1,24 @@
 /**
- * The contract between the ingest, the workflow and the analyser. The ASL file moves these
- * objects around untouched, so changing a field here means checking statemachine/ too.
+ * What the analysis says of one image. The workflow's own shapes (items, records, input,
+ * output) are in workflow.ts.
  */
-
-/** Where the analyser finds an image: inline (base64) or staged in S3 (claim-check). */
-export type ImageSource = { inline: string } | { s3: { bucket: string; key: string } };
-
-/** One element of the Map state's items: every key is always present (null when unknown),
- * because JSONPath in the workflow's Catch branch fails on a missing key. */
-export interface MapItem {
-  index: number;
-  name: string | null;
-  filename: string | null;
-  contentType: string | null;
-  source: ImageSource;
-}
 
 export type ImageErrorCode =
   | 'EMPTY_IMAGE'
   | 'UNSUPPORTED_FORMAT'
   | 'CORRUPT_IMAGE'
   | 'PIXEL_LIMIT_EXCEEDED'
-  | 'SOURCE_UNAVAILABLE'
-  | 'ANALYSIS_FAILED';
+  /** The analysis did not happen or did not finish: see `retryable`. */
+  | 'ANALYSIS_FAILED'
+  /** Skipped: the synchronous caller had already been answered. */
+  | 'DEADLINE_EXCEEDED';
 
 export interface ImageError {
   code: ImageErrorCode;
   message: string;
+  /** True when the platform failed (storage, invocation, deadline), not the image: sending it
+   * again may succeed. Absent for the image's own errors. */
+  retryable?: boolean;
 }
 
 /** What we know about a readable image. `shape`, `nbytes` and `mode` follow Pillow + NumPy. */
@@ -61,8 +53,5 @@ export interface ImageFailure {
 }
 
 export type ImageAnalysis = ImageFacts | ImageFailure;
-
-/** One element of the workflow's results: the item's identity plus its analysis. */
-export type AnalysisRecord = Omit<MapItem, 'source'> & ImageAnalysis;
 
 export const isFailure = (analysis: ImageAnalysis): analysis is ImageFailure => 'error' in analysis;

@@ -10,9 +10,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, SHARP_ARM64_PACKAGE } from '../../infra/functions.ts';
 import { DEFAULT_STAGE, stackNameFor } from '../../infra/settings.ts';
+import { createS3Client } from '../../lambdas/shared/clients.ts';
+import type { MapItem } from '../../lambdas/shared/workflow.ts';
+import { LOCAL_S3_CREDENTIALS, startLocalS3 } from '../../local/s3.ts';
 import { lambdaContext, restEvent } from '../support/events.ts';
 import { fixtureImage } from '../support/fixtures.ts';
 import { synth } from './synth.ts';
@@ -96,18 +100,39 @@ describe('bundling', () => {
       const own = path.join(PROJECT_ROOT, 'node_modules', '@img');
       for (const pkg of readdirSync(own).filter((p) => p.startsWith('sharp-')))
         cpSync(path.join(own, pkg), path.join(img, pkg), { recursive: true });
-      const { handler } = await import(pathToFileURL(path.join(x64, 'index.mjs')).href);
-      const item = {
-        index: 0,
-        name: 'image',
-        filename: 'cat.jpg',
-        contentType: 'image/jpeg',
-        source: { inline: fixtureImage('photo_400x600.jpg').toString('base64') },
-      };
-      expect(await handler(item, lambdaContext())).toMatchObject({
-        shape: [600, 400, 3],
-        nbytes: 720,
-      });
+      // The item points into a staged object, read from a local S3 as the deployed function
+      // reads the bucket (its endpoint from the standard variable: no AWS call is made).
+      const store = await startLocalS3({ host: '127.0.0.1', port: 0, bucket: 'staging' });
+      try {
+        const photo = fixtureImage('photo_400x600.jpg');
+        const object = { bucket: 'staging', key: 'staging/e/images' };
+        Object.assign(process.env, {
+          AWS_ENDPOINT_URL_S3: store.url,
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
+        });
+        await createS3Client().send(
+          new PutObjectCommand({ Bucket: object.bucket, Key: object.key, Body: photo }),
+        );
+        const { handler } = await import(pathToFileURL(path.join(x64, 'index.mjs')).href);
+        const item: MapItem = {
+          index: 0,
+          name: 'image',
+          filename: 'photo_400x600.jpg',
+          contentType: 'image/jpeg',
+          size: photo.length,
+          object,
+          offset: 0,
+          deadline: null,
+        };
+        expect(await handler(item, lambdaContext())).toMatchObject({
+          shape: [600, 400, 3],
+          nbytes: 720,
+        });
+      } finally {
+        await store.close();
+      }
     } finally {
       rmSync(x64, { recursive: true, force: true });
     }

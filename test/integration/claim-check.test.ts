@@ -1,13 +1,14 @@
 /**
- * Large batches and asynchronous runs through the local runtime: images staged in the local
- * S3 (s3rver) by the same SDK calls as in AWS, the STANDARD twin polled over HTTP, the AWS CLI
- * reading the runs from the local Step Functions endpoint.
+ * Large batches and asynchronous runs through the local runtime: every image staged in the
+ * local S3 (s3rver) by the same SDK calls as in AWS, the STANDARD twin polled over HTTP, the
+ * AWS CLI reading the runs from the local Step Functions endpoint.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { createS3Client } from '../../lambdas/shared/clients.ts';
+import type { MapItem } from '../../lambdas/shared/workflow.ts';
 import { fixtureImage } from '../support/fixtures.ts';
 import { type Answer, get, postImages, postRaw } from '../support/http.ts';
 import { useLocalRuntime } from '../support/runtime.ts';
@@ -20,7 +21,7 @@ const threeBig = [1, 2, 3].map((n) => ({ name: `photo-${n}.jpg`, bytes: big, typ
 const BIG_SHAPE = [3000, 4000, 3];
 
 const stagedObjects = async () => {
-  const s3 = createS3Client();
+  const s3 = createS3Client(local.runtime.clientOptions.s3);
   const listed = await s3.send(new ListObjectsV2Command({ Bucket: local.runtime.stagingBucket }));
   return listed.Contents?.map((o) => o.Key) ?? [];
 };
@@ -48,11 +49,12 @@ describe('a 3 × 12 MP batch (1.9 MB), staged in S3', () => {
     ]);
     const arn = res.headers.get('x-execution-arn') ?? '';
     const input = JSON.parse(local.runtime.sfn.executions.get(arn)?.input ?? '{}');
-    expect(input.items.map((i: { source: object }) => Object.keys(i.source)[0])).toEqual([
-      's3',
-      's3',
-      's3',
+    expect(input.items.map((i: MapItem) => [i.size, i.offset])).toEqual([
+      [big.length, 0],
+      [big.length, big.length],
+      [big.length, 2 * big.length],
     ]);
+    expect(input.items.every((i: MapItem) => i.object.key === input.staged.key)).toBe(true);
     expect(await stagedObjects()).toEqual([]);
   });
 
@@ -79,7 +81,7 @@ describe('a 3 × 12 MP batch (1.9 MB), staged in S3', () => {
     expect(await stagedObjects()).toEqual([]);
   });
 
-  it('mixes inline and staged images in one batch and keeps their order', async () => {
+  it('keeps the order of a batch of small and large images', async () => {
     const res = await postImages(`${local.api}/shape`, [
       { name: 'cat.jpg', bytes: fixtureImage('photo_400x600.jpg') },
       ...threeBig,

@@ -24,7 +24,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client, createSfnClient } from '../../lambdas/shared/clients.ts';
-import type { AnalysisRecord, MapItem } from '../../lambdas/shared/types.ts';
+import type { AnalysisRecord, MapItem } from '../../lambdas/shared/workflow.ts';
 import { REGION } from '../../local/runtime.ts';
 import { oracleExpected, oracleImage } from '../support/fixtures.ts';
 import { useLocalRuntime } from '../support/runtime.ts';
@@ -38,9 +38,9 @@ let s3: S3Client;
 let machineArn: string;
 let bucket: string;
 beforeAll(() => {
-  // Configured by the environment the runtime set, exactly as the Lambdas are.
-  sfn = createSfnClient();
-  s3 = createS3Client();
+  // Configured as the local runtime configures the Lambdas' clients.
+  sfn = createSfnClient(local.runtime.clientOptions.sfn);
+  s3 = createS3Client(local.runtime.clientOptions.s3);
   bucket = local.runtime.stagingBucket;
   machineArn = local.runtime.stateMachineArns.largeBatch;
 });
@@ -57,7 +57,10 @@ const stageBatch = async (batch: string, count: number) => {
       name: 'image',
       filename,
       contentType: null,
-      source: { s3: { bucket, key: `staging/${batch}/${index}` } },
+      size: oracleImage(filename).length,
+      object: { bucket, key: `staging/${batch}/${index}` },
+      offset: 0,
+      deadline: null,
     });
   }
   for (let i = 0; i < items.length; i += 25) {
@@ -66,7 +69,7 @@ const stageBatch = async (batch: string, count: number) => {
         s3.send(
           new PutObjectCommand({
             Bucket: bucket,
-            Key: (item.source as { s3: { key: string } }).s3.key,
+            Key: item.object.key,
             Body: oracleImage(item.filename ?? ''),
           }),
         ),

@@ -2,6 +2,9 @@
  * The local Step Functions endpoint spoken to by the AWS SDK's own client over HTTP: if the
  * SDK reads it, so do the AWS CLI and every other AWS JSON 1.0 client.
  */
+
+import { randomUUID } from 'node:crypto';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
   DescribeStateMachineCommand,
@@ -14,8 +17,8 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createSfnClient } from '../../lambdas/shared/clients.ts';
-import type { MapItem } from '../../lambdas/shared/types.ts';
+import { createS3Client, createSfnClient } from '../../lambdas/shared/clients.ts';
+import type { MapItem } from '../../lambdas/shared/workflow.ts';
 import { fixtureImage } from '../support/fixtures.ts';
 import { useLocalRuntime } from '../support/runtime.ts';
 
@@ -23,23 +26,35 @@ const local = useLocalRuntime();
 let sfn: SFNClient;
 
 beforeAll(() => {
-  // Configured by the environment the runtime set, exactly as the ingest Lambda is.
-  sfn = createSfnClient();
+  // Configured as the local runtime configures the ingest Lambda's client.
+  sfn = createSfnClient(local.runtime.clientOptions.sfn);
 });
 
-const input = (...names: string[]) =>
-  JSON.stringify({
-    request: { view: 'shape', multipart: true },
-    items: names.map(
-      (name, index): MapItem => ({
-        index,
-        name: 'image',
-        filename: name,
-        contentType: null,
-        source: { inline: fixtureImage(name).toString('base64') },
-      }),
-    ),
+/** An execution input as the ingest makes it: the images staged in the local S3 first. */
+const input = async (...names: string[]) => {
+  const s3 = createS3Client(local.runtime.clientOptions.s3);
+  const images = names.map((name) => fixtureImage(name));
+  const staged = { bucket: local.runtime.stagingBucket, key: `staging/${randomUUID()}/images` };
+  await s3.send(
+    new PutObjectCommand({ Bucket: staged.bucket, Key: staged.key, Body: Buffer.concat(images) }),
+  );
+  let offset = 0;
+  const items = names.map((name, index): MapItem => {
+    const size = images[index]?.length ?? 0;
+    offset += size;
+    return {
+      index,
+      name: 'image',
+      filename: name,
+      contentType: null,
+      size,
+      object: staged,
+      offset: offset - size,
+      deadline: null,
+    };
   });
+  return JSON.stringify({ request: { view: 'shape', multipart: true }, staged, items });
+};
 
 const rejection = async (promise: Promise<unknown>) => {
   try {
@@ -61,7 +76,7 @@ const waitFor = async (executionArn: string) => {
 
 describe('the local endpoint, through @aws-sdk/client-sfn', () => {
   it('sends every call, StartSyncExecution included, to the local endpoint', async () => {
-    const client = createSfnClient();
+    const client = createSfnClient(local.runtime.clientOptions.sfn);
     const hosts: string[] = [];
     client.middlewareStack.add(
       (next) => async (args) => {
@@ -105,7 +120,7 @@ describe('the local endpoint, through @aws-sdk/client-sfn', () => {
     const result = await sfn.send(
       new StartSyncExecutionCommand({
         stateMachineArn: local.runtime.stateMachineArns.sync,
-        input: input('photo_400x600.jpg', 'gif_160x120.gif'),
+        input: await input('photo_400x600.jpg', 'gif_160x120.gif'),
       }),
     );
     expect(result.status).toBe('SUCCEEDED');
@@ -121,7 +136,7 @@ describe('the local endpoint, through @aws-sdk/client-sfn', () => {
     const { executionArn } = await sfn.send(
       new StartExecutionCommand({
         stateMachineArn: local.runtime.stateMachineArns.async,
-        input: input('gray_300x200.jpg'),
+        input: await input('gray_300x200.jpg'),
         name: 'sdk-standard-run',
       }),
     );
@@ -168,7 +183,7 @@ describe('the local endpoint, through @aws-sdk/client-sfn', () => {
     const { executionArn } = await sfn.send(
       new StartExecutionCommand({
         stateMachineArn: local.runtime.stateMachineArns.async,
-        input: input('photo_400x600.jpg', 'photo_400x600.jpg'),
+        input: await input('photo_400x600.jpg', 'photo_400x600.jpg'),
       }),
     );
     await waitFor(executionArn ?? '');
@@ -185,7 +200,7 @@ describe('the local endpoint, through @aws-sdk/client-sfn', () => {
     const { executionArn } = await sfn.send(
       new StartExecutionCommand({
         stateMachineArn: local.runtime.stateMachineArns.async,
-        input: input(...Array.from({ length: 30 }, () => 'gray_300x200.jpg')),
+        input: await input(...Array.from({ length: 30 }, () => 'gray_300x200.jpg')),
       }),
     );
     await sfn.send(new StopExecutionCommand({ executionArn, error: 'UserCancelled' }));
@@ -199,7 +214,7 @@ describe('the local endpoint refuses what AWS refuses, with AWS error types', ()
     const { executionArn } = await sfn.send(
       new StartSyncExecutionCommand({
         stateMachineArn: local.runtime.stateMachineArns.sync,
-        input: input('gray_300x200.jpg'),
+        input: await input('gray_300x200.jpg'),
       }),
     );
     const error = await rejection(sfn.send(new DescribeExecutionCommand({ executionArn })));

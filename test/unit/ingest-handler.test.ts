@@ -5,7 +5,6 @@
  */
 import {
   DeleteObjectCommand,
-  DeleteObjectsCommand,
   GetObjectCommand,
   PutObjectCommand,
   S3Client,
@@ -21,7 +20,11 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { analyzeItem } from '../../lambdas/analyze/analyze-item.ts';
-import type { ExecutionInput } from '../../lambdas/ingest/batch.ts';
+import { createHandler } from '../../lambdas/ingest/handler.ts';
+import type { IngestConfig } from '../../lambdas/shared/config.ts';
+import { createLogger } from '../../lambdas/shared/logger.ts';
+import type { AnalysisRecord, ExecutionInput } from '../../lambdas/shared/workflow.ts';
+import { bilevelPng } from '../support/bomb.ts';
 import {
   encodeForm,
   type FormFile,
@@ -33,40 +36,51 @@ import { fixtureImage } from '../support/fixtures.ts';
 
 const SYNC_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:ImageBatchSync';
 const REQUEST_LIMIT = 1_000_000;
+const config: IngestConfig = {
+  syncStateMachineArn: SYNC_ARN,
+  asyncStateMachineArn: `${SYNC_ARN}-async`,
+  maxRequestBytes: REQUEST_LIMIT,
+  maxImagesSync: 5,
+  maxImagesAsync: 8,
+  maxPixelsSync: 400_000_000,
+  maxPixelsAsync: 800_000_000,
+  syncDeadlineMs: 28_000,
+  stagingBucket: 'staging-bucket',
+};
 
-vi.stubEnv('SYNC_STATE_MACHINE_ARN', SYNC_ARN);
-vi.stubEnv('ASYNC_STATE_MACHINE_ARN', `${SYNC_ARN}-async`);
-vi.stubEnv('MAX_REQUEST_BYTES', String(REQUEST_LIMIT));
-vi.stubEnv('MAX_IMAGES_SYNC', '5');
-vi.stubEnv('MAX_IMAGES_ASYNC', '8');
-vi.stubEnv('STAGING_BUCKET', 'staging-bucket');
-vi.stubEnv('AWS_REGION', 'us-east-1');
 vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'INFO');
-const { handler } = await import('../../lambdas/ingest/handler.ts');
-
 const sfn = mockClient(SFNClient);
 const s3Mock = mockClient(S3Client);
 const s3 = new S3Client({ region: 'us-east-1' });
-/** The bucket, as far as these tests need one: what was put can be read and deleted. */
+const handler = createHandler({
+  config,
+  sfn: new SFNClient({ region: 'us-east-1' }),
+  s3,
+  logger: createLogger('image-ingest'),
+});
+/** The bucket, as far as these tests need one: what was put can be read (by byte range) and
+ * deleted; reads of the range starting at `failingOffset` fail, as a store under strain does. */
 const bucket = new Map<string, Buffer>();
+let failingOffset: number | undefined;
 const fakeBucket = () => {
   bucket.clear();
+  failingOffset = undefined;
   s3Mock.reset();
   s3Mock.on(PutObjectCommand).callsFake(async (input) => {
     bucket.set(input.Key, Buffer.from(input.Body));
     return {};
   });
   s3Mock.on(GetObjectCommand).callsFake(async (input) => {
-    const bytes = bucket.get(input.Key);
-    if (!bytes) throw Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey' });
+    const object = bucket.get(input.Key);
+    if (!object) throw Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey' });
+    const [, start, end] = /^bytes=(\d+)-(\d+)$/.exec(input.Range ?? '') ?? [];
+    if (Number(start) === failingOffset)
+      throw Object.assign(new Error('SlowDown'), { name: 'SlowDown' });
+    const bytes = start === undefined ? object : object.subarray(Number(start), Number(end) + 1);
     return { Body: { transformToByteArray: async () => new Uint8Array(bytes) } };
   });
   s3Mock.on(DeleteObjectCommand).callsFake(async (input) => {
     bucket.delete(input.Key);
-    return {};
-  });
-  s3Mock.on(DeleteObjectsCommand).callsFake(async (input) => {
-    for (const o of input.Delete.Objects) bucket.delete(o.Key);
     return {};
   });
 };
@@ -76,10 +90,26 @@ const gray = fixtureImage('gray_300x200.jpg');
 const palette = fixtureImage('palette_150x100.png');
 const truncated = fixtureImage('truncated_jpeg.jpg');
 
-/** Does what the workflow does with the items, and answers like "Collect results". */
+/** Does what the workflow does with the items, and answers like "Collect results": an item
+ * whose analysis throws becomes the record "Record platform failure" makes, and the staged
+ * object is deleted as "Discard staged images" does. */
 const workflow = async (input: StartSyncExecutionCommandInput) => {
-  const { request, items } = JSON.parse(input.input ?? '') as ExecutionInput;
-  const results = await Promise.all(items.map((item) => analyzeItem(item, { s3 })));
+  const { request, items, staged } = JSON.parse(input.input ?? '') as ExecutionInput;
+  const results = await Promise.all(
+    items.map((item) =>
+      analyzeItem(item, { s3 }).catch(
+        (error: Error): AnalysisRecord => ({
+          index: item.index,
+          name: item.name,
+          filename: item.filename,
+          contentType: item.contentType,
+          bytes: item.size,
+          error: { code: 'ANALYSIS_FAILED', message: error.name, retryable: true },
+        }),
+      ),
+    ),
+  );
+  bucket.delete(staged.key);
   return {
     executionArn: `arn:aws:states:us-east-1:000000000000:express:ImageBatchSync:${input.name}:x`,
     status: 'SUCCEEDED' as const,
@@ -202,7 +232,7 @@ describe('ingest: answers as the original service', () => {
 });
 
 describe('ingest: what it sends to Step Functions', () => {
-  it('starts the EXPRESS machine once, with every image inline and its identity', async () => {
+  it('starts the EXPRESS machine once, with every image staged and only its reference', async () => {
     const res = await postForm('/shape', [
       { content: cat, filename: 'cat.jpg', type: 'image/jpeg' },
       { content: gray, filename: 'gray.jpg', type: 'image/jpeg' },
@@ -213,12 +243,46 @@ describe('ingest: what it sends to Step Functions', () => {
     expect(start?.name).toMatch(/^[0-9a-f-]{36}$/);
     const input = JSON.parse(start?.input ?? '') as ExecutionInput;
     expect(input.request).toEqual({ view: 'shape', multipart: true });
-    expect(input.items.map((i) => [i.index, i.filename, i.contentType])).toEqual([
-      [0, 'cat.jpg', 'image/jpeg'],
-      [1, 'gray.jpg', 'image/jpeg'],
+    expect(input.items).toEqual([
+      {
+        index: 0,
+        name: 'image',
+        filename: 'cat.jpg',
+        contentType: 'image/jpeg',
+        size: cat.length,
+        object: { bucket: 'staging-bucket', key: `staging/${start?.name}/images` },
+        offset: 0,
+        deadline: expect.any(Number),
+      },
+      expect.objectContaining({ index: 1, size: gray.length, offset: cat.length }),
     ]);
-    expect(input.items[1]?.source).toEqual({ inline: gray.toString('base64') });
+    expect(start?.input).not.toContain(gray.toString('base64').slice(100, 124));
     expect(res.headers?.['X-Execution-Arn']).toContain(`:express:ImageBatchSync:${start?.name}:`);
+  });
+
+  it('puts the images once, as one encrypted object, before starting, and nothing outlives the run', async () => {
+    await postForm('/shape', [{ content: cat }, { content: gray }, { content: palette }]);
+    const puts = s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    expect(puts).toHaveLength(1);
+    expect(puts[0]).toMatchObject({
+      Bucket: 'staging-bucket',
+      Key: `staging/${startInputs()[0]?.name}/images`,
+      ServerSideEncryption: 'AES256',
+    });
+    expect((puts[0]?.Body as Buffer | undefined)?.length).toBe(
+      cat.length + gray.length + palette.length,
+    );
+    expect(bucket.size).toBe(0);
+  });
+
+  it("gives items the deadline of API Gateway's 29 s, counted from the request's arrival", async () => {
+    const { body, contentType } = await encodeForm([{ content: cat }]);
+    const event = restEvent({ path: '/shape', headers: { 'Content-Type': contentType }, body });
+    const arrived = Date.now() - 5_000;
+    event.requestContext.requestTimeEpoch = arrived;
+    await call(event);
+    const [item] = (JSON.parse(startInputs()[0]?.input ?? '') as ExecutionInput).items;
+    expect(item?.deadline).toBe(arrived + config.syncDeadlineMs);
   });
 
   it('logs the request id and execution ARN, never the image bytes', async () => {
@@ -411,49 +475,10 @@ describe('ingest: workflow outcomes', () => {
   });
 });
 
-describe('ingest: the claim-check', () => {
-  const big = Buffer.concat([cat, Buffer.alloc(150_000)]); // still a readable JPEG: trailing bytes
-  const inputOf = () => JSON.parse(startInputs()[0]?.input ?? '') as ExecutionInput;
-
-  it('keeps a small batch inline and touches no storage', async () => {
-    await postForm('/shape', [{ content: cat }, { content: gray }]);
-    expect(inputOf().items.every((i) => 'inline' in i.source)).toBe(true);
-    expect(s3Mock.calls()).toHaveLength(0);
-  });
-
-  it('stages only the largest images when the batch would pass the budget, encrypted', async () => {
-    const res = await postForm('/shape', [
-      { content: gray },
-      { content: big },
-      { content: palette },
-      { content: Buffer.from(big) },
-    ]);
-    expect(res.json).toEqual([
-      [200, 300],
-      [600, 400, 3],
-      [100, 150],
-      [600, 400, 3],
-    ]);
-    const items = inputOf().items;
-    expect(items.map((i) => ('s3' in i.source ? 's3' : 'inline'))).toEqual([
-      'inline',
-      's3',
-      'inline',
-      's3',
-    ]);
-    const puts = s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
-    expect(puts).toHaveLength(2);
-    for (const put of puts) {
-      expect(put).toMatchObject({ Bucket: 'staging-bucket', ServerSideEncryption: 'AES256' });
-      // Scoped to the execution, whose name is a random UUID: unguessable.
-      expect(put.Key).toBe(`staging/${startInputs()[0]?.name}/${put.Key?.split('/').at(-1)}`);
-    }
-    expect(bucket.size).toBe(0);
-  });
-
+describe('ingest: staging and platform failures', () => {
   it('answers 503 and starts nothing when staging fails, leaving nothing behind', async () => {
     s3Mock.on(PutObjectCommand).rejectsOnce(new Error('SlowDown'));
-    const res = await postForm('/shape', [{ content: big }, { content: Buffer.from(big) }]);
+    const res = await postForm('/shape', [{ content: cat }, { content: gray }]);
     expect(res.statusCode).toBe(503);
     expect(res.headers?.['Retry-After']).toBe('5');
     expect(startInputs()).toHaveLength(0);
@@ -462,10 +487,85 @@ describe('ingest: the claim-check', () => {
 
   it('deletes the staged images when the workflow fails', async () => {
     sfn.on(StartSyncExecutionCommand).resolves({ status: 'FAILED', error: 'States.Runtime' });
-    const res = await postForm('/shape', [{ content: big }, { content: Buffer.from(big) }]);
+    const res = await postForm('/shape', [{ content: cat }, { content: gray }]);
     expect(res.statusCode).toBe(502);
-    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(2);
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(1);
     expect(bucket.size).toBe(0);
+  });
+
+  /** The store fails every read of the second image (cat, then gray). */
+  const loseSecondImage = () => {
+    failingOffset = cat.length;
+  };
+
+  it('answers /shape with a JSON 503 and Retry-After, never [], when the platform lost an image', async () => {
+    loseSecondImage();
+    const res = await postForm('/shape', [{ content: cat }, { content: gray }]);
+    expect(res.statusCode).toBe(503);
+    expect(res.headers?.['Retry-After']).toBeDefined();
+    expect(res.json).toEqual({
+      error: {
+        code: 'ANALYSIS_FAILED',
+        message: expect.any(String),
+        retryable: true,
+        indexes: [1],
+      },
+    });
+  });
+
+  it('keeps the answer of /analyze, with that record marked retryable', async () => {
+    loseSecondImage();
+    const res = await postForm('/analyze', [{ content: cat }, { content: gray }]);
+    expect(res.statusCode).toBe(200);
+    expect(res.json).toEqual([
+      expect.objectContaining({ index: 0, shape: [600, 400, 3] }),
+      expect.objectContaining({
+        index: 1,
+        error: { code: 'ANALYSIS_FAILED', message: expect.any(String), retryable: true },
+      }),
+    ]);
+  });
+});
+
+describe('ingest: bounded work per request', () => {
+  const bomb = bilevelPng(13_370, 13_370);
+
+  it('answers 413 naming the pixel budget, before staging anything, and suggests async', async () => {
+    const res = await postForm('/shape', [{ content: bomb }, { content: bomb }, { content: bomb }]);
+    expect(res.statusCode).toBe(413);
+    expect(res.json).toEqual({
+      error: {
+        code: 'PIXEL_BUDGET_EXCEEDED',
+        message: expect.stringContaining('400000000'),
+        limit: 400_000_000,
+        pixels: 3 * 13_370 * 13_370,
+        hint: expect.stringContaining('Prefer: respond-async'),
+      },
+    });
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+    expect(startInputs()).toHaveLength(0);
+  });
+
+  it('takes the same batch asynchronously, within the larger budget', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
+    const { body, contentType } = await encodeForm([
+      { content: bomb },
+      { content: bomb },
+      { content: bomb },
+    ]);
+    const res = await call(
+      restEvent({
+        path: '/shape',
+        headers: { 'content-type': contentType, Prefer: 'respond-async' },
+        body,
+      }),
+    );
+    expect(res.statusCode).toBe(202);
+    const input = JSON.parse(
+      sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '',
+    ) as ExecutionInput;
+    // Someone will poll: no deadline.
+    expect(input.items.map((i) => i.deadline)).toEqual([null, null, null]);
   });
 });
 
@@ -530,20 +630,25 @@ describe('ingest: asynchronous runs', () => {
   });
 
   it('answers a finished execution with exactly the body the sync call would give', async () => {
+    bucket.set('staging/x/images', cat);
     const run = await workflow({
       stateMachineArn: SYNC_ARN,
       input: JSON.stringify({
         request: { view: 'nbytes', multipart: true },
+        staged: { bucket: 'staging-bucket', key: 'staging/x/images' },
         items: [
           {
             index: 0,
             name: 'image',
             filename: null,
             contentType: null,
-            source: { inline: cat.toString('base64') },
+            size: cat.length,
+            object: { bucket: 'staging-bucket', key: 'staging/x/images' },
+            offset: 0,
+            deadline: null,
           },
         ],
-      }),
+      } satisfies ExecutionInput),
       name: 'x',
     });
     sfn.on(DescribeExecutionCommand).resolves({ ...run, executionArn: executionArn('done') });
@@ -552,6 +657,45 @@ describe('ingest: asynchronous runs', () => {
       status: 'SUCCEEDED',
       result: [720],
       stopDate: expect.any(String),
+    });
+  });
+
+  it('answers a finished execution whose image the platform lost with a retryable error, no result', async () => {
+    const run = await workflow({
+      stateMachineArn: SYNC_ARN,
+      input: JSON.stringify({
+        request: { view: 'shape', multipart: true },
+        staged: { bucket: 'staging-bucket', key: 'staging/gone/images' },
+        items: [
+          {
+            index: 0,
+            name: 'image',
+            filename: null,
+            contentType: null,
+            size: 10,
+            object: { bucket: 'staging-bucket', key: 'staging/gone/images' },
+            offset: 0,
+            deadline: null,
+          },
+        ],
+      } satisfies ExecutionInput),
+      name: 'gone',
+    });
+    sfn.on(DescribeExecutionCommand).resolves({ ...run, executionArn: executionArn('gone') });
+    const res = await call(restEvent({ method: 'GET', path: '/executions/gone' }));
+    expect(res.statusCode).toBe(200);
+    expect(res.json).toEqual({
+      executionId: 'gone',
+      executionArn: executionArn('gone'),
+      status: 'SUCCEEDED',
+      startDate: expect.any(String),
+      stopDate: expect.any(String),
+      error: {
+        code: 'ANALYSIS_FAILED',
+        message: expect.any(String),
+        retryable: true,
+        indexes: [0],
+      },
     });
   });
 

@@ -3,7 +3,7 @@ import { mediaTypeOf, pathOf, prefersAsync } from '../../lambdas/ingest/event.ts
 import { hasCloseDelimiter, imageParts } from '../../lambdas/ingest/multipart.ts';
 import { matchRoute, resolveRoute } from '../../lambdas/ingest/routes.ts';
 import { renderBatch } from '../../lambdas/ingest/views.ts';
-import type { AnalysisRecord } from '../../lambdas/shared/types.ts';
+import type { AnalysisRecord } from '../../lambdas/shared/workflow.ts';
 import { httpApiEvent, restEvent } from '../support/events.ts';
 
 const record = (index: number, shape: number[] | null): AnalysisRecord =>

@@ -2,10 +2,12 @@
  * The local Step Functions engine running the real ASL file, with the analysis handler behind
  * the lambda:invoke integration: what AWS would do with the same definition and inputs.
  */
-import { S3Client } from '@aws-sdk/client-s3';
+import { randomUUID } from 'node:crypto';
+import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { analyzeItem } from '../../lambdas/analyze/analyze-item.ts';
-import type { MapItem } from '../../lambdas/shared/types.ts';
+import type { MapItem } from '../../lambdas/shared/workflow.ts';
 import {
   type Handler,
   type LocalFunction,
@@ -19,6 +21,20 @@ import { fixtureImage } from '../support/fixtures.ts';
 
 const ARN = 'arn:aws:lambda:us-east-1:000000000000:function:image-analyze';
 const s3 = new S3Client({ region: 'us-east-1' });
+/** The staging bucket, as far as the analysis needs one: items reference what is put here. */
+const staged = new Map<string, Buffer>();
+const s3Mock = mockClient(S3Client);
+s3Mock.on(GetObjectCommand).callsFake(async ({ Key, Range }: { Key: string; Range: string }) => {
+  const object = staged.get(Key);
+  if (!object) throw new NoSuchKey({ message: 'gone', $metadata: {} });
+  const [, start, end] = /^bytes=(\d+)-(\d+)$/.exec(Range) ?? [];
+  const bytes = object.subarray(Number(start), Number(end) + 1);
+  return { Body: { transformToByteArray: async () => new Uint8Array(bytes) } };
+});
+s3Mock.on(DeleteObjectCommand).callsFake(async ({ Key }: { Key: string }) => {
+  staged.delete(Key);
+  return {};
+});
 const analyze: Handler = (item) => analyzeItem(item as MapItem, { s3 });
 
 const setup = (handler: Handler = analyze, options: { expressMaxMs?: number } = {}) => {
@@ -32,7 +48,7 @@ const setup = (handler: Handler = analyze, options: { expressMaxMs?: number } = 
   const sfn = new LocalStepFunctions({
     region: 'us-east-1',
     accountId: '000000000000',
-    invokeTask: taskInvoker([fn]),
+    invokeTask: taskInvoker([fn], { s3 }),
     retainExecutions: 3,
     ...options,
   });
@@ -44,18 +60,27 @@ const setup = (handler: Handler = analyze, options: { expressMaxMs?: number } = 
   };
 };
 
-const item = (index: number, bytes: Buffer): MapItem => ({
-  index,
-  name: 'image',
-  filename: `${index}.img`,
-  contentType: null,
-  source: { inline: bytes.toString('base64') },
-});
-const inputOf = (...images: Buffer[]) =>
-  JSON.stringify({
-    request: { view: 'shape', multipart: true },
-    items: images.map((b, i) => item(i, b)),
+/** An execution input as the ingest makes it, its images staged as one object. */
+const inputOf = (...images: Buffer[]) => {
+  const object = { bucket: 'staging', key: `staging/${randomUUID()}/images` };
+  staged.set(object.key, Buffer.concat(images));
+  let offset = 0;
+  const items = images.map((bytes, index): MapItem => {
+    const item = {
+      index,
+      name: 'image',
+      filename: `${index}.img`,
+      contentType: null,
+      size: bytes.length,
+      object,
+      offset,
+      deadline: null,
+    };
+    offset += bytes.length;
+    return item;
   });
+  return JSON.stringify({ request: { view: 'shape', multipart: true }, staged: object, items });
+};
 
 const cat = fixtureImage('photo_400x600.jpg');
 const gray = fixtureImage('gray_300x200.jpg');
@@ -100,10 +125,11 @@ describe('local Step Functions: running the workflow', () => {
       name: 'image',
       filename: '1.img',
       contentType: null,
-      bytes: 0,
+      bytes: gray.length,
       error: {
         code: 'ANALYSIS_FAILED',
         message: 'The analysis of this image failed (RangeError).',
+        retryable: false,
       },
     });
     expect(run.output).not.toContain('secret internals');
@@ -155,7 +181,9 @@ describe('local Step Functions: running the workflow', () => {
 describe('local Step Functions: what the API refuses, as AWS does', () => {
   it('refuses an input over 256 KiB', () => {
     const { sfn, express } = setup();
-    const error = apiError(() => sfn.start(express.arn, inputOf(Buffer.alloc(200_000))));
+    const error = apiError(() =>
+      sfn.start(express.arn, JSON.stringify({ items: [], padding: 'x'.repeat(270_000) })),
+    );
     expect(error.type).toBe('ValidationException');
   });
 

@@ -14,7 +14,7 @@ import {
   recordAnalysis,
   recordBatch,
 } from '../../lambdas/shared/metrics.ts';
-import type { AnalysisRecord } from '../../lambdas/shared/types.ts';
+import type { AnalysisRecord } from '../../lambdas/shared/workflow.ts';
 import { lambdaContext } from '../support/events.ts';
 import { oracleImage } from '../support/fixtures.ts';
 
@@ -97,11 +97,11 @@ describe('business metrics', () => {
     const metrics = createMetrics('image-analyze');
     recordAnalysis(
       metrics,
-      { ...identity, bytes: 0, error: { code: 'SOURCE_UNAVAILABLE', message: 'gone' } },
+      { ...identity, bytes: 0, error: { code: 'ANALYSIS_FAILED', message: 'gone' } },
       1,
     );
     expect(named(METRIC.platformFailures)).toMatchObject([
-      { errorCode: 'SOURCE_UNAVAILABLE', PlatformFailures: 1 },
+      { errorCode: 'ANALYSIS_FAILED', PlatformFailures: 1 },
     ]);
   });
 

@@ -1,71 +1,92 @@
-import { describe, expect, it } from 'vitest';
-import { planBatch, STAGING_PREFIX } from '../../lambdas/ingest/staging.ts';
+import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  discardStaged,
+  itemsFor,
+  STAGING_PREFIX,
+  stageImages,
+  stagingKey,
+} from '../../lambdas/ingest/staging.ts';
 import type { Upload } from '../../lambdas/ingest/uploads.ts';
 
-const upload = (bytes: number): Upload => ({
+const upload = (bytes: number, fill: number, filename: string | null = `${bytes}.jpg`): Upload => ({
   name: 'image',
-  filename: `${bytes}.jpg`,
+  filename,
   contentType: 'image/jpeg',
-  content: Buffer.alloc(bytes, 1),
+  content: Buffer.alloc(bytes, fill),
 });
-const plan = (sizes: number[], budgetBytes = 240 * 1024) =>
-  planBatch(sizes.map(upload), { budgetBytes, bucket: 'b', executionName: 'exec-1' });
-const sources = (p: ReturnType<typeof plan>) =>
-  p.items.map((i) => ('s3' in i.source ? 's3' : 'inline'));
+const s3Mock = mockClient(S3Client);
+const s3 = new S3Client({ region: 'us-east-1' });
+beforeEach(() => s3Mock.reset());
 
-describe('planBatch', () => {
-  it('keeps everything inline when the batch fits the budget', () => {
-    const p = plan([10_000, 20_000, 30_000]);
-    expect(sources(p)).toEqual(['inline', 'inline', 'inline']);
-    expect(p.staged).toEqual([]);
+const staged = { bucket: 'b', key: stagingKey('exec-1') };
+const uploads = [upload(10, 1), upload(600_000, 2, null), upload(0, 3), upload(5, 4)];
+
+describe('itemsFor', () => {
+  const items = itemsFor(uploads, { staged, deadline: 42 });
+
+  it('keys the batch under its execution', () => {
+    expect(staged.key).toBe(`${STAGING_PREFIX}exec-1/images`);
+    expect(items.every((i) => i.object === staged)).toBe(true);
   });
 
-  it('stages the largest images first, and only as many as needed', () => {
-    const p = plan([50_000, 600_000, 20_000, 150_000, 10_000]);
-    expect(sources(p)).toEqual(['inline', 's3', 'inline', 's3', 'inline']);
-    const q = plan([150_000, 150_000, 150_000]);
-    expect(sources(q).filter((s) => s === 's3')).toHaveLength(2);
-  });
-
-  it('keeps the upload order and identity whatever is staged', () => {
-    const p = plan([600_000, 1_000]);
-    expect(p.items.map((i) => [i.index, i.filename])).toEqual([
-      [0, '600000.jpg'],
-      [1, '1000.jpg'],
+  it('gives each image its byte range, in upload order', () => {
+    expect(items.map((i) => [i.offset, i.size])).toEqual([
+      [0, 10],
+      [10, 600_000],
+      [600_010, 0],
+      [600_010, 5],
     ]);
   });
 
-  it('keys each staged image under its execution', () => {
-    const p = plan([600_000, 700_000]);
-    expect(p.staged.map((s) => s.key).sort()).toEqual([
-      `${STAGING_PREFIX}exec-1/0`,
-      `${STAGING_PREFIX}exec-1/1`,
-    ]);
-    expect(p.items[1]?.source).toEqual({ s3: { bucket: 'b', key: `${STAGING_PREFIX}exec-1/1` } });
+  it('carries identity, size and deadline, every key present', () => {
+    expect(items[1]).toEqual({
+      index: 1,
+      name: 'image',
+      filename: null,
+      contentType: 'image/jpeg',
+      size: 600_000,
+      object: { bucket: 'b', key: 'staging/exec-1/images' },
+      offset: 10,
+      deadline: 42,
+    });
   });
 
-  it('counts what staged items still carry: long names fit too', () => {
-    const uploads = Array.from({ length: 200 }, (_, i) => ({
-      ...upload(4_000),
-      filename: `${i}${'n'.repeat(250)}`,
-    }));
-    const p = planBatch(uploads, { budgetBytes: 240 * 1024, bucket: 'b', executionName: 'e' });
-    const input = JSON.stringify({ request: { view: 'shape', multipart: true }, items: p.items });
-    expect(Buffer.byteLength(input)).toBeLessThanOrEqual(240 * 1024);
-    // Staging is by need: some of these stay inline.
-    expect(p.staged.length).toBeGreaterThan(0);
-    expect(p.staged.length).toBeLessThan(200);
+  it('keeps the workflow input small whatever the images weigh', () => {
+    expect(JSON.stringify({ items }).length).toBeLessThan(1000);
+  });
+});
+
+describe('stageImages and discardStaged', () => {
+  it('puts the batch once, encrypted at rest, the images at their offsets', async () => {
+    s3Mock.on(PutObjectCommand).resolves({});
+    await stageImages(s3, staged, uploads);
+    const puts = s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    expect(puts).toHaveLength(1);
+    expect(puts[0]).toMatchObject({
+      Bucket: 'b',
+      Key: 'staging/exec-1/images',
+      ServerSideEncryption: 'AES256',
+    });
+    const body = puts[0]?.Body as Buffer;
+    for (const item of itemsFor(uploads, { staged, deadline: null }))
+      expect(body.subarray(item.offset, item.offset + item.size)).toEqual(
+        uploads[item.index]?.content,
+      );
   });
 
-  it('produces an input that fits the budget for any mix of sizes', () => {
-    for (const sizes of [
-      [180_000, 1],
-      Array.from({ length: 50 }, (_, i) => 1_000 * (i + 1)),
-      Array.from({ length: 200 }, () => 5_000),
-    ]) {
-      const p = plan(sizes);
-      const input = JSON.stringify({ request: { view: 'shape', multipart: true }, items: p.items });
-      expect(Buffer.byteLength(input)).toBeLessThanOrEqual(240 * 1024);
-    }
+  it('deletes the staged object, and never throws', async () => {
+    s3Mock.on(DeleteObjectCommand).resolves({});
+    expect(await discardStaged(s3, staged)).toEqual({ deleted: true });
+    expect(s3Mock.commandCalls(DeleteObjectCommand)[0]?.args[0].input).toEqual({
+      Bucket: 'b',
+      Key: 'staging/exec-1/images',
+    });
+    s3Mock.on(DeleteObjectCommand).rejects(new Error('SlowDown'));
+    expect(await discardStaged(s3, staged)).toMatchObject({
+      deleted: false,
+      error: expect.any(Error),
+    });
   });
 });

@@ -38,8 +38,53 @@ describe('the workflow definition', () => {
     expect(map.MaxConcurrency).toBeGreaterThan(0);
     const task = map.ItemProcessor.States['Analyse image'];
     expect(task.Resource).toBe('arn:aws:states:::lambda:invoke');
-    expect(task.Retry[0].ErrorEquals).toContain('Lambda.TooManyRequestsException');
-    expect(task.Catch[0].ErrorEquals).toEqual(['States.ALL']);
+    expect(task.Catch.at(-1).ErrorEquals).toEqual(['States.ALL']);
+  });
+
+  it("retries the platform's transient failures with backoff, and records them as retryable", () => {
+    const processor = JSON.parse(raw).States['Analyse each image'].ItemProcessor;
+    const task = processor.States['Analyse image'];
+    const [retry] = task.Retry;
+    for (const name of [
+      'Lambda.TooManyRequestsException',
+      'Lambda.ClientExecutionTimeoutException',
+      'Lambda.ServiceException',
+      'StagedImageUnavailable',
+    ]) {
+      expect(retry.ErrorEquals).toContain(name);
+      const caught = task.Catch.find((c: { ErrorEquals: string[] }) =>
+        c.ErrorEquals.includes(name),
+      );
+      expect(processor.States[caught.Next].Parameters.error.retryable).toBe(true);
+    }
+    expect(retry.BackoffRate).toBeGreaterThan(1);
+    expect(retry.MaxAttempts).toBeGreaterThan(0);
+    const crash = task.Catch.find((c: { ErrorEquals: string[] }) =>
+      c.ErrorEquals.includes('States.ALL'),
+    );
+    expect(processor.States[crash.Next].Parameters.error.retryable).toBe(false);
+  });
+
+  it('hands the function only the item: a reference, never image bytes', () => {
+    const task = JSON.parse(raw).States['Analyse each image'].ItemProcessor.States['Analyse image'];
+    expect(task.Parameters['Payload.$']).toBe('$');
+  });
+
+  it("deletes the batch's staged object once the Map is done, and a failed delete fails nothing", () => {
+    const states = JSON.parse(raw).States;
+    expect(states['Analyse each image'].Next).toBe('Discard staged images');
+    const discard = states['Discard staged images'];
+    expect(discard.Resource).toBe('arn:aws:states:::aws-sdk:s3:deleteObject');
+    expect(discard.Parameters).toEqual({
+      'Bucket.$': '$$.Execution.Input.staged.bucket',
+      'Key.$': '$$.Execution.Input.staged.key',
+    });
+    // The results pass through untouched, whatever the delete did.
+    expect(discard.ResultPath).toBeNull();
+    expect(discard.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'Collect results' },
+    ]);
+    expect(discard.Next).toBe('Collect results');
   });
 
   it('stays within Express limits: the whole run is capped at five minutes', () => {

@@ -1,0 +1,72 @@
+/**
+ * The design before references, runnable beside the current one in the same benchmark run:
+ * the commit before the change (images inline in the workflow when they fit, staged past
+ * 240 KiB), checked out from this repository's history into a temporary directory that
+ * shares this checkout's node_modules, and served by bench/serve.ts in its own process.
+ * Without git history (a tarball), the before/after figures are skipped, not invented.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+/** The last commit of the inline design (images as base64 in the execution input). */
+export const INLINE_DESIGN_COMMIT = 'c0058f5';
+
+export interface Served {
+  apiUrl: string;
+  /** Sends a command (`usage`, `reset`) and returns its JSON answer. */
+  ask: <T>(command: string) => Promise<T>;
+  close: () => Promise<void>;
+}
+
+/** Starts `runtimePath`'s runtime in a child process (bench/serve.ts). */
+export const serve = async (runtimePath: string): Promise<Served> => {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bench', 'serve.ts'), runtimePath], {
+    env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'INFO' },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async <T>() => {
+    const { value, done } = await lines.next();
+    if (done) throw new Error(`${runtimePath}: the runtime exited`);
+    return JSON.parse(value) as T;
+  };
+  const { apiUrl } = await next<{ apiUrl: string }>();
+  return {
+    apiUrl,
+    ask: async <T>(command: string) => {
+      child.stdin.write(`${command}\n`);
+      return next<T>();
+    },
+    close: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.stdin.write('close\n');
+      await exited;
+    },
+  };
+};
+
+/** The baseline commit's files in a temporary directory, or undefined without git history. */
+export const checkoutBaseline = async (): Promise<
+  { dir: string; remove: () => void } | undefined
+> => {
+  try {
+    await run('git', ['cat-file', '-e', `${INLINE_DESIGN_COMMIT}^{commit}`], { cwd: ROOT });
+  } catch {
+    return undefined;
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'image-batch-baseline-'));
+  await run('sh', ['-c', `git archive ${INLINE_DESIGN_COMMIT} | tar -x -C "${dir}"`], {
+    cwd: ROOT,
+  });
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+};
+
+export const CURRENT_RUNTIME = path.join(ROOT, 'local', 'runtime.ts');

@@ -1,0 +1,180 @@
+/**
+ * Cost per 1,000 images: what the local runtime counted during real runs (API requests,
+ * Lambda invocations and duration at the configured memory — the ingest billed while it
+ * waits for a sync workflow —, Express requests and billed duration, Standard transitions,
+ * S3 requests, CloudWatch Logs bytes of the workflows at level ALL with data and of the
+ * Lambdas) × the list prices of bench/prices.ts. Three designs on the same images:
+ *
+ * - references (this design: one staged object per request), metered by the runtime, and
+ *   the same counts with one object per image (the alternative it replaced);
+ * - inline (the baseline commit): its workflow log bytes, Lambda log bytes, transitions and
+ *   staged images read from its own runs; Lambda and Express durations borrowed from the
+ *   references run (the old code has no meter; the analysis dominates both);
+ * - the original (one 128 MB x86 Lambda per request, from its SAM template): API requests and
+ *   one invocation each; its compute taken as the same GB-seconds as our analysis (a CPU-bound
+ *   function's GB-s do not depend on its memory size), a lower bound, since it decodes every
+ *   image in full where we validate at 1/8 scale.
+ *
+ * Durations are this machine's, under whatever else runs on it.
+ */
+import type { Usage } from '../local/meter.ts';
+import { fixtureImage } from '../test/support/fixtures.ts';
+import type { Served } from './baseline.ts';
+import { BATCH } from './e2e.ts';
+import { fmt } from './measure.ts';
+import { LAMBDA_PLATFORM_LOG_BYTES, PRICES, PRICES_DATE } from './prices.ts';
+
+interface Reported {
+  executions: number;
+  workflowLogBytes: number;
+  invocations: number;
+  standardTransitions: number;
+  stagedImages: number;
+  lambdaLogBytes: number;
+  metered: Usage | null;
+}
+
+type Lines = Record<string, number>;
+const GB = 1024 ** 3;
+
+const post = async (apiUrl: string, count: number, async: boolean) => {
+  const form = new FormData();
+  for (let i = 0; i < count; i++) {
+    const name = BATCH[i % BATCH.length] as string;
+    form.append('image', new Blob([new Uint8Array(fixtureImage(name))]), name);
+  }
+  const res = await fetch(`${apiUrl}/shape`, {
+    method: 'POST',
+    body: form,
+    headers: async ? { Prefer: 'respond-async' } : {},
+  });
+  if (res.status === 200) return;
+  if (res.status !== 202) throw new Error(`${res.status} ${await res.text()}`);
+  const location = res.headers.get('location') ?? '';
+  for (;;) {
+    const poll = (await (await fetch(`${apiUrl}${location}`)).json()) as { status: string };
+    if (poll.status === 'SUCCEEDED') return;
+    if (poll.status !== 'RUNNING') throw new Error(`async run ${poll.status}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+const logsCost = (bytes: number) => (bytes / GB) * PRICES.logsPerGb;
+
+const lambdaCost = (u: Usage) =>
+  Object.values(u.lambda).reduce(
+    (sum, f) =>
+      sum +
+      f.invocations * PRICES.lambdaPerRequest +
+      (f.memoryMb / 1024) * (f.durationMs / 1000) * PRICES.lambdaArmPerGbSecond,
+    0,
+  );
+
+const invocationsOf = (u: Usage) =>
+  Object.values(u.lambda).reduce((sum, f) => sum + f.invocations, 0);
+
+const workflowCost = (u: Usage) =>
+  u.expressRequests * PRICES.expressPerRequest +
+  (u.expressBilledMs / 1000) * (64 / 1024) * PRICES.expressPerGbSecond +
+  u.standardTransitions * PRICES.standardPerTransition;
+
+/** The references design, as metered. */
+const referencesCost = (r: Reported, u: Usage): Lines => ({
+  'API Gateway': u.apiRequests * PRICES.apiGatewayRestPerRequest,
+  Lambda: lambdaCost(u),
+  'Step Functions': workflowCost(u),
+  'S3 requests': u.s3.put * PRICES.s3PutPerRequest + u.s3.get * PRICES.s3GetPerRequest,
+  'CloudWatch Logs': logsCost(
+    u.workflowLogBytes + r.lambdaLogBytes + invocationsOf(u) * LAMBDA_PLATFORM_LOG_BYTES,
+  ),
+});
+
+/** The alternative this design replaced, modeled from the same counts: one staged object
+ * per image (a PUT each) instead of one per request. */
+const objectPerImageCost = (r: Reported, u: Usage, images: number): Lines => ({
+  ...referencesCost(r, u),
+  'S3 requests': images * PRICES.s3PutPerRequest + u.s3.get * PRICES.s3GetPerRequest,
+});
+
+const inlineCost = (r: Reported, ref: Usage): Lines => ({
+  'API Gateway': ref.apiRequests * PRICES.apiGatewayRestPerRequest,
+  Lambda: lambdaCost(ref),
+  'Step Functions': workflowCost({ ...ref, standardTransitions: r.standardTransitions }),
+  'S3 requests': r.stagedImages * (PRICES.s3PutPerRequest + PRICES.s3GetPerRequest),
+  'CloudWatch Logs': logsCost(
+    r.workflowLogBytes + r.lambdaLogBytes + r.invocations * LAMBDA_PLATFORM_LOG_BYTES,
+  ),
+});
+
+/** The original answered every POST synchronously: no polling requests. */
+const originalCost = (ref: Usage, posts: number): Lines => {
+  const analysis = ref.lambda['image-analyze'];
+  const gbSeconds = analysis ? (analysis.memoryMb / 1024) * (analysis.durationMs / 1000) : 0;
+  return {
+    'API Gateway': posts * PRICES.apiGatewayRestPerRequest,
+    Lambda: posts * PRICES.lambdaPerRequest + gbSeconds * PRICES.lambdaX86PerGbSecond,
+    'Step Functions': 0,
+    'S3 requests': 0,
+    'CloudWatch Logs': logsCost(posts * LAMBDA_PLATFORM_LOG_BYTES),
+  };
+};
+
+const total = (lines: Lines) => Object.values(lines).reduce((a, b) => a + b, 0);
+const per1000 = (lines: Lines, images: number): Lines =>
+  Object.fromEntries(Object.entries(lines).map(([k, v]) => [k, (v * 1000) / images]));
+
+const scenario = async (
+  designs: { before?: Served; after: Served },
+  spec: { requests: number; perRequest: number; async: boolean },
+) => {
+  const run = async (served: Served) => {
+    await served.ask('reset');
+    for (let i = 0; i < spec.requests; i++) await post(served.apiUrl, spec.perRequest, spec.async);
+    return served.ask<Reported>('usage');
+  };
+  const { requests, perRequest } = spec;
+  const after = await run(designs.after);
+  const before = designs.before ? await run(designs.before) : undefined;
+  const metered = after.metered;
+  if (!metered) throw new Error('the references runtime reported no usage');
+  const images = requests * perRequest;
+  const columns: [string, Lines][] = [
+    ['original (lower bound)', per1000(originalCost(metered, requests), images)],
+    ...(before
+      ? [['inline (before)', per1000(inlineCost(before, metered), images)] as [string, Lines]]
+      : []),
+    ['references (after)', per1000(referencesCost(after, metered), images)],
+    ['object per image (modeled)', per1000(objectPerImageCost(after, metered, images), images)],
+  ];
+  return { columns, metered, after, before, images };
+};
+
+const usd = (n: number) => `$${n.toFixed(5)}`;
+
+export const benchCost = async (designs: { before?: Served; after: Served }) => {
+  console.log(`\n## Cost per 1,000 images (AWS list prices of ${PRICES_DATE}, bench/prices.ts)`);
+  const results: Record<string, number> = {};
+  for (const [label, spec] of [
+    ['sync, 10-image requests', { requests: 10, perRequest: 10, async: false }],
+    ['async, 50-image requests', { requests: 2, perRequest: 50, async: true }],
+  ] as const) {
+    const { columns, metered, after, before, images } = await scenario(designs, spec);
+    console.log(`\n### ${label} (${images} images)`);
+    console.log(`| component | ${columns.map(([name]) => name).join(' | ')} |`);
+    console.log(`|---|${columns.map(() => '---').join('|')}|`);
+    for (const component of Object.keys(columns[0]?.[1] ?? {}))
+      console.log(
+        `| ${component} | ${columns.map(([, l]) => usd(l[component] ?? 0)).join(' | ')} |`,
+      );
+    const original = total(columns[0]?.[1] ?? {});
+    console.log(
+      `| **total** | ${columns.map(([, l]) => `**${usd(total(l))}** (${fmt(total(l) / original, 1)}×)`).join(' | ')} |`,
+    );
+    const kb = (n: number) => `${fmt(n / images / 1000, 1)} kB`;
+    console.log(
+      `\nCounted per image: S3 ${fmt(metered.s3.put / images, 2)} PUT, ${fmt(metered.s3.get / images, 2)} GET, ${fmt(metered.s3.delete / images, 2)} DELETE; workflow logs ${kb(metered.workflowLogBytes)}${before ? ` (inline: ${kb(before.workflowLogBytes)})` : ''}; Lambda logs ${kb(after.lambdaLogBytes)}.`,
+    );
+    results[label] = total(columns.at(-2)?.[1] ?? {}) / original;
+  }
+  return results;
+};

@@ -1,0 +1,102 @@
+/**
+ * References, not bytes, as deployed: what the synthesised state machines pass to the analysis
+ * Lambda is a Map item as the ingest builds it (identity, size, staged object, deadline) —
+ * checked on the CloudFormation template's own definitions, with items the real ingest code
+ * made from real images — and the Lambda may read and delete the staged objects it is handed.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { itemsFor, stagingKey } from '../../lambdas/ingest/staging.ts';
+import type { ExecutionInput } from '../../lambdas/shared/workflow.ts';
+import { fixtureImage } from '../support/fixtures.ts';
+import { synth } from './synth.ts';
+
+const { template, assembly } = synth();
+
+interface State {
+  Type: string;
+  Resource?: string;
+  Parameters?: Record<string, unknown>;
+  ItemsPath?: string;
+  ItemSelector?: unknown;
+  ItemProcessor?: { States: Record<string, State> };
+  Iterator?: { States: Record<string, State> };
+}
+
+/** Each machine's definition as deployed: the asset CloudFormation reads from S3. */
+const definitions = Object.values(template.findResources('AWS::StepFunctions::StateMachine')).map(
+  (machine) =>
+    JSON.parse(
+      readFileSync(
+        path.join(assembly.directory, `asset.${machine.Properties.DefinitionS3Location.Key}`),
+        'utf8',
+      ),
+    ) as { States: Record<string, State> },
+);
+
+/** Every Task that invokes a function, with the Map states it runs under. */
+const lambdaTasks = (states: Record<string, State>, maps: State[] = []): [State, State[]][] =>
+  Object.values(states).flatMap((state): [State, State[]][] => {
+    const processor = state.ItemProcessor ?? state.Iterator;
+    if (processor) return lambdaTasks(processor.States, [...maps, state]);
+    return state.Type === 'Task' && state.Resource === 'arn:aws:states:::lambda:invoke'
+      ? [[state, maps]]
+      : [];
+  });
+
+const images = ['photo_400x600.jpg', 'rgb_4000x3000.jpg', 'palette_150x100.png'].map((name) => ({
+  name: 'image',
+  filename: name,
+  contentType: 'image/jpeg',
+  content: fixtureImage(name),
+}));
+const input: ExecutionInput = {
+  request: { view: 'shape', multipart: true },
+  staged: { bucket: 'staging', key: stagingKey('e') },
+  items: itemsFor(images, { staged: { bucket: 'staging', key: stagingKey('e') }, deadline: null }),
+};
+
+describe('what the workflows hand the analysis Lambda', () => {
+  it('has two machines, each invoking the function per Map item', () => {
+    expect(definitions).toHaveLength(2);
+    for (const definition of definitions) {
+      expect(lambdaTasks(definition.States).length).toBeGreaterThan(0);
+    }
+  });
+
+  it('passes the Map item untouched, and the item is a reference, never the image', () => {
+    for (const definition of definitions) {
+      for (const [task, maps] of lambdaTasks(definition.States)) {
+        // The item itself, not a selection of the execution input.
+        expect(task.Parameters?.['Payload.$']).toBe('$');
+        expect(Object.keys(task.Parameters ?? {}).sort()).toEqual(['FunctionName', 'Payload.$']);
+        for (const map of maps) {
+          expect(map.ItemsPath).toBe('$.items');
+          expect(map.ItemSelector).toBeUndefined();
+        }
+      }
+    }
+    // So the payload is exactly one of these: keys and sizes, no bytes.
+    for (const [i, item] of input.items.entries()) {
+      const payload = JSON.stringify(item);
+      const base64 = images[i]?.content.toString('base64') ?? '';
+      for (let at = 0; at + 24 <= base64.length; at += Math.ceil(base64.length / 8))
+        expect(payload).not.toContain(base64.slice(at, at + 24));
+      expect(payload.length).toBeLessThan(300);
+    }
+  });
+
+  it('lets the analysis Lambda read and delete the staged objects, and nothing more on S3', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    const s3Actions = policies.flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as { Action: string | string[] }[])
+        .flatMap((s) => [s.Action].flat())
+        .filter((a) => a.startsWith('s3:')),
+    );
+    expect(s3Actions).toEqual(
+      expect.arrayContaining(['s3:GetObject', 's3:DeleteObject', 's3:PutObject']),
+    );
+    expect(s3Actions.filter((a) => a.includes('*'))).toEqual([]);
+  });
+});
