@@ -41,7 +41,7 @@ export const createHandler = ({ s3, logger, metrics, tracing = NO_TRACING }: Ana
     }
     return result;
   })
-    .use(metrics ? metricsMiddleware(metrics) : {})
+    .use(metrics ? [metricsMiddleware(metrics)] : [])
     .use(tracing.middleware())
     .use(injectLambdaContext(logger));
 

@@ -40,7 +40,7 @@ export const createHandler = ({
 }: IngestHandlerDeps) =>
   middy<IngestEvent, APIGatewayProxyResult>()
     // First, so that its onError runs last, once jsonErrors has shaped the 5xx answer.
-    .use(metrics ? metricsMiddleware(metrics) : {})
+    .use(metrics ? [metricsMiddleware(metrics)] : [])
     .use(tracing.middleware())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use({ before: ({ event }) => logger.appendKeys({ apiRequestId: requestIdOf(event) }) })

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MapItem } from '../../lambdas/shared/workflow.ts';
 import { loadDefinition } from '../../statemachine/definition.ts';
 import { get, postImages } from '../support/http.ts';
 import { useLocalRuntime } from '../support/runtime.ts';
@@ -240,15 +241,22 @@ describe('the console over HTTP', () => {
       type: 'STANDARD',
       definition: loadDefinition({ AnalyzeFunctionArn: missing }),
     });
-    const items = [0, 1].map((index) => ({
-      index,
-      name: 'image',
-      filename: `${index}.png`,
-      contentType: null,
-    }));
+    const staged = { bucket: local.runtime.stagingBucket, key: 'staging/console/images' };
+    const items = [0, 1].map(
+      (index): MapItem => ({
+        index,
+        name: 'image',
+        filename: `${index}.png`,
+        contentType: null,
+        size: 0,
+        object: staged,
+        offset: 0,
+        deadline: null,
+      }),
+    );
     const caught = sfn.start(
       caughtMachine.arn,
-      JSON.stringify({ request: { view: 'shape' }, items }),
+      JSON.stringify({ request: { view: 'shape', multipart: true }, staged, items }),
     );
     await caught.settled;
     expect(caught.status).toBe('SUCCEEDED');

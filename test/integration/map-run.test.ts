@@ -217,12 +217,14 @@ describe('a large batch through a DISTRIBUTED Map on the local runtime', () => {
     expect(events?.map((e) => e.type)).toEqual([
       'ExecutionStarted',
       'MapStateEntered',
+      'MapStateStarted',
       'MapRunStarted',
       'MapRunSucceeded',
+      'MapStateSucceeded',
       'MapStateExited',
       'ExecutionSucceeded',
     ]);
-    expect(events?.[2]?.mapRunStartedEventDetails).toEqual({ mapRunArn });
+    expect(events?.[3]?.mapRunStartedEventDetails).toEqual({ mapRunArn });
   });
 
   it.skipIf(!hasAwsCli)('answers the AWS CLI describe-map-run and list-map-runs', async () => {

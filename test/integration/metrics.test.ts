@@ -32,9 +32,10 @@ const withMetric = (name: string) =>
 
 describe('business metrics in the local runtime', () => {
   it('are written to the terminal as EMF lines for every image and batch', async () => {
+    const [rgba, cut] = [oracleImage('png_rgba.png'), oracleImage('png_truncated.png')];
     const res = await postImages(`${local.api}/shape`, [
-      { name: 'rgba.png', bytes: oracleImage('png_rgba.png'), type: 'image/png' },
-      { name: 'cut.png', bytes: oracleImage('png_truncated.png'), type: 'image/png' },
+      { name: 'rgba.png', bytes: rgba, type: 'image/png' },
+      { name: 'cut.png', bytes: cut, type: 'image/png' },
     ]);
     expect(res.status).toBe(200);
     expect((res.body as unknown[])[1]).toEqual([]);
@@ -47,7 +48,8 @@ describe('business metrics in the local runtime', () => {
     ]);
     expect(withMetric(METRIC.analysisMs)).toHaveLength(2);
     expect(withMetric(METRIC.batchSize)).toMatchObject([
-      { service: 'image-ingest', BatchSize: 2, StagedBytes: 0 },
+      // Every image is staged: the request's bytes, once.
+      { service: 'image-ingest', BatchSize: 2, StagedBytes: rgba.length + cut.length },
     ]);
     for (const doc of emf()) expect(doc._aws.CloudWatchMetrics[0]?.Namespace).toBe(LOCAL_NAMESPACE);
   });

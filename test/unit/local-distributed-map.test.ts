@@ -401,13 +401,15 @@ describe('local Step Functions: DISTRIBUTED Map over its input', () => {
     expect(types).toEqual([
       'ExecutionStarted',
       'MapStateEntered',
+      'MapStateStarted',
       'MapRunStarted',
       'MapRunSucceeded',
+      'MapStateSucceeded',
       'MapStateExited',
       'ExecutionSucceeded',
     ]);
     const mapRun = mapRunOf(sfn, execution);
-    expect(execution.history.events[2]).toMatchObject({
+    expect(execution.history.events[3]).toMatchObject({
       mapRunStartedEventDetails: { mapRunArn: mapRun.mapRunArn },
     });
     const [child] = mapRun.children.values();
