@@ -83,7 +83,12 @@ const toElk = (
         id,
         children: inner.nodes,
         edges: inner.edges,
-        layoutOptions: { 'elk.padding': `[top=${HEADER},left=16,bottom=16,right=16]` },
+        layoutOptions: {
+          'elk.padding': `[top=${HEADER},left=16,bottom=16,right=16]`,
+          // Room for the title and the counts line under the inner graph.
+          'elk.nodeSize.constraints': 'MINIMUM_SIZE',
+          'elk.nodeSize.minimum': `(${Math.max(230, width)}, 0)`,
+        },
       });
     } else {
       nodes.push({ id, width, height: NODE_HEIGHT });

@@ -10,6 +10,8 @@ import { duration, esc, jsonBlock, link, page, readable, statusBadge, time } fro
 import { buildModel, type Iteration, stateSummary, type Visit } from './model.ts';
 
 const RUNS_PER_PAGE = 25;
+/** DescribeMapRun's item and execution counts a reader needs (the redrive ones are not run). */
+const COUNTED = ['pending', 'running', 'succeeded', 'failed', 'timedOut', 'aborted', 'total'];
 const EVENTS_PER_PAGE = 100;
 const ITERATIONS_PER_PAGE = 50;
 const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
@@ -83,8 +85,31 @@ const countsNote = (counts: Record<string, number>) =>
     .map(([s, n]) => `${n} ${s.toLowerCase()}`)
     .join(' · ');
 
+/**
+ * The machine an execution ran: one of the engine's, or, for a Map Run's child execution,
+ * what DescribeStateMachineForExecution answers (the AWS call the console makes for it).
+ */
+const machineOf = async (
+  sfn: LocalStepFunctions,
+  e: Execution,
+): Promise<{ name: string; definition: string } | undefined> => {
+  const own = sfn.machines.get(e.stateMachineArn);
+  if (own) return own;
+  const describe = OPERATIONS.DescribeStateMachineForExecution;
+  if (!describe) return undefined;
+  try {
+    const found = (await describe(sfn, { executionArn: e.executionArn })) as {
+      name?: string;
+      definition?: string;
+    };
+    return found.definition ? { name: found.name ?? '', definition: found.definition } : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
 export const runPage = async (sfn: LocalStepFunctions, e: Execution) => {
-  const machine = sfn.machines.get(e.stateMachineArn);
+  const machine = await machineOf(sfn, e);
   const events = e.history.events;
   const model = buildModel(events, e.status !== 'RUNNING');
   const byState = Map.groupBy(model.visits, (v) => v.name);
@@ -166,7 +191,7 @@ const mapRunNote = async (sfn: LocalStepFunctions, mapRunArn: string) => {
     const parts = ['succeeded', 'failed', 'running', 'pending', 'timedOut', 'aborted']
       .filter((k) => (counts[k] ?? 0) > 0)
       .map((k) => `${counts[k]} ${k}`);
-    return `Map Run: ${counts.total ?? 0} items${parts.length ? ` · ${parts.join(' · ')}` : ''}`;
+    return `${counts.total ?? 0} items${parts.length ? `: ${parts.join(' · ')}` : ''}`;
   } catch {
     return 'Map Run (no longer kept)';
   }
@@ -200,7 +225,12 @@ export const statePanel = (e: Execution, name: string, query: URLSearchParams) =
     const more = map
       ? `<p>${esc(iterationNote(map.iterations, map.length))} — ${link('/map', { arn: e.executionArn, state: name }, 'see every iteration')}</p>`
       : '';
-    return `${heading}<p class="muted">${esc(v.type)} state</p>${more}${visitBlock(v)}`;
+    const runs = model.mapRuns
+      .filter((r) => r.state === name)
+      .map((r) => link('/map-run', { arn: r.arn }, 'its Map Run'))
+      .join(', ');
+    const distributed = runs ? `<p>Distributed: see ${runs} and its child executions.</p>` : '';
+    return `${heading}<p class="muted">${esc(v.type)} state</p>${more}${distributed}${visitBlock(v)}`;
   }
   const indexes = [...new Set(visits.map((v) => v.iteration?.index ?? 0))].sort((a, b) => a - b);
   const wanted = int(query.get('iteration'), indexes[0] ?? 0);
@@ -274,7 +304,11 @@ ${offset > 0 ? nav(Math.max(0, offset - EVENTS_PER_PAGE), '← Previous') : ''}$
  * A Distributed Map's Map Run, read through the engine's DescribeMapRun and ListExecutions
  * (mapRunArn) operations — the API the AWS console reads — when the engine serves them.
  */
-export const mapRunPage = async (sfn: LocalStepFunctions, mapRunArn: string) => {
+export const mapRunPage = async (
+  sfn: LocalStepFunctions,
+  mapRunArn: string,
+  query: URLSearchParams,
+) => {
   const describe = OPERATIONS.DescribeMapRun;
   const list = OPERATIONS.ListExecutions;
   if (!describe) {
@@ -295,7 +329,12 @@ export const mapRunPage = async (sfn: LocalStepFunctions, mapRunArn: string) => 
     executionCounts?: Record<string, number>;
   };
   const children = list
-    ? ((await list(sfn, { mapRunArn, maxResults: RUNS_PER_PAGE })) as {
+    ? ((await list(sfn, {
+        mapRunArn,
+        maxResults: RUNS_PER_PAGE,
+        ...(query.get('nextToken') ? { nextToken: query.get('nextToken') } : {}),
+      })) as {
+        nextToken?: string;
         executions?: {
           executionArn: string;
           name: string;
@@ -307,7 +346,7 @@ export const mapRunPage = async (sfn: LocalStepFunctions, mapRunArn: string) => 
     : {};
   const counts = (c: Record<string, number> | undefined) =>
     Object.entries(c ?? {})
-      .filter(([k]) => !k.endsWith('ResultsWritten'))
+      .filter(([k]) => COUNTED.includes(k))
       .map(([k, n]) => `<div><span>${esc(k)}</span>${n}</div>`)
       .join('');
   const rows = (children.executions ?? [])
@@ -321,6 +360,14 @@ export const mapRunPage = async (sfn: LocalStepFunctions, mapRunArn: string) => 
 <div><span>Started</span>${time(run.startDate)}</div><div><span>Duration</span>${run.startDate ? duration(run.startDate, run.stopDate) : '—'}</div>
 <div><span>Max concurrency</span>${run.maxConcurrency ?? '—'}</div><div><span>Tolerated failures</span>${run.toleratedFailurePercentage ?? 0}% / ${run.toleratedFailureCount ?? 0}</div></div>
 <h2>Items</h2><div class="facts">${counts(run.itemCounts)}</div><h2>Child executions</h2><div class="facts">${counts(run.executionCounts)}</div>
-<table><thead><tr><th>Name</th><th>Status</th><th>Started</th><th>Duration</th></tr></thead><tbody>${rows}</tbody></table>`;
-  return page('Map Run', body, { live: run.status === 'RUNNING' });
+<table><thead><tr><th>Name</th><th>Status</th><th>Started</th><th>Duration</th></tr></thead><tbody>${rows}</tbody></table>
+<div class="pager">${query.get('nextToken') ? link('/map-run', { arn: mapRunArn }, '← First') : ''}${children.nextToken ? link('/map-run', { arn: mapRunArn, nextToken: children.nextToken }, 'Next →') : ''}</div>`;
+  return page('Map Run', body, {
+    live: run.status === 'RUNNING',
+    crumbs: run.executionArn
+      ? crumb(
+          link('/execution', { arn: run.executionArn }, esc(run.executionArn.split(':').at(-1))),
+        )
+      : '',
+  });
 };
