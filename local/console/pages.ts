@@ -61,8 +61,8 @@ ${offset > 0 ? link('/', { ...params, offset: Math.max(0, offset - RUNS_PER_PAGE
 ${offset + RUNS_PER_PAGE < runs.length ? link('/', { ...params, offset: offset + RUNS_PER_PAGE }, 'Older →') : ''}</div>`;
   const body = `<h1>Executions</h1>
 <p class="muted">Standard and Express runs of this local Step Functions (in AWS, Express runs are seen through their CloudWatch logs). Newest first.</p>
-${filters}<table><thead><tr><th>Name</th><th>Status</th><th>State machine</th><th>Type</th><th>Started</th><th>Ended</th><th>Duration</th></tr></thead>
-<tbody>${rows}</tbody></table>${pager}`;
+${filters}<section id="live"><table><thead><tr><th>Name</th><th>Status</th><th>State machine</th><th>Type</th><th>Started</th><th>Ended</th><th>Duration</th></tr></thead>
+<tbody>${rows}</tbody></table>${pager}</section>`;
   // The first page follows new runs; any page follows runs it shows still running.
   const live = offset === 0 || shown.some((e) => e.status === 'RUNNING');
   return page('Executions', body, { live });
@@ -271,7 +271,7 @@ ${offset > 0 ? link('/map', { ...params, offset: Math.max(0, offset - ITERATIONS
 ${offset + ITERATIONS_PER_PAGE < iterations.length ? link('/map', { ...params, offset: offset + ITERATIONS_PER_PAGE }, 'Next →') : ''}</div>`;
   const body = `<h1>${esc(name)} <span class="muted">Map iterations</span></h1>
 <p>${map ? esc(iterationNote(all, map.length)) : 'This Map state has not run.'} · ${link('/execution', { arn: e.executionArn }, `back to ${esc(e.name)}`)}</p>
-${filter}<table><thead><tr><th>#</th><th>Status</th><th>Started</th><th>Duration</th><th>Input</th><th>Output</th><th>Error</th></tr></thead><tbody>${rows}</tbody></table>${pager}`;
+${filter}<section id="live"><table><thead><tr><th>#</th><th>Status</th><th>Started</th><th>Duration</th><th>Input</th><th>Output</th><th>Error</th></tr></thead><tbody>${rows}</tbody></table>${pager}</section>`;
   return page(`${name} — ${e.name}`, body, {
     live: e.status === 'RUNNING',
     crumbs: crumb(link('/execution', { arn: e.executionArn }, esc(e.name))),
