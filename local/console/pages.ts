@@ -6,7 +6,7 @@
 import type { Execution, LocalStepFunctions } from '../sfn/engine.ts';
 import { OPERATIONS } from '../sfn/protocol.ts';
 import { layoutOf, renderGraph } from './graph.ts';
-import { duration, esc, jsonBlock, link, page, readable, statusBadge, time } from './html.ts';
+import { duration, esc, jsonBlock, link, page, short, statusBadge, time } from './html.ts';
 import { buildModel, type Iteration, stateSummary, type Visit } from './model.ts';
 
 const RUNS_PER_PAGE = 25;
@@ -148,14 +148,14 @@ export const runPage = async (sfn: LocalStepFunctions, e: Execution) => {
 <div><span>Ended</span>${time(e.stopDate)}</div><div><span>Duration</span>${duration(e.startDate, e.stopDate)}</div>
 <div><span>Events</span>${events.length}</div></div>
 <div class="facts"><div style="grid-column:1/-1"><span>Execution ARN</span><code>${esc(e.executionArn)}</code></div></div>
-${e.error || e.cause ? `<div class="error"><strong>${esc(e.error ?? 'Error')}</strong> ${esc(e.cause ?? '')}</div>` : ''}
+${e.error || e.cause ? `<div class="error"><strong>${esc(e.error ?? 'Error')}</strong> ${esc(short(e.cause ?? ''))}</div>` : ''}
 <div class="run"><div><div class="canvas">${graph}</div>${legend}
 ${maps ? `<h2>Map states</h2><ul>${maps}</ul>` : ''}${mapRuns ? `<h2>Map Runs</h2><ul>${mapRuns}</ul>` : ''}</div>
 <div class="panel" id="panel" data-frame data-src="/fragment/state?arn=${esc(arn)}"><p class="muted">Select a state in the graph to see its input and output.</p></div></div>
-</section>`;
-  const body = `${live}
 <h2>Execution input and output</h2><div class="run"><div><h3>Input <small>${link('/raw', { arn: e.executionArn, part: 'input' }, 'full JSON')}</small></h3>${jsonBlock(e.input)}</div>
 <div><h3>Output ${e.output === undefined ? '' : `<small>${link('/raw', { arn: e.executionArn, part: 'output' }, 'full JSON')}</small>`}</h3>${jsonBlock(e.output)}</div></div>
+</section>`;
+  const body = `${live}
 <details id="events" data-src="/fragment/events?arn=${esc(arn)}"><summary>Events (${events.length})</summary><div data-frame><p class="muted">Loading…</p></div></details>
 <details><summary>Definition</summary>${machine ? `<pre class="json">${esc(JSON.stringify(JSON.parse(machine.definition), null, 2))}</pre>` : ''}</details>`;
   return page(e.name, body, {
@@ -209,7 +209,7 @@ const visitBlock = (
 ) => `<div class="facts"><div><span>Status</span>${statusBadge(v.status)}</div>
 <div><span>Started</span>${time(v.start)}</div><div><span>Duration</span>${duration(v.start, v.stop)}</div>
 ${v.retries ? `<div><span>Retries</span>${v.retries}</div>` : ''}</div>
-${v.error ? `<div class="error"><strong>${esc(v.error)}</strong> ${esc(readable(v.cause ?? ''))}</div>` : ''}
+${v.error ? `<div class="error"><strong>${esc(v.error)}</strong> ${esc(short(v.cause ?? ''))}</div>` : ''}
 <h4>Input</h4>${jsonBlock(v.input)}<h4>Output</h4>${jsonBlock(v.output)}`;
 
 /** The panel for one state: its input and output; inside a Map, one iteration at a time. */
@@ -260,7 +260,7 @@ export const mapPage = (e: Execution, name: string, query: URLSearchParams) => {
 <td>${time(i.start)}</td><td class="num">${duration(i.start, i.stop)}</td>
 <td><details class="inline"><summary>input</summary>${jsonBlock(i.input)}</details></td>
 <td><details class="inline"><summary>output</summary>${jsonBlock(i.output)}</details></td>
-<td>${i.error ? `<strong>${esc(i.error)}</strong>${esc(caught(i))}<br><span class="muted">${esc(readable(i.cause ?? ''))}</span>` : ''}</td></tr>`,
+<td>${i.error ? `<strong>${esc(i.error)}</strong>${esc(caught(i))}<br><span class="muted">${esc(short(i.cause ?? ''))}</span>` : ''}</td></tr>`,
     )
     .join('');
   const params = { arn: e.executionArn, state: name, status };
