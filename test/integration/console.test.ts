@@ -263,6 +263,7 @@ describe('the console over HTTP', () => {
     expect(
       iterations.match(/Lambda\.ResourceNotFoundException<\/strong> \(caught\)/g),
     ).toHaveLength(2);
+    expect(iterations + page).not.toContain('[object Object]');
 
     // Without a Catch, the failure fails the Map and the run.
     const failingMachine = sfn.createStateMachine({
