@@ -30,7 +30,7 @@ let userDataDir: string;
 beforeAll(async () => {
   userDataDir = mkdtempSync(path.join(os.tmpdir(), 'console-chromium-'));
   browser = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: '/usr/bin/chromium',
     headless: true,
     args: [
       '--headless',
@@ -243,6 +243,7 @@ describe('the console in a browser', () => {
 
   it('filters the runs list by type and status', async () => {
     const page = await open(local.runtime.sfnUrl);
+    await page.screenshot({ path: path.join(RESULTS, 'console-list.png') });
     await page.selectOption('select[name="type"]', 'EXPRESS');
     await page.locator('button', { hasText: 'Filter' }).click();
     await page.waitForURL(/type=EXPRESS/);
