@@ -7,7 +7,6 @@
  * here on the server, once per definition, so pages carry only the finished SVG.
  */
 
-import elkBundled from 'elkjs/lib/elk.bundled.js';
 import type { ELK as Elk, ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js';
 import { esc } from './html.ts';
 
@@ -83,7 +82,12 @@ const toElk = (
         id,
         children: inner.nodes,
         edges: inner.edges,
-        layoutOptions: { 'elk.padding': `[top=${HEADER},left=16,bottom=16,right=16]` },
+        layoutOptions: {
+          'elk.padding': `[top=${HEADER},left=16,bottom=16,right=16]`,
+          // Room for the title and the counts line under the inner graph.
+          'elk.nodeSize.constraints': 'MINIMUM_SIZE',
+          'elk.nodeSize.minimum': `(${Math.max(230, width)}, 0)`,
+        },
       });
     } else {
       nodes.push({ id, width, height: NODE_HEIGHT });
@@ -96,9 +100,17 @@ const toElk = (
   return { nodes, edges };
 };
 
-// The bundle is CommonJS: Node hands over module.exports, the ELK class, as the default.
-const ELK = elkBundled as unknown as new () => Elk;
-const elk = new ELK();
+/** ELK, loaded on the first layout: its bundle takes tens of milliseconds to load, which a
+ * runtime that never draws a graph (tests, benchmarks) need not pay. */
+let elk: Promise<Elk> | undefined;
+const loadElk = () => {
+  elk ??= import('elkjs/lib/elk.bundled.js').then((module) => {
+    // The bundle is CommonJS: Node hands over module.exports, the ELK class, as the default.
+    const ELK = module.default as unknown as new () => Elk;
+    return new ELK();
+  });
+  return elk;
+};
 const layouts = new Map<string, Promise<Layout>>();
 
 /** The laid-out graph of a definition; computed once per definition text. */
@@ -127,7 +139,7 @@ const compute = async (machine: AslMachine): Promise<Layout> => {
       'elk.padding': '[top=12,left=12,bottom=12,right=12]',
     },
   };
-  const graph: ElkNode = await elk.layout(root);
+  const graph: ElkNode = await (await loadElk()).layout(root);
   const lines: Line[] = [];
   const states = (machine: AslMachine) => machine.States;
   const collect = (node: ElkNode, dx: number, dy: number, scope: Record<string, AslState>): Box[] =>

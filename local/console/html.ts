@@ -9,6 +9,12 @@ const LONG = 160;
 /** Arrays show this many items, then how many more there are (a batch has up to 200). */
 const MANY = 10;
 
+/** A string cut to its start and its length when long (an error's cause, a base64 image). */
+export const short = (value: string) =>
+  value.length <= LONG
+    ? value
+    : `${value.slice(0, 48)}… [${value.length.toLocaleString('en-US')} characters]`;
+
 /**
  * A JSON value made readable in one pass: JSON text inside it (history details carry inputs
  * and outputs as text) is parsed, and long strings are cut to their start and their length.
@@ -25,8 +31,7 @@ export const readable = (value: unknown): unknown => {
         // Not JSON after all: a plain string.
       }
     }
-    if (value.length <= LONG) return value;
-    return `${value.slice(0, 48)}… [${value.length.toLocaleString('en-US')} characters]`;
+    return short(value);
   }
   if (Array.isArray(value)) {
     if (value.length <= MANY) return value.map(readable);

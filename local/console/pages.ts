@@ -6,10 +6,12 @@
 import type { Execution, LocalStepFunctions } from '../sfn/engine.ts';
 import { OPERATIONS } from '../sfn/protocol.ts';
 import { layoutOf, renderGraph } from './graph.ts';
-import { duration, esc, jsonBlock, link, page, readable, statusBadge, time } from './html.ts';
+import { duration, esc, jsonBlock, link, page, short, statusBadge, time } from './html.ts';
 import { buildModel, type Iteration, stateSummary, type Visit } from './model.ts';
 
 const RUNS_PER_PAGE = 25;
+/** DescribeMapRun's item and execution counts a reader needs (the redrive ones are not run). */
+const COUNTED = ['pending', 'running', 'succeeded', 'failed', 'timedOut', 'aborted', 'total'];
 const EVENTS_PER_PAGE = 100;
 const ITERATIONS_PER_PAGE = 50;
 const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
@@ -59,8 +61,8 @@ ${offset > 0 ? link('/', { ...params, offset: Math.max(0, offset - RUNS_PER_PAGE
 ${offset + RUNS_PER_PAGE < runs.length ? link('/', { ...params, offset: offset + RUNS_PER_PAGE }, 'Older →') : ''}</div>`;
   const body = `<h1>Executions</h1>
 <p class="muted">Standard and Express runs of this local Step Functions (in AWS, Express runs are seen through their CloudWatch logs). Newest first.</p>
-${filters}<table><thead><tr><th>Name</th><th>Status</th><th>State machine</th><th>Type</th><th>Started</th><th>Ended</th><th>Duration</th></tr></thead>
-<tbody>${rows}</tbody></table>${pager}`;
+${filters}<section id="live"><table><thead><tr><th>Name</th><th>Status</th><th>State machine</th><th>Type</th><th>Started</th><th>Ended</th><th>Duration</th></tr></thead>
+<tbody>${rows}</tbody></table>${pager}</section>`;
   // The first page follows new runs; any page follows runs it shows still running.
   const live = offset === 0 || shown.some((e) => e.status === 'RUNNING');
   return page('Executions', body, { live });
@@ -83,8 +85,31 @@ const countsNote = (counts: Record<string, number>) =>
     .map(([s, n]) => `${n} ${s.toLowerCase()}`)
     .join(' · ');
 
+/**
+ * The machine an execution ran: one of the engine's, or, for a Map Run's child execution,
+ * what DescribeStateMachineForExecution answers (the AWS call the console makes for it).
+ */
+const machineOf = async (
+  sfn: LocalStepFunctions,
+  e: Execution,
+): Promise<{ name: string; definition: string } | undefined> => {
+  const own = sfn.machines.get(e.stateMachineArn);
+  if (own) return own;
+  const describe = OPERATIONS.DescribeStateMachineForExecution;
+  if (!describe) return undefined;
+  try {
+    const found = (await describe(sfn, { executionArn: e.executionArn })) as {
+      name?: string;
+      definition?: string;
+    };
+    return found.definition ? { name: found.name ?? '', definition: found.definition } : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
 export const runPage = async (sfn: LocalStepFunctions, e: Execution) => {
-  const machine = sfn.machines.get(e.stateMachineArn);
+  const machine = await machineOf(sfn, e);
   const events = e.history.events;
   const model = buildModel(events, e.status !== 'RUNNING');
   const byState = Map.groupBy(model.visits, (v) => v.name);
@@ -123,14 +148,14 @@ export const runPage = async (sfn: LocalStepFunctions, e: Execution) => {
 <div><span>Ended</span>${time(e.stopDate)}</div><div><span>Duration</span>${duration(e.startDate, e.stopDate)}</div>
 <div><span>Events</span>${events.length}</div></div>
 <div class="facts"><div style="grid-column:1/-1"><span>Execution ARN</span><code>${esc(e.executionArn)}</code></div></div>
-${e.error || e.cause ? `<div class="error"><strong>${esc(e.error ?? 'Error')}</strong> ${esc(e.cause ?? '')}</div>` : ''}
+${e.error || e.cause ? `<div class="error"><strong>${esc(e.error ?? 'Error')}</strong> ${esc(short(e.cause ?? ''))}</div>` : ''}
 <div class="run"><div><div class="canvas">${graph}</div>${legend}
 ${maps ? `<h2>Map states</h2><ul>${maps}</ul>` : ''}${mapRuns ? `<h2>Map Runs</h2><ul>${mapRuns}</ul>` : ''}</div>
 <div class="panel" id="panel" data-frame data-src="/fragment/state?arn=${esc(arn)}"><p class="muted">Select a state in the graph to see its input and output.</p></div></div>
-</section>`;
-  const body = `${live}
 <h2>Execution input and output</h2><div class="run"><div><h3>Input <small>${link('/raw', { arn: e.executionArn, part: 'input' }, 'full JSON')}</small></h3>${jsonBlock(e.input)}</div>
 <div><h3>Output ${e.output === undefined ? '' : `<small>${link('/raw', { arn: e.executionArn, part: 'output' }, 'full JSON')}</small>`}</h3>${jsonBlock(e.output)}</div></div>
+</section>`;
+  const body = `${live}
 <details id="events" data-src="/fragment/events?arn=${esc(arn)}"><summary>Events (${events.length})</summary><div data-frame><p class="muted">Loading…</p></div></details>
 <details><summary>Definition</summary>${machine ? `<pre class="json">${esc(JSON.stringify(JSON.parse(machine.definition), null, 2))}</pre>` : ''}</details>`;
   return page(e.name, body, {
@@ -166,7 +191,7 @@ const mapRunNote = async (sfn: LocalStepFunctions, mapRunArn: string) => {
     const parts = ['succeeded', 'failed', 'running', 'pending', 'timedOut', 'aborted']
       .filter((k) => (counts[k] ?? 0) > 0)
       .map((k) => `${counts[k]} ${k}`);
-    return `Map Run: ${counts.total ?? 0} items${parts.length ? ` · ${parts.join(' · ')}` : ''}`;
+    return `${counts.total ?? 0} items${parts.length ? `: ${parts.join(' · ')}` : ''}`;
   } catch {
     return 'Map Run (no longer kept)';
   }
@@ -184,7 +209,7 @@ const visitBlock = (
 ) => `<div class="facts"><div><span>Status</span>${statusBadge(v.status)}</div>
 <div><span>Started</span>${time(v.start)}</div><div><span>Duration</span>${duration(v.start, v.stop)}</div>
 ${v.retries ? `<div><span>Retries</span>${v.retries}</div>` : ''}</div>
-${v.error ? `<div class="error"><strong>${esc(v.error)}</strong> ${esc(readable(v.cause ?? ''))}</div>` : ''}
+${v.error ? `<div class="error"><strong>${esc(v.error)}</strong> ${esc(short(v.cause ?? ''))}</div>` : ''}
 <h4>Input</h4>${jsonBlock(v.input)}<h4>Output</h4>${jsonBlock(v.output)}`;
 
 /** The panel for one state: its input and output; inside a Map, one iteration at a time. */
@@ -200,7 +225,12 @@ export const statePanel = (e: Execution, name: string, query: URLSearchParams) =
     const more = map
       ? `<p>${esc(iterationNote(map.iterations, map.length))} — ${link('/map', { arn: e.executionArn, state: name }, 'see every iteration')}</p>`
       : '';
-    return `${heading}<p class="muted">${esc(v.type)} state</p>${more}${visitBlock(v)}`;
+    const runs = model.mapRuns
+      .filter((r) => r.state === name)
+      .map((r) => link('/map-run', { arn: r.arn }, 'its Map Run'))
+      .join(', ');
+    const distributed = runs ? `<p>Distributed: see ${runs} and its child executions.</p>` : '';
+    return `${heading}<p class="muted">${esc(v.type)} state</p>${more}${distributed}${visitBlock(v)}`;
   }
   const indexes = [...new Set(visits.map((v) => v.iteration?.index ?? 0))].sort((a, b) => a - b);
   const wanted = int(query.get('iteration'), indexes[0] ?? 0);
@@ -230,7 +260,7 @@ export const mapPage = (e: Execution, name: string, query: URLSearchParams) => {
 <td>${time(i.start)}</td><td class="num">${duration(i.start, i.stop)}</td>
 <td><details class="inline"><summary>input</summary>${jsonBlock(i.input)}</details></td>
 <td><details class="inline"><summary>output</summary>${jsonBlock(i.output)}</details></td>
-<td>${i.error ? `<strong>${esc(i.error)}</strong>${esc(caught(i))}<br><span class="muted">${esc(readable(i.cause ?? ''))}</span>` : ''}</td></tr>`,
+<td>${i.error ? `<strong>${esc(i.error)}</strong>${esc(caught(i))}<br><span class="muted">${esc(short(i.cause ?? ''))}</span>` : ''}</td></tr>`,
     )
     .join('');
   const params = { arn: e.executionArn, state: name, status };
@@ -241,7 +271,7 @@ ${offset > 0 ? link('/map', { ...params, offset: Math.max(0, offset - ITERATIONS
 ${offset + ITERATIONS_PER_PAGE < iterations.length ? link('/map', { ...params, offset: offset + ITERATIONS_PER_PAGE }, 'Next →') : ''}</div>`;
   const body = `<h1>${esc(name)} <span class="muted">Map iterations</span></h1>
 <p>${map ? esc(iterationNote(all, map.length)) : 'This Map state has not run.'} · ${link('/execution', { arn: e.executionArn }, `back to ${esc(e.name)}`)}</p>
-${filter}<table><thead><tr><th>#</th><th>Status</th><th>Started</th><th>Duration</th><th>Input</th><th>Output</th><th>Error</th></tr></thead><tbody>${rows}</tbody></table>${pager}`;
+${filter}<section id="live"><table><thead><tr><th>#</th><th>Status</th><th>Started</th><th>Duration</th><th>Input</th><th>Output</th><th>Error</th></tr></thead><tbody>${rows}</tbody></table>${pager}</section>`;
   return page(`${name} — ${e.name}`, body, {
     live: e.status === 'RUNNING',
     crumbs: crumb(link('/execution', { arn: e.executionArn }, esc(e.name))),
@@ -274,7 +304,11 @@ ${offset > 0 ? nav(Math.max(0, offset - EVENTS_PER_PAGE), '← Previous') : ''}$
  * A Distributed Map's Map Run, read through the engine's DescribeMapRun and ListExecutions
  * (mapRunArn) operations — the API the AWS console reads — when the engine serves them.
  */
-export const mapRunPage = async (sfn: LocalStepFunctions, mapRunArn: string) => {
+export const mapRunPage = async (
+  sfn: LocalStepFunctions,
+  mapRunArn: string,
+  query: URLSearchParams,
+) => {
   const describe = OPERATIONS.DescribeMapRun;
   const list = OPERATIONS.ListExecutions;
   if (!describe) {
@@ -295,7 +329,12 @@ export const mapRunPage = async (sfn: LocalStepFunctions, mapRunArn: string) => 
     executionCounts?: Record<string, number>;
   };
   const children = list
-    ? ((await list(sfn, { mapRunArn, maxResults: RUNS_PER_PAGE })) as {
+    ? ((await list(sfn, {
+        mapRunArn,
+        maxResults: RUNS_PER_PAGE,
+        ...(query.get('nextToken') ? { nextToken: query.get('nextToken') } : {}),
+      })) as {
+        nextToken?: string;
         executions?: {
           executionArn: string;
           name: string;
@@ -307,7 +346,7 @@ export const mapRunPage = async (sfn: LocalStepFunctions, mapRunArn: string) => 
     : {};
   const counts = (c: Record<string, number> | undefined) =>
     Object.entries(c ?? {})
-      .filter(([k]) => !k.endsWith('ResultsWritten'))
+      .filter(([k]) => COUNTED.includes(k))
       .map(([k, n]) => `<div><span>${esc(k)}</span>${n}</div>`)
       .join('');
   const rows = (children.executions ?? [])
@@ -321,6 +360,14 @@ export const mapRunPage = async (sfn: LocalStepFunctions, mapRunArn: string) => 
 <div><span>Started</span>${time(run.startDate)}</div><div><span>Duration</span>${run.startDate ? duration(run.startDate, run.stopDate) : '—'}</div>
 <div><span>Max concurrency</span>${run.maxConcurrency ?? '—'}</div><div><span>Tolerated failures</span>${run.toleratedFailurePercentage ?? 0}% / ${run.toleratedFailureCount ?? 0}</div></div>
 <h2>Items</h2><div class="facts">${counts(run.itemCounts)}</div><h2>Child executions</h2><div class="facts">${counts(run.executionCounts)}</div>
-<table><thead><tr><th>Name</th><th>Status</th><th>Started</th><th>Duration</th></tr></thead><tbody>${rows}</tbody></table>`;
-  return page('Map Run', body, { live: run.status === 'RUNNING' });
+<table><thead><tr><th>Name</th><th>Status</th><th>Started</th><th>Duration</th></tr></thead><tbody>${rows}</tbody></table>
+<div class="pager">${query.get('nextToken') ? link('/map-run', { arn: mapRunArn }, '← First') : ''}${children.nextToken ? link('/map-run', { arn: mapRunArn, nextToken: children.nextToken }, 'Next →') : ''}</div>`;
+  return page('Map Run', body, {
+    live: run.status === 'RUNNING',
+    crumbs: run.executionArn
+      ? crumb(
+          link('/execution', { arn: run.executionArn }, esc(run.executionArn.split(':').at(-1))),
+        )
+      : '',
+  });
 };

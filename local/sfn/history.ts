@@ -374,8 +374,9 @@ export class History {
   }
 
   /**
-   * The engine runs a DISTRIBUTED Map as a Task of its own (the library has no such Map), and
-   * records MapRunStarted/Succeeded/Failed itself with add(); AWS's recorded histories go
+   * The engine runs a DISTRIBUTED Map as a Task of its own (the library has no such Map; the
+   * engine may report it as a Task or as a Map), and records MapRunStarted/Succeeded/Failed
+   * itself with add(); AWS's recorded histories go
    * MapStateEntered → MapStateStarted {length, 0 with an ItemReader} → MapRunStarted →
    * MapRunSucceeded → MapStateSucceeded and MapStateExited (both after MapRunSucceeded), or
    * MapRunFailed → MapStateFailed.
@@ -383,7 +384,6 @@ export class History {
   #isDistributed(state: NonNullable<LibraryEvent['state']>) {
     const definition = this.#states.get(state.name);
     return (
-      state.type === 'Task' &&
       definition?.Type === 'Map' &&
       definition.ItemProcessor?.ProcessorConfig?.Mode === 'DISTRIBUTED'
     );
@@ -429,7 +429,7 @@ export class History {
     scope: Scope,
     at: number,
   ) {
-    if (state.type === 'Task' && scope.task?.distributed) {
+    if (scope.task?.distributed && scope.task.name === state.name) {
       scope.task.failed = true;
       this.#push('MapStateFailed', scope, at, () => ({}));
       return;
@@ -458,7 +458,7 @@ export class History {
     const exited = () => ({
       stateExitedEventDetails: { name: state.name, ...payload('output', state.output) },
     });
-    if (state.type === 'Task' && scope.task?.distributed) {
+    if (scope.task?.distributed && scope.task.name === state.name) {
       if (!scope.task.failed) this.#record('MapStateSucceeded', scope.cursor, at, () => ({}));
       scope.task = undefined;
       this.#push('MapStateExited', scope, at, exited);

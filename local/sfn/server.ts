@@ -89,6 +89,18 @@ export const createSfnServer = (sfn: LocalStepFunctions) =>
 
 const HTML = 'text/html; charset=utf-8';
 
+/** Any run the engine keeps: its own executions, and those DescribeExecution finds (a Map
+ * Run's child executions, Express ones included). */
+const find = (sfn: LocalStepFunctions, arn: string): Execution | undefined => {
+  const own = sfn.executions.get(arn);
+  if (own) return own;
+  try {
+    return sfn.describable(arn);
+  } catch {
+    return undefined;
+  }
+};
+
 const notFound = (res: http.ServerResponse, what: string) =>
   send(res, 404, HTML, page('Not found', `<h1>Not found</h1><p>${esc(what)}</p>`));
 
@@ -102,7 +114,7 @@ const view = async (
   const query = url.searchParams;
   if (url.pathname === '/') return send(res, 200, HTML, runsPage(sfn, query));
   if (url.pathname === '/map-run') {
-    return send(res, 200, HTML, await mapRunPage(sfn, query.get('arn') ?? ''));
+    return send(res, 200, HTML, await mapRunPage(sfn, query.get('arn') ?? '', query));
   }
   const pages: Record<string, (e: Execution) => string | Promise<string>> = {
     '/execution': (e) => runPage(sfn, e),
@@ -111,14 +123,14 @@ const view = async (
     '/fragment/events': (e) => eventsFragment(e, query),
   };
   if (url.pathname === '/raw') {
-    const execution = sfn.executions.get(query.get('arn') ?? '');
+    const execution = find(sfn, query.get('arn') ?? '');
     const part = query.get('part') === 'output' ? execution?.output : execution?.input;
     if (part === undefined) return notFound(res, 'No such execution input or output');
     return send(res, 200, 'application/json; charset=utf-8', part);
   }
   const render = pages[url.pathname];
   if (!render) return notFound(res, `No page at ${url.pathname}`);
-  const execution = sfn.executions.get(query.get('arn') ?? '');
+  const execution = find(sfn, query.get('arn') ?? '');
   if (!execution)
     return notFound(
       res,

@@ -466,9 +466,9 @@ describe('the history of a Distributed Map, as the engine reports it', () => {
     },
   };
   const mapRunArn = 'arn:aws:states:us-east-1:000000000000:mapRun:Parent/Each:1';
-  const replay = (outcome: 'succeeded' | 'failed') => {
+  const replay = (outcome: 'succeeded' | 'failed', reportedAs = 'Task') => {
     const history = new History({ definition });
-    const state = { name: 'Each', type: 'Task', input: { manifest: 'm.jsonl' } };
+    const state = { name: 'Each', type: reportedAs, input: { manifest: 'm.jsonl' } };
     const at = Date.now();
     history.addLibraryEvent({ type: 'ExecutionStarted', timestamp: at, input: {} }, 'role');
     history.addLibraryEvent({ type: 'StateEntered', timestamp: at, state }, 'role');
@@ -493,31 +493,37 @@ describe('the history of a Distributed Map, as the engine reports it', () => {
     return history.events;
   };
 
-  it('records MapStateEntered, MapStateStarted, the Map Run, then MapStateSucceeded and MapStateExited', () => {
-    const events = replay('succeeded');
-    expect(skeleton(events)).toEqual([
-      [1, 0, 'ExecutionStarted'],
-      [2, 0, 'MapStateEntered'],
-      [3, 2, 'MapStateStarted'],
-      [4, 3, 'MapRunStarted'],
-      [5, 4, 'MapRunSucceeded'],
-      [6, 5, 'MapStateSucceeded'],
-      [7, 5, 'MapStateExited'],
-      [8, 7, 'ExecutionSucceeded'],
-    ]);
-    // With an ItemReader, AWS does not know the length when the Map starts.
-    expect(byId(events, 3)).toMatchObject({ mapStateStartedEventDetails: { length: 0 } });
-    checkModel(events);
-  });
+  it.each(['Task', 'Map'])(
+    'records MapStateEntered, MapStateStarted, the Map Run, then MapStateSucceeded and MapStateExited (reported as a %s)',
+    (reportedAs) => {
+      const events = replay('succeeded', reportedAs);
+      expect(skeleton(events)).toEqual([
+        [1, 0, 'ExecutionStarted'],
+        [2, 0, 'MapStateEntered'],
+        [3, 2, 'MapStateStarted'],
+        [4, 3, 'MapRunStarted'],
+        [5, 4, 'MapRunSucceeded'],
+        [6, 5, 'MapStateSucceeded'],
+        [7, 5, 'MapStateExited'],
+        [8, 7, 'ExecutionSucceeded'],
+      ]);
+      // With an ItemReader, AWS does not know the length when the Map starts.
+      expect(byId(events, 3)).toMatchObject({ mapStateStartedEventDetails: { length: 0 } });
+      checkModel(events);
+    },
+  );
 
-  it('records a failed Map Run as MapRunFailed, MapStateFailed, ExecutionFailed', () => {
-    const events = replay('failed');
-    expect(skeleton(events).slice(3)).toEqual([
-      [4, 3, 'MapRunStarted'],
-      [5, 4, 'MapRunFailed'],
-      [6, 5, 'MapStateFailed'],
-      [7, 6, 'ExecutionFailed'],
-    ]);
-    checkModel(events);
-  });
+  it.each(['Task', 'Map'])(
+    'records a failed Map Run as MapRunFailed, MapStateFailed, ExecutionFailed (reported as a %s)',
+    (reportedAs) => {
+      const events = replay('failed', reportedAs);
+      expect(skeleton(events).slice(3)).toEqual([
+        [4, 3, 'MapRunStarted'],
+        [5, 4, 'MapRunFailed'],
+        [6, 5, 'MapStateFailed'],
+        [7, 6, 'ExecutionFailed'],
+      ]);
+      checkModel(events);
+    },
+  );
 });
