@@ -6,7 +6,8 @@
 import sharp, { type Metadata } from 'sharp';
 import type { ImageAnalysis, ImageErrorCode, ImageFacts } from '../shared/types.ts';
 import { decodeBmpMode, isBmp, readBmpHeader } from './bmp.ts';
-import { arrayLayout, genericMode, gifMode, jpegMode, type PillowMode, pngMode } from './pillow.ts';
+import { arrayLayout, genericMode, gifMode, jpegMode, type PillowMode } from './pillow.ts';
+import { isPng, PngPixelLimit, readPng } from './png.ts';
 
 /**
  * The bytes are untrusted, so libvips may only run the raster loaders we answer for. Blocking
@@ -50,6 +51,7 @@ export const analyzeImage = async (
   if (size === 0) return fail('EMPTY_IMAGE', 'The image is empty (0 bytes).');
 
   if (isBmp(bytes)) return analyzeBmp(bytes, maxPixels, fail);
+  if (isPng(bytes)) return analyzePng(bytes, maxPixels, fail);
 
   let meta: Metadata;
   try {
@@ -81,8 +83,6 @@ const validatePixels = (bytes: Uint8Array, maxPixels: number, fullDecode: boolea
 
 const modeOf = (meta: Metadata, bytes: Uint8Array): PillowMode => {
   switch (meta.format) {
-    case 'png':
-      return pngMode(bytes);
     case 'jpeg':
       return jpegMode(meta.channels);
     case 'gif':
@@ -156,6 +156,40 @@ const analyzeBmp = (bytes: Uint8Array, maxPixels: number, fail: Fail): ImageAnal
     };
   } catch (error) {
     return fail('CORRUPT_IMAGE', `The BMP data is corrupt or truncated (${describe(error)}).`);
+  }
+};
+
+const analyzePng = (bytes: Uint8Array, maxPixels: number, fail: Fail): ImageAnalysis => {
+  try {
+    const png = readPng(bytes, maxPixels);
+    const grey = png.colourType === 0 || png.colourType === 4;
+    return {
+      format: 'png',
+      mediaType: 'image/png',
+      width: png.width,
+      height: png.height,
+      mode: png.mode,
+      ...arrayLayout(png.mode, png.width, png.height),
+      bytes: bytes.byteLength,
+      bitDepth: png.bitDepth,
+      hasAlpha: png.hasTransparency,
+      isPalette: png.colourType === 3,
+      // libvips' names, as sharp reports them for the other formats.
+      colourSpace: grey
+        ? png.bitDepth === 16
+          ? 'grey16'
+          : 'b-w'
+        : png.bitDepth === 16
+          ? 'rgb16'
+          : 'srgb',
+      orientation: null,
+      pages: png.frames,
+      isProgressive: png.interlaced,
+    };
+  } catch (error) {
+    if (error instanceof PngPixelLimit)
+      return fail('PIXEL_LIMIT_EXCEEDED', pixelLimitMessage(error.pixels, maxPixels));
+    return fail('CORRUPT_IMAGE', `The PNG data is corrupt or truncated (${describe(error)}).`);
   }
 };
 

@@ -36,25 +36,6 @@ export const arrayLayout = (mode: PillowMode, width: number, height: number): Ar
   };
 };
 
-/** PNG: Pillow maps the IHDR colour type and bit depth, ignoring tRNS (RGB+tRNS stays RGB). */
-export const pngMode = (png: Uint8Array): PillowMode => {
-  // Signature (8) + chunk length (4) + "IHDR" (4) + width (4) + height (4) = offset 24.
-  const bitDepth = png[24];
-  const colourType = png[25];
-  switch (colourType) {
-    case 0:
-      return bitDepth === 1 ? '1' : bitDepth === 16 ? 'I' : 'L';
-    case 2:
-      return 'RGB'; // 16-bit RGB decodes to 8-bit RGB in Pillow 9.4
-    case 3:
-      return 'P';
-    case 4:
-      return 'LA';
-    default:
-      return 'RGBA';
-  }
-};
-
 /** GIF: the first frame is P, or L when the global palette is the identity grey ramp. */
 export const gifMode = (gif: Uint8Array): PillowMode => {
   const packed = gif[10] ?? 0;

@@ -1,3 +1,4 @@
+import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { analyzeImage, MAX_PIXELS } from '../../lambdas/analyze/analysis.ts';
@@ -75,6 +76,7 @@ describe('analyzeImage failures', () => {
     const bomb = Buffer.from(oracleImage('png_gray8.png'));
     bomb.writeUInt32BE(20_000, 16);
     bomb.writeUInt32BE(20_000, 20);
+    bomb.writeUInt32BE(crc32(bomb.subarray(12, 29)), 29); // a valid IHDR, as a real bomb has
     expect(20_000 * 20_000).toBeGreaterThan(MAX_PIXELS);
     const result = await analyzeImage(bomb);
     expect(result).toMatchObject({ error: { code: 'PIXEL_LIMIT_EXCEEDED' } });
