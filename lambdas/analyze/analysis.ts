@@ -6,7 +6,8 @@
 import sharp, { type Metadata } from 'sharp';
 import type { ImageAnalysis, ImageErrorCode, ImageFacts } from '../shared/types.ts';
 import { decodeBmpMode, isBmp, readBmpHeader } from './bmp.ts';
-import { arrayLayout, genericMode, gifMode, jpegMode, type PillowMode } from './pillow.ts';
+import { GifPixelLimit, isGif, readGif } from './gif.ts';
+import { arrayLayout, genericMode, jpegMode, type PillowMode } from './pillow.ts';
 import { isPng, PngPixelLimit, readPng } from './png.ts';
 
 /**
@@ -52,6 +53,7 @@ export const analyzeImage = async (
 
   if (isBmp(bytes)) return analyzeBmp(bytes, maxPixels, fail);
   if (isPng(bytes)) return analyzePng(bytes, maxPixels, fail);
+  if (isGif(bytes)) return analyzeGif(bytes, maxPixels, fail);
 
   let meta: Metadata;
   try {
@@ -67,7 +69,7 @@ export const analyzeImage = async (
   } catch (error) {
     return failFromLibvips(error, fail, maxPixels);
   }
-  return facts(bytes, meta, modeOf(meta, bytes));
+  return facts(bytes, meta, modeOf(meta));
 };
 
 /**
@@ -81,12 +83,10 @@ const validatePixels = (bytes: Uint8Array, maxPixels: number, fullDecode: boolea
   return (fullDecode ? image : image.resize(1, 1, { fit: 'fill' })).raw().toBuffer();
 };
 
-const modeOf = (meta: Metadata, bytes: Uint8Array): PillowMode => {
+const modeOf = (meta: Metadata): PillowMode => {
   switch (meta.format) {
     case 'jpeg':
       return jpegMode(meta.channels);
-    case 'gif':
-      return gifMode(bytes);
     default:
       return genericMode({
         channels: meta.channels,
@@ -190,6 +190,32 @@ const analyzePng = (bytes: Uint8Array, maxPixels: number, fail: Fail): ImageAnal
     if (error instanceof PngPixelLimit)
       return fail('PIXEL_LIMIT_EXCEEDED', pixelLimitMessage(error.pixels, maxPixels));
     return fail('CORRUPT_IMAGE', `The PNG data is corrupt or truncated (${describe(error)}).`);
+  }
+};
+
+const analyzeGif = (bytes: Uint8Array, maxPixels: number, fail: Fail): ImageAnalysis => {
+  try {
+    const gif = readGif(bytes, maxPixels);
+    return {
+      format: 'gif',
+      mediaType: 'image/gif',
+      width: gif.width,
+      height: gif.height,
+      mode: gif.mode,
+      ...arrayLayout(gif.mode, gif.width, gif.height),
+      bytes: bytes.byteLength,
+      bitDepth: 8,
+      hasAlpha: gif.hasTransparency,
+      isPalette: true,
+      colourSpace: 'srgb',
+      orientation: null,
+      pages: gif.frames,
+      isProgressive: gif.interlaced,
+    };
+  } catch (error) {
+    if (error instanceof GifPixelLimit)
+      return fail('PIXEL_LIMIT_EXCEEDED', pixelLimitMessage(error.pixels, maxPixels));
+    return fail('CORRUPT_IMAGE', `The GIF data is corrupt or truncated (${describe(error)}).`);
   }
 };
 

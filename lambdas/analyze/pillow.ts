@@ -36,18 +36,6 @@ export const arrayLayout = (mode: PillowMode, width: number, height: number): Ar
   };
 };
 
-/** GIF: the first frame is P, or L when the global palette is the identity grey ramp. */
-export const gifMode = (gif: Uint8Array): PillowMode => {
-  const packed = gif[10] ?? 0;
-  if ((packed & 0x80) === 0) return 'P';
-  const entries = 2 << (packed & 0x07);
-  for (let i = 0; i < entries; i++) {
-    const at = 13 + i * 3;
-    if (gif[at] !== i || gif[at + 1] !== i || gif[at + 2] !== i) return 'P';
-  }
-  return 'L';
-};
-
 export const jpegMode = (channels: number): PillowMode =>
   channels === 1 ? 'L' : channels === 4 ? 'CMYK' : 'RGB';
 
