@@ -9,6 +9,7 @@ import { decodeBmpMode, isBmp, readBmpHeader } from './bmp.ts';
 import { GifPixelLimit, isGif, readGif } from './gif.ts';
 import { arrayLayout, genericMode, jpegMode, type PillowMode } from './pillow.ts';
 import { isPng, PngPixelLimit, readPng } from './png.ts';
+import { isTiff, readTiff, type TiffInfo } from './tiff.ts';
 
 /**
  * The bytes are untrusted, so libvips may only run the raster loaders we answer for. Blocking
@@ -55,6 +56,21 @@ export const analyzeImage = async (
   if (isPng(bytes)) return analyzePng(bytes, maxPixels, fail);
   if (isGif(bytes)) return analyzeGif(bytes, maxPixels, fail);
 
+  // TIFF: Pillow's mode and its raw-strip checks come first; libvips then reads compressed data.
+  let tiff: TiffInfo | undefined;
+  if (isTiff(bytes)) {
+    try {
+      tiff = readTiff(bytes);
+    } catch (error) {
+      return fail('CORRUPT_IMAGE', `The TIFF is corrupt or truncated (${describe(error)}).`);
+    }
+    if (tiff.width * tiff.height > maxPixels)
+      return fail('PIXEL_LIMIT_EXCEEDED', pixelLimitMessage(tiff.width * tiff.height, maxPixels));
+    // Uncompressed strips are checked already: libvips has nothing to add, and may refuse
+    // layouts Pillow reads.
+    if (!tiff.compressed) return tiffFacts(bytes, tiff);
+  }
+
   let meta: Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: maxPixels }).metadata();
@@ -65,11 +81,11 @@ export const analyzeImage = async (
   if (pixels > maxPixels) return fail('PIXEL_LIMIT_EXCEEDED', pixelLimitMessage(pixels, maxPixels));
 
   try {
-    await validatePixels(bytes, maxPixels, fullDecode);
+    await validatePixels(bytes, maxPixels, fullDecode, !!tiff);
   } catch (error) {
     return failFromLibvips(error, fail, maxPixels);
   }
-  return facts(bytes, meta, modeOf(meta));
+  return facts(bytes, meta, tiff?.mode ?? modeOf(meta));
 };
 
 /**
@@ -78,8 +94,16 @@ export const analyzeImage = async (
  * every row, so a file that loses only its last rows still fails. A nearest-neighbour kernel
  * would skip rows and miss that truncation (see the tests).
  */
-const validatePixels = (bytes: Uint8Array, maxPixels: number, fullDecode: boolean) => {
-  const image = sharp(bytes, { failOn: 'truncated', limitInputPixels: maxPixels });
+const validatePixels = (
+  bytes: Uint8Array,
+  maxPixels: number,
+  fullDecode: boolean,
+  tiff: boolean,
+) => {
+  // libtiff reports damaged strips as errors that libvips passes on as warnings unless asked;
+  // Pillow's libtiff decoder fails on them.
+  const failOn = tiff ? 'error' : 'truncated';
+  const image = sharp(bytes, { failOn, limitInputPixels: maxPixels });
   return (fullDecode ? image : image.resize(1, 1, { fit: 'fill' })).raw().toBuffer();
 };
 
@@ -192,6 +216,23 @@ const analyzePng = (bytes: Uint8Array, maxPixels: number, fail: Fail): ImageAnal
     return fail('CORRUPT_IMAGE', `The PNG data is corrupt or truncated (${describe(error)}).`);
   }
 };
+
+const tiffFacts = (bytes: Uint8Array, tiff: TiffInfo): ImageFacts => ({
+  format: 'tiff',
+  mediaType: 'image/tiff',
+  width: tiff.width,
+  height: tiff.height,
+  mode: tiff.mode,
+  ...arrayLayout(tiff.mode, tiff.width, tiff.height),
+  bytes: bytes.byteLength,
+  bitDepth: tiff.bitDepth,
+  hasAlpha: ['LA', 'PA', 'RGBA'].includes(tiff.mode),
+  isPalette: tiff.photometric === 3,
+  colourSpace: tiff.photometric === 5 ? 'cmyk' : tiff.photometric <= 1 ? 'b-w' : 'srgb',
+  orientation: null,
+  pages: tiff.pages,
+  isProgressive: false,
+});
 
 const analyzeGif = (bytes: Uint8Array, maxPixels: number, fail: Fail): ImageAnalysis => {
   try {

@@ -4,7 +4,21 @@
  * Pillow 9.4 (the oracle's version) is the reference for every rule here.
  */
 
-export type PillowMode = '1' | 'L' | 'P' | 'I' | 'I;16' | 'F' | 'LA' | 'RGB' | 'RGBA' | 'CMYK';
+export type PillowMode =
+  | '1'
+  | 'L'
+  | 'P'
+  | 'I'
+  | 'I;16'
+  | 'I;16B'
+  | 'F'
+  | 'LA'
+  | 'PA'
+  | 'RGB'
+  | 'RGBA'
+  | 'RGBX'
+  | 'CMYK'
+  | 'LAB';
 
 /** [bands, bytes per sample] of the NumPy array for each mode. */
 const LAYOUT: Record<PillowMode, readonly [number, number]> = {
@@ -13,11 +27,15 @@ const LAYOUT: Record<PillowMode, readonly [number, number]> = {
   P: [1, 1],
   I: [1, 4], // int32
   'I;16': [1, 2], // uint16
+  'I;16B': [1, 2], // big-endian uint16
   F: [1, 4], // float32
   LA: [2, 1],
+  PA: [2, 1],
   RGB: [3, 1],
   RGBA: [4, 1],
+  RGBX: [4, 1],
   CMYK: [4, 1],
+  LAB: [3, 1],
 };
 
 export interface ArrayLayout {
