@@ -5,7 +5,7 @@
  */
 import sharp, { type Metadata } from 'sharp';
 import type { ImageAnalysis, ImageErrorCode, ImageFacts } from '../shared/types.ts';
-import { decodeBmpMode, isBmp, readBmpHeader } from './bmp.ts';
+import { isBmp, readBmp } from './bmp.ts';
 import { GifPixelLimit, isGif, readGif } from './gif.ts';
 import { arrayLayout, genericMode, jpegMode, type PillowMode } from './pillow.ts';
 import { isPng, PngPixelLimit, readPng } from './png.ts';
@@ -153,32 +153,38 @@ const facts = (bytes: Uint8Array, meta: Metadata, mode: PillowMode): ImageFacts 
 
 type Fail = (code: ImageErrorCode, message: string) => ImageAnalysis;
 
+class PixelLimit extends Error {
+  readonly pixels: number;
+  constructor(pixels: number) {
+    super(`${pixels} pixels`);
+    this.pixels = pixels;
+  }
+}
+
 const analyzeBmp = (bytes: Uint8Array, maxPixels: number, fail: Fail): ImageAnalysis => {
-  let mode: PillowMode;
   try {
-    const header = readBmpHeader(bytes);
-    const pixels = header.width * header.height;
-    if (pixels > maxPixels)
-      return fail('PIXEL_LIMIT_EXCEEDED', pixelLimitMessage(pixels, maxPixels));
-    mode = decodeBmpMode(bytes, header);
-    const layout = arrayLayout(mode, header.width, header.height);
+    const bmp = readBmp(bytes, (pixels) => {
+      if (pixels > maxPixels) throw new PixelLimit(pixels);
+    });
     return {
       format: 'bmp',
       mediaType: 'image/bmp',
-      width: header.width,
-      height: header.height,
-      mode,
-      ...layout,
+      width: bmp.width,
+      height: bmp.height,
+      mode: bmp.mode,
+      ...arrayLayout(bmp.mode, bmp.width, bmp.height),
       bytes: bytes.byteLength,
-      bitDepth: header.bitDepth,
-      hasAlpha: mode === 'RGBA',
-      isPalette: header.bitDepth <= 8,
-      colourSpace: mode === 'L' || mode === '1' ? 'b-w' : 'srgb',
+      bitDepth: bmp.bitDepth,
+      hasAlpha: bmp.mode === 'RGBA',
+      isPalette: bmp.bitDepth <= 8,
+      colourSpace: bmp.mode === 'L' || bmp.mode === '1' ? 'b-w' : 'srgb',
       orientation: null,
       pages: 1,
       isProgressive: false,
     };
   } catch (error) {
+    if (error instanceof PixelLimit)
+      return fail('PIXEL_LIMIT_EXCEEDED', pixelLimitMessage(error.pixels, maxPixels));
     return fail('CORRUPT_IMAGE', `The BMP data is corrupt or truncated (${describe(error)}).`);
   }
 };
