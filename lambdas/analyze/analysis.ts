@@ -7,9 +7,15 @@ import sharp, { type Metadata } from 'sharp';
 import type { ImageAnalysis, ImageErrorCode, ImageFacts } from '../shared/types.ts';
 import { isBmp, readBmp } from './bmp.ts';
 import { GifPixelLimit, isGif, readGif } from './gif.ts';
+import { pcx } from './pcx.ts';
 import { arrayLayout, genericMode, jpegMode, type PillowMode } from './pillow.ts';
 import { isPng, PngPixelLimit, readPng } from './png.ts';
+import { type FormatReader, NotThisFormat, PixelLimitError } from './readers.ts';
+import { tga } from './tga.ts';
 import { isTiff, readTiff, type TiffInfo } from './tiff.ts';
+
+/** Formats libvips cannot read, recognised by their first bytes (Pillow's _accept). */
+const READERS: FormatReader[] = [pcx];
 
 /**
  * The bytes are untrusted, so libvips may only run the raster loaders we answer for. Blocking
@@ -55,6 +61,8 @@ export const analyzeImage = async (
   if (isBmp(bytes)) return analyzeBmp(bytes, maxPixels, fail);
   if (isPng(bytes)) return analyzePng(bytes, maxPixels, fail);
   if (isGif(bytes)) return analyzeGif(bytes, maxPixels, fail);
+  const reader = READERS.find((r) => r.accepts(bytes));
+  if (reader) return analyzeWith(reader, bytes, maxPixels, fail) ?? unsupported(fail);
 
   // TIFF: Pillow's mode and its raw-strip checks come first; libvips then reads compressed data.
   let tiff: TiffInfo | undefined;
@@ -75,6 +83,9 @@ export const analyzeImage = async (
   try {
     meta = await sharp(bytes, { limitInputPixels: maxPixels }).metadata();
   } catch (error) {
+    // TGA has no signature: Pillow tries it on anything no other plugin claimed.
+    if (/unsupported image format/i.test(describe(error)))
+      return analyzeWith(tga, bytes, maxPixels, fail) ?? unsupported(fail);
     return failFromLibvips(error, fail, maxPixels);
   }
   const pixels = meta.width * meta.height;
@@ -266,14 +277,53 @@ const analyzeGif = (bytes: Uint8Array, maxPixels: number, fail: Fail): ImageAnal
   }
 };
 
+/** Analysis by one of our readers; undefined when the bytes turn out not to be its format. */
+const analyzeWith = (
+  reader: FormatReader,
+  bytes: Uint8Array,
+  maxPixels: number,
+  fail: Fail,
+): ImageAnalysis | undefined => {
+  try {
+    const image = reader.read(bytes, (pixels) => {
+      if (pixels > maxPixels) throw new PixelLimitError(pixels);
+    });
+    const { mode } = image;
+    return {
+      format: reader.format,
+      mediaType: reader.mediaType,
+      width: image.width,
+      height: image.height,
+      mode,
+      ...arrayLayout(mode, image.width, image.height),
+      bytes: bytes.byteLength,
+      bitDepth: image.bitDepth ?? 8,
+      hasAlpha: mode.includes('A'),
+      isPalette: mode.startsWith('P'),
+      colourSpace: ['1', 'L', 'LA', 'I', 'I;16', 'I;16B', 'F'].includes(mode)
+        ? 'b-w'
+        : mode === 'CMYK'
+          ? 'cmyk'
+          : 'srgb',
+      orientation: null,
+      pages: image.pages ?? 1,
+      isProgressive: false,
+    };
+  } catch (error) {
+    if (error instanceof PixelLimitError)
+      return fail('PIXEL_LIMIT_EXCEEDED', pixelLimitMessage(error.pixels, maxPixels));
+    if (error instanceof NotThisFormat) return undefined;
+    const name = reader.format.toUpperCase();
+    return fail('CORRUPT_IMAGE', `The ${name} data is corrupt or truncated (${describe(error)}).`);
+  }
+};
+
+const unsupported = (fail: Fail) =>
+  fail('UNSUPPORTED_FORMAT', `Not a supported image; supported formats: ${SUPPORTED_FORMATS}.`);
+
 const failFromLibvips = (error: unknown, fail: Fail, maxPixels: number): ImageAnalysis => {
   const detail = describe(error);
-  if (/unsupported image format/i.test(detail)) {
-    return fail(
-      'UNSUPPORTED_FORMAT',
-      `Not a supported image; supported formats: ${SUPPORTED_FORMATS}.`,
-    );
-  }
+  if (/unsupported image format/i.test(detail)) return unsupported(fail);
   if (/pixel limit/i.test(detail)) {
     return fail(
       'PIXEL_LIMIT_EXCEEDED',
