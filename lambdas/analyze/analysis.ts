@@ -96,7 +96,7 @@ export const analyzeImage = async (
   } catch (error) {
     return failFromLibvips(error, fail, maxPixels);
   }
-  return facts(bytes, meta, tiff?.mode ?? modeOf(meta));
+  return facts(bytes, meta, tiff?.mode ?? modeOf(meta, bytes));
 };
 
 /**
@@ -118,7 +118,14 @@ const validatePixels = (
   return (fullDecode ? image : image.resize(1, 1, { fit: 'fill' })).raw().toBuffer();
 };
 
-const modeOf = (meta: Metadata): PillowMode => {
+const modeOf = (meta: Metadata, bytes: Uint8Array): PillowMode => {
+  if (meta.format === 'webp') {
+    // Pillow's WebPAnimDecoder takes the mode from the VP8X alpha flag; libvips adds alpha
+    // to an animation whose frames do not cover the canvas.
+    const vp8x = String.fromCharCode(...bytes.subarray(12, 16)) === 'VP8X';
+    const flags = bytes[20] ?? 0;
+    if (vp8x && flags & 0x02) return flags & 0x10 ? 'RGBA' : 'RGB';
+  }
   switch (meta.format) {
     case 'jpeg':
       return jpegMode(meta.channels);
