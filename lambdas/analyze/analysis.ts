@@ -10,12 +10,13 @@ import { GifPixelLimit, isGif, readGif } from './gif.ts';
 import { pcx } from './pcx.ts';
 import { arrayLayout, genericMode, jpegMode, type PillowMode } from './pillow.ts';
 import { isPng, PngPixelLimit, readPng } from './png.ts';
+import { ppm } from './ppm.ts';
 import { type FormatReader, NotThisFormat, PixelLimitError } from './readers.ts';
 import { tga } from './tga.ts';
 import { isTiff, readTiff, type TiffInfo } from './tiff.ts';
 
 /** Formats libvips cannot read, recognised by their first bytes (Pillow's _accept). */
-const READERS: FormatReader[] = [pcx];
+const READERS: FormatReader[] = [ppm, pcx];
 
 /**
  * The bytes are untrusted, so libvips may only run the raster loaders we answer for. Blocking
