@@ -4,9 +4,15 @@
  * Never throws for bad input: one unreadable image must not fail its batch.
  */
 import sharp, { type Metadata } from 'sharp';
-import type { ImageAnalysis, ImageErrorCode, ImageFacts } from '../shared/types.ts';
+import {
+  type ImageAnalysis,
+  type ImageErrorCode,
+  type ImageFacts,
+  isFailure,
+} from '../shared/types.ts';
 import { isBmp, readBmp } from './bmp.ts';
 import { GifPixelLimit, isGif, readGif } from './gif.ts';
+import { im } from './im.ts';
 import { pcx } from './pcx.ts';
 import { arrayLayout, genericMode, jpegMode, type PillowMode } from './pillow.ts';
 import { isPng, PngPixelLimit, readPng } from './png.ts';
@@ -59,11 +65,20 @@ export const analyzeImage = async (
   });
   if (size === 0) return fail('EMPTY_IMAGE', 'The image is empty (0 bytes).');
 
-  if (isBmp(bytes)) return analyzeBmp(bytes, maxPixels, fail);
-  if (isPng(bytes)) return analyzePng(bytes, maxPixels, fail);
-  if (isGif(bytes)) return analyzeGif(bytes, maxPixels, fail);
+  // When the plugin a signature picks refuses the file, Pillow goes on to the plugins without
+  // one: a damaged signature can still open as IM or TGA.
+  const orFallback = (analysis: ImageAnalysis): ImageAnalysis =>
+    isRefusal(analysis) ? (fallback(bytes, maxPixels, fail) ?? analysis) : analysis;
+  if (isBmp(bytes)) return orFallback(analyzeBmp(bytes, maxPixels, fail));
+  if (isPng(bytes)) return orFallback(analyzePng(bytes, maxPixels, fail));
+  if (isGif(bytes)) return orFallback(analyzeGif(bytes, maxPixels, fail));
   const reader = READERS.find((r) => r.accepts(bytes));
-  if (reader) return analyzeWith(reader, bytes, maxPixels, fail) ?? unsupported(fail);
+  if (reader) {
+    const analysis = analyzeWith(reader, bytes, maxPixels, fail);
+    return analysis
+      ? orFallback(analysis)
+      : (fallback(bytes, maxPixels, fail) ?? unsupported(fail));
+  }
 
   // TIFF: Pillow's mode and its raw-strip checks come first; libvips then reads compressed data.
   let tiff: TiffInfo | undefined;
@@ -71,7 +86,9 @@ export const analyzeImage = async (
     try {
       tiff = readTiff(bytes);
     } catch (error) {
-      return fail('CORRUPT_IMAGE', `The TIFF is corrupt or truncated (${describe(error)}).`);
+      return orFallback(
+        fail('CORRUPT_IMAGE', `The TIFF is corrupt or truncated (${describe(error)}).`),
+      );
     }
     if (tiff.width * tiff.height > maxPixels)
       return fail('PIXEL_LIMIT_EXCEEDED', pixelLimitMessage(tiff.width * tiff.height, maxPixels));
@@ -84,9 +101,9 @@ export const analyzeImage = async (
   try {
     meta = await sharp(bytes, { limitInputPixels: maxPixels }).metadata();
   } catch (error) {
-    // TGA has no signature: Pillow tries it on anything no other plugin claimed.
+    // IM and TGA have no signature: Pillow tries them on anything no other plugin claimed.
     if (/unsupported image format/i.test(describe(error)))
-      return analyzeWith(tga, bytes, maxPixels, fail) ?? unsupported(fail);
+      return fallback(bytes, maxPixels, fail) ?? unsupported(fail);
     return failFromLibvips(error, fail, maxPixels);
   }
   const pixels = meta.width * meta.height;
@@ -325,6 +342,18 @@ const analyzeWith = (
     return fail('CORRUPT_IMAGE', `The ${name} data is corrupt or truncated (${describe(error)}).`);
   }
 };
+
+/** The readers for formats without a signature, in Pillow's order. */
+const fallback = (bytes: Uint8Array, maxPixels: number, fail: Fail) => {
+  for (const reader of [im, tga]) {
+    const analysis = analyzeWith(reader, bytes, maxPixels, fail);
+    if (analysis) return analysis;
+  }
+  return undefined;
+};
+
+const isRefusal = (analysis: ImageAnalysis) =>
+  isFailure(analysis) && analysis.error.code !== 'PIXEL_LIMIT_EXCEEDED';
 
 const unsupported = (fail: Fail) =>
   fail('UNSUPPORTED_FORMAT', `Not a supported image; supported formats: ${SUPPORTED_FORMATS}.`);

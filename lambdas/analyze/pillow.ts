@@ -11,6 +11,7 @@ export type PillowMode =
   | 'I'
   | 'I;16'
   | 'I;16B'
+  | 'I;16L'
   | 'F'
   | 'LA'
   | 'PA'
@@ -18,7 +19,8 @@ export type PillowMode =
   | 'RGBA'
   | 'RGBX'
   | 'CMYK'
-  | 'LAB';
+  | 'LAB'
+  | 'YCbCr';
 
 /** [bands, bytes per sample] of the NumPy array for each mode. */
 const LAYOUT: Record<PillowMode, readonly [number, number]> = {
@@ -28,6 +30,7 @@ const LAYOUT: Record<PillowMode, readonly [number, number]> = {
   I: [1, 4], // int32
   'I;16': [1, 2], // uint16
   'I;16B': [1, 2], // big-endian uint16
+  'I;16L': [1, 2],
   F: [1, 4], // float32
   LA: [2, 1],
   PA: [2, 1],
@@ -36,6 +39,7 @@ const LAYOUT: Record<PillowMode, readonly [number, number]> = {
   RGBX: [4, 1],
   CMYK: [4, 1],
   LAB: [3, 1],
+  YCbCr: [3, 1],
 };
 
 export interface ArrayLayout {

@@ -64,22 +64,3 @@ export const needRaw = (
 ) => {
   if (offset + stride * (rows - 1) + rowBytes > b.length) fail('image file is truncated');
 };
-
-/** Bits per pixel of the raw modes the readers hand to Pillow's raw decoder. */
-export const modeBits = (mode: PillowMode) =>
-  ({
-    '1': 1,
-    L: 8,
-    P: 8,
-    I: 32,
-    'I;16': 16,
-    'I;16B': 16,
-    F: 32,
-    LA: 16,
-    PA: 16,
-    RGB: 24,
-    RGBA: 32,
-    RGBX: 32,
-    CMYK: 32,
-    LAB: 24,
-  })[mode];
