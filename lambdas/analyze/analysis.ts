@@ -18,11 +18,12 @@ import { arrayLayout, genericMode, jpegMode, type PillowMode } from './pillow.ts
 import { isPng, PngPixelLimit, readPng } from './png.ts';
 import { ppm } from './ppm.ts';
 import { type FormatReader, NotThisFormat, PixelLimitError } from './readers.ts';
+import { sgi } from './sgi.ts';
 import { tga } from './tga.ts';
 import { isTiff, readTiff, type TiffInfo } from './tiff.ts';
 
 /** Formats libvips cannot read, recognised by their first bytes (Pillow's _accept). */
-const READERS: FormatReader[] = [ppm, pcx];
+const READERS: FormatReader[] = [ppm, pcx, sgi];
 
 /**
  * The bytes are untrusted, so libvips may only run the raster loaders we answer for. Blocking
