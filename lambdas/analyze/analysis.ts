@@ -11,6 +11,7 @@ import {
   isFailure,
 } from '../shared/types.ts';
 import { isBmp, readBmp } from './bmp.ts';
+import { dds } from './dds.ts';
 import { GifPixelLimit, isGif, readGif } from './gif.ts';
 import { im } from './im.ts';
 import { pcx } from './pcx.ts';
@@ -23,7 +24,7 @@ import { tga } from './tga.ts';
 import { isTiff, readTiff, type TiffInfo } from './tiff.ts';
 
 /** Formats libvips cannot read, recognised by their first bytes (Pillow's _accept). */
-const READERS: FormatReader[] = [ppm, pcx, sgi];
+const READERS: FormatReader[] = [ppm, dds, pcx, sgi];
 
 /**
  * The bytes are untrusted, so libvips may only run the raster loaders we answer for. Blocking
