@@ -13,6 +13,7 @@ import {
 import { isBmp, readBmp } from './bmp.ts';
 import { dds } from './dds.ts';
 import { GifPixelLimit, isGif, readGif } from './gif.ts';
+import { cur, ico } from './ico.ts';
 import { im } from './im.ts';
 import { pcx } from './pcx.ts';
 import { arrayLayout, genericMode, jpegMode, type PillowMode } from './pillow.ts';
@@ -24,7 +25,7 @@ import { tga } from './tga.ts';
 import { isTiff, readTiff, type TiffInfo } from './tiff.ts';
 
 /** Formats libvips cannot read, recognised by their first bytes (Pillow's _accept). */
-const READERS: FormatReader[] = [ppm, dds, pcx, sgi];
+const READERS: FormatReader[] = [ppm, cur, dds, ico, pcx, sgi];
 
 /**
  * The bytes are untrusted, so libvips may only run the raster loaders we answer for. Blocking

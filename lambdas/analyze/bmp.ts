@@ -16,6 +16,8 @@ export const isBmp = (bytes: Uint8Array): boolean =>
   bytes.length >= 2 && bytes[0] === 0x42 && bytes[1] === 0x4d; // "BM"
 
 export interface BmpInfo {
+  /** Where the pixel data starts. */
+  dataAt: number;
   width: number;
   height: number;
   bitDepth: number;
@@ -42,20 +44,33 @@ const MASKS: Record<number, Record<string, boolean>> = {
   16: { 'f800,7e0,1f': false, '7c00,3e0,1f': false },
 };
 
+/** A DIB inside an icon or cursor: no file header, and the height counts the AND mask too. */
+export interface Dib {
+  /** Where the info header starts. */
+  at: number;
+  /** Pillow's CUR reader: a 32-bit cursor whose header sits at offset 22 keeps its alpha. */
+  cursorAlpha?: boolean;
+}
+
 /**
- * Reads the header; `pixelLimit(pixels)` runs before any data is looked at. Throws BmpError
+ * Reads the header; `checkPixels(pixels)` runs before any data is looked at. Throws BmpError
  * where Pillow (or the NumPy conversion) raised.
  */
-export const readBmp = (b: Uint8Array, checkPixels: (pixels: number) => void): BmpInfo => {
+export const readBmp = (
+  b: Uint8Array,
+  checkPixels: (pixels: number) => void,
+  dib?: Dib,
+): BmpInfo => {
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const u32 = (at: number) =>
     at + 4 <= b.length ? view.getUint32(at, true) : fail('struct.error');
   const u16 = (at: number) =>
     at + 2 <= b.length ? view.getUint16(at, true) : fail('struct.error');
-  if (b.length < 14) fail('struct.error');
-  let offset = u32(10);
-  const headerSize = u32(14);
-  if (14 + headerSize > b.length) fail('Truncated File Read');
+  const base = dib ? dib.at : 14;
+  if (!dib && b.length < 14) fail('struct.error');
+  let offset = dib ? 0 : u32(10);
+  const headerSize = u32(base);
+  if (base + headerSize > b.length) fail('Truncated File Read');
   let width: number;
   let height: number;
   let bits: number;
@@ -63,19 +78,20 @@ export const readBmp = (b: Uint8Array, checkPixels: (pixels: number) => void): B
   let colours = 0;
   let padding = 4;
   let masks: number[] = [];
-  let at = 14 + headerSize; // the file position after the header
+  let at = base + headerSize; // the file position after the header
   if (headerSize === 12) {
-    [width, height, bits] = [u16(18), u16(20), u16(24)];
+    [width, height, bits] = [u16(base + 4), u16(base + 6), u16(base + 10)];
     padding = 3;
   } else if ([40, 64, 108, 124].includes(headerSize)) {
-    width = u32(18);
+    width = u32(base + 4);
     // A top-down image stores a negative height; Pillow tests only the high byte.
-    height = b[25] === 0xff ? 2 ** 32 - u32(22) : u32(22);
-    bits = u16(28);
-    compression = u32(30);
-    colours = u32(46);
+    height = b[base + 11] === 0xff ? 2 ** 32 - u32(base + 8) : u32(base + 8);
+    bits = u16(base + 14);
+    compression = u32(base + 16);
+    colours = u32(base + 32);
     if (compression === BITFIELDS) {
-      if (headerSize - 4 >= 52) masks = [u32(54), u32(58), u32(62), u32(66)];
+      if (headerSize - 4 >= 52)
+        masks = [u32(base + 40), u32(base + 44), u32(base + 48), u32(base + 52)];
       else {
         masks = [u32(at), u32(at + 4), u32(at + 8), 0];
         at += 12;
@@ -83,7 +99,7 @@ export const readBmp = (b: Uint8Array, checkPixels: (pixels: number) => void): B
     }
   } else return fail(`Unsupported BMP header type (${headerSize})`);
   colours = colours || 2 ** bits;
-  if (offset === 14 + headerSize && bits <= 8) offset += 4 * colours;
+  if (!dib && offset === 14 + headerSize && bits <= 8) offset += 4 * colours;
 
   let mode: PillowMode | undefined = { 1: 'P', 4: 'P', 8: 'P', 16: 'RGB', 24: 'RGB', 32: 'RGB' }[
     bits
@@ -95,7 +111,9 @@ export const readBmp = (b: Uint8Array, checkPixels: (pixels: number) => void): B
     const alpha = MASKS[bits]?.[key];
     if (alpha === undefined) fail('Unsupported BMP bitfields layout');
     if (alpha) mode = 'RGBA';
-  } else if (compression !== RAW && compression !== RLE8 && compression !== RLE4) {
+  } else if (compression === RAW) {
+    if (bits === 32 && dib?.cursorAlpha) mode = 'RGBA';
+  } else if (compression !== RLE8 && compression !== RLE4) {
     fail(`Unsupported BMP compression (${compression})`);
   }
   if (mode === 'P') {
@@ -121,6 +139,9 @@ export const readBmp = (b: Uint8Array, checkPixels: (pixels: number) => void): B
   }
   if (width <= 0 || height <= 0) fail('not identified by this driver');
   checkPixels(width * height);
+  // Icons and cursors: the image is the top half, the AND mask the rest.
+  if (dib) height = Math.floor(height / 2);
+  if (height <= 0) fail('tile cannot extend outside image');
 
   const start = offset || at;
   if (compression === RLE8 || compression === RLE4) {
@@ -134,7 +155,7 @@ export const readBmp = (b: Uint8Array, checkPixels: (pixels: number) => void): B
     if (stride < rowBytes) fail('raw decoder configuration');
     if (start + stride * (height - 1) + rowBytes > b.length) fail('image file is truncated');
   }
-  return { width, height, bitDepth: bits, mode, compression };
+  return { width, height, bitDepth: bits, mode, compression, dataAt: start };
 };
 
 /** BmpRleDecoder.decode, counting the pixels it would produce. */
