@@ -12,20 +12,26 @@ import {
 } from '../shared/types.ts';
 import { isBmp, readBmp } from './bmp.ts';
 import { dds } from './dds.ts';
+import { gbr } from './gbr.ts';
 import { GifPixelLimit, isGif, readGif } from './gif.ts';
 import { cur, ico } from './ico.ts';
 import { im } from './im.ts';
+import { msp } from './msp.ts';
 import { pcx } from './pcx.ts';
 import { arrayLayout, genericMode, jpegMode, type PillowMode } from './pillow.ts';
 import { isPng, PngPixelLimit, readPng } from './png.ts';
 import { ppm } from './ppm.ts';
 import { type FormatReader, NotThisFormat, PixelLimitError } from './readers.ts';
 import { sgi } from './sgi.ts';
+import { spider } from './spider.ts';
+import { sun } from './sun.ts';
 import { tga } from './tga.ts';
 import { isTiff, readTiff, type TiffInfo } from './tiff.ts';
+import { xbm } from './xbm.ts';
+import { xpm } from './xpm.ts';
 
 /** Formats libvips cannot read, recognised by their first bytes (Pillow's _accept). */
-const READERS: FormatReader[] = [ppm, cur, dds, ico, pcx, sgi];
+const READERS: FormatReader[] = [ppm, cur, dds, gbr, ico, msp, pcx, sgi, sun, xbm, xpm];
 
 /**
  * The bytes are untrusted, so libvips may only run the raster loaders we answer for. Blocking
@@ -69,7 +75,7 @@ export const analyzeImage = async (
   if (size === 0) return fail('EMPTY_IMAGE', 'The image is empty (0 bytes).');
 
   // When the plugin a signature picks refuses the file, Pillow goes on to the plugins without
-  // one: a damaged signature can still open as IM or TGA.
+  // one: a damaged signature can still open as IM, SPIDER or TGA.
   const orFallback = (analysis: ImageAnalysis): ImageAnalysis =>
     isRefusal(analysis) ? (fallback(bytes, maxPixels, fail) ?? analysis) : analysis;
   if (isBmp(bytes)) return orFallback(analyzeBmp(bytes, maxPixels, fail));
@@ -104,7 +110,7 @@ export const analyzeImage = async (
   try {
     meta = await sharp(bytes, { limitInputPixels: maxPixels }).metadata();
   } catch (error) {
-    // IM and TGA have no signature: Pillow tries them on anything no other plugin claimed.
+    // IM, SPIDER and TGA have no signature: Pillow tries them on anything no other plugin claimed.
     if (/unsupported image format/i.test(describe(error)))
       return fallback(bytes, maxPixels, fail) ?? unsupported(fail);
     return failFromLibvips(error, fail, maxPixels);
@@ -348,7 +354,7 @@ const analyzeWith = (
 
 /** The readers for formats without a signature, in Pillow's order. */
 const fallback = (bytes: Uint8Array, maxPixels: number, fail: Fail) => {
-  for (const reader of [im, tga]) {
+  for (const reader of [im, spider, tga]) {
     const analysis = analyzeWith(reader, bytes, maxPixels, fail);
     if (analysis) return analysis;
   }
