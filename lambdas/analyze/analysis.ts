@@ -16,6 +16,7 @@ import { gbr } from './gbr.ts';
 import { GifPixelLimit, isGif, readGif } from './gif.ts';
 import { cur, ico } from './ico.ts';
 import { im } from './im.ts';
+import { jpeg2000 } from './jpeg2000.ts';
 import { msp } from './msp.ts';
 import { pcx } from './pcx.ts';
 import { arrayLayout, genericMode, jpegMode, type PillowMode } from './pillow.ts';
@@ -31,7 +32,7 @@ import { xbm } from './xbm.ts';
 import { xpm } from './xpm.ts';
 
 /** Formats libvips cannot read, recognised by their first bytes (Pillow's _accept). */
-const READERS: FormatReader[] = [ppm, cur, dds, gbr, ico, msp, pcx, sgi, sun, xbm, xpm];
+const READERS: FormatReader[] = [ppm, cur, dds, gbr, ico, jpeg2000, msp, pcx, sgi, sun, xbm, xpm];
 
 /**
  * The bytes are untrusted, so libvips may only run the raster loaders we answer for. Blocking
