@@ -14,6 +14,7 @@ import { isBmp, readBmp } from './bmp.ts';
 import { dds } from './dds.ts';
 import { gbr } from './gbr.ts';
 import { GifPixelLimit, isGif, readGif } from './gif.ts';
+import { icns } from './icns.ts';
 import { cur, ico } from './ico.ts';
 import { im } from './im.ts';
 import { jpeg2000 } from './jpeg2000.ts';
@@ -32,7 +33,21 @@ import { xbm } from './xbm.ts';
 import { xpm } from './xpm.ts';
 
 /** Formats libvips cannot read, recognised by their first bytes (Pillow's _accept). */
-const READERS: FormatReader[] = [ppm, cur, dds, gbr, ico, jpeg2000, msp, pcx, sgi, sun, xbm, xpm];
+const READERS: FormatReader[] = [
+  ppm,
+  cur,
+  dds,
+  gbr,
+  icns,
+  ico,
+  jpeg2000,
+  msp,
+  pcx,
+  sgi,
+  sun,
+  xbm,
+  xpm,
+];
 
 /**
  * The bytes are untrusted, so libvips may only run the raster loaders we answer for. Blocking
