@@ -10,6 +10,7 @@ import {
   type ImageFacts,
   isFailure,
 } from '../shared/types.ts';
+import { blp } from './blp.ts';
 import { isBmp, readBmp } from './bmp.ts';
 import { dds } from './dds.ts';
 import { gbr } from './gbr.ts';
@@ -35,6 +36,7 @@ import { xpm } from './xpm.ts';
 /** Formats libvips cannot read, recognised by their first bytes (Pillow's _accept). */
 const READERS: FormatReader[] = [
   ppm,
+  blp,
   cur,
   dds,
   gbr,
