@@ -137,7 +137,7 @@ export const analyzeImage = async (
   if (pixels > maxPixels) return fail('PIXEL_LIMIT_EXCEEDED', pixelLimitMessage(pixels, maxPixels));
 
   try {
-    await validatePixels(bytes, maxPixels, fullDecode, !!tiff);
+    await validatePixels(bytes, maxPixels, fullDecode, tiff !== undefined && !tiff.fax);
   } catch (error) {
     return failFromLibvips(error, fail, maxPixels);
   }
@@ -154,11 +154,11 @@ const validatePixels = (
   bytes: Uint8Array,
   maxPixels: number,
   fullDecode: boolean,
-  tiff: boolean,
+  strict: boolean,
 ) => {
   // libtiff reports damaged strips as errors that libvips passes on as warnings unless asked;
-  // Pillow's libtiff decoder fails on them.
-  const failOn = tiff ? 'error' : 'truncated';
+  // Pillow's libtiff decoder fails on them (except in fax data, whose bad lines it mends).
+  const failOn = strict ? 'error' : 'truncated';
   const image = sharp(bytes, { failOn, limitInputPixels: maxPixels });
   return (fullDecode ? image : image.resize(1, 1, { fit: 'fill' })).raw().toBuffer();
 };

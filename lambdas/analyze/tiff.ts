@@ -89,7 +89,9 @@ const readIfd = (b: Uint8Array): Map<number, number[]> => {
       const p = data + k * unit;
       if (type === 3 || type === 8) values.push(view.getUint16(p, le));
       else if (type === 4 || type === 9 || type === 13) values.push(view.getUint32(p, le));
-      else if (type === 1 || type === 6 || type === 7 || type === 2) values.push(b[p] as number);
+      // Pillow keeps BYTE and UNDEFINED values as bytes and ASCII as text: never equal to a number.
+      else if (type === 1 || type === 2 || type === 7) values.push(Number.NaN);
+      else if (type === 6) values.push(b[p] as number);
       else if (type === 5 || type === 10)
         values.push(view.getUint32(p, le) / (view.getUint32(p + 4, le) || 1));
       else values.push(0);
@@ -174,6 +176,8 @@ export interface TiffInfo {
   pages: number;
   /** libtiff decodes the data (Pillow's path for every compression but none). */
   compressed: boolean;
+  /** CCITT fax data: libtiff only warns about damaged lines (Pillow keeps the image). */
+  fax: boolean;
 }
 
 /** Reads the first IFD as TiffImagePlugin._setup does; checks uncompressed strips hold their rows. */
@@ -205,7 +209,15 @@ export const readTiff = (b: Uint8Array): TiffInfo => {
     format.length === 1 ? pillowMode(le, photo, format[0] as number, fill, bps, extra) : undefined;
   if (!mode) return fail('unknown pixel mode');
   if (width <= 0 || height <= 0) fail('not identified by this driver');
-  const info = { width, height, mode, bitDepth: bps[0] ?? 1, photometric: photo, pages: pages(b) };
+  const info = {
+    width,
+    height,
+    mode,
+    bitDepth: bps[0] ?? 1,
+    photometric: photo,
+    pages: pages(b),
+    fax: compression >= 2 && compression <= 4,
+  };
   if (compression !== 1) return { ...info, compressed: true };
 
   // The raw decoder: each strip (or tile) must hold its rows, or Pillow says "truncated".
