@@ -11,10 +11,10 @@ import {
   isFailure,
 } from '../shared/types.ts';
 import { blp } from './blp.ts';
-import { isBmp, readBmp } from './bmp.ts';
+import { bmp } from './bmp.ts';
 import { dds } from './dds.ts';
 import { gbr } from './gbr.ts';
-import { GifPixelLimit, isGif, readGif } from './gif.ts';
+import { gif } from './gif.ts';
 import { icns } from './icns.ts';
 import { cur, ico } from './ico.ts';
 import { im } from './im.ts';
@@ -22,9 +22,9 @@ import { jpeg2000 } from './jpeg2000.ts';
 import { msp } from './msp.ts';
 import { pcx } from './pcx.ts';
 import { arrayLayout, genericMode, jpegMode, type PillowMode } from './pillow.ts';
-import { isPng, PngPixelLimit, readPng } from './png.ts';
+import { png } from './png.ts';
 import { ppm } from './ppm.ts';
-import { type FormatReader, NotThisFormat, PixelLimitError } from './readers.ts';
+import { type Decoded, type FormatReader, NotThisFormat, PixelLimitError } from './readers.ts';
 import { sgi } from './sgi.ts';
 import { spider } from './spider.ts';
 import { sun } from './sun.ts';
@@ -33,8 +33,14 @@ import { isTiff, readTiff, type TiffInfo } from './tiff.ts';
 import { xbm } from './xbm.ts';
 import { xpm } from './xpm.ts';
 
-/** Formats libvips cannot read, recognised by their first bytes (Pillow's _accept). */
+/**
+ * Formats read the way Pillow reads them, recognised by their first bytes (Pillow's _accept).
+ * libvips reads PNG and GIF, but answers differently from Pillow on damaged files.
+ */
 const READERS: FormatReader[] = [
+  bmp,
+  gif,
+  png,
   ppm,
   blp,
   cur,
@@ -73,7 +79,10 @@ sharp.cache(false);
  * original answered [] too. */
 export const MAX_PIXELS = 178_956_970;
 
-export const SUPPORTED_FORMATS = 'JPEG, PNG, WebP, GIF, TIFF, AVIF, BMP';
+export const SUPPORTED_FORMATS = [
+  'JPEG, PNG, WebP, GIF, TIFF, AVIF, BMP, ICO/CUR, ICNS, JPEG 2000, PBM/PGM/PPM, TGA, PCX, SGI,',
+  'DDS, BLP, IM, MSP, SPIDER, Sun raster, XBM, XPM, GIMP brush',
+].join(' ');
 
 export interface AnalyzeOptions {
   maxPixels?: number;
@@ -96,9 +105,6 @@ export const analyzeImage = async (
   // one: a damaged signature can still open as IM, SPIDER or TGA.
   const orFallback = (analysis: ImageAnalysis): ImageAnalysis =>
     isRefusal(analysis) ? (fallback(bytes, maxPixels, fail) ?? analysis) : analysis;
-  if (isBmp(bytes)) return orFallback(analyzeBmp(bytes, maxPixels, fail));
-  if (isPng(bytes)) return orFallback(analyzePng(bytes, maxPixels, fail));
-  if (isGif(bytes)) return orFallback(analyzeGif(bytes, maxPixels, fail));
   const reader = READERS.find((r) => r.accepts(bytes));
   if (reader) {
     const analysis = analyzeWith(reader, bytes, maxPixels, fail);
@@ -121,7 +127,11 @@ export const analyzeImage = async (
       return fail('PIXEL_LIMIT_EXCEEDED', pixelLimitMessage(tiff.width * tiff.height, maxPixels));
     // Uncompressed strips are checked already: libvips has nothing to add, and may refuse
     // layouts Pillow reads.
-    if (!tiff.compressed) return tiffFacts(bytes, tiff);
+    if (!tiff.compressed) {
+      const { photometric } = tiff;
+      const colourSpace = photometric === 5 ? 'cmyk' : photometric <= 1 ? 'b-w' : 'srgb';
+      return readerFacts('tiff', 'image/tiff', bytes, { ...tiff, colourSpace });
+    }
   }
 
   let meta: Metadata;
@@ -216,119 +226,6 @@ const facts = (bytes: Uint8Array, meta: Metadata, mode: PillowMode): ImageFacts 
 
 type Fail = (code: ImageErrorCode, message: string) => ImageAnalysis;
 
-class PixelLimit extends Error {
-  readonly pixels: number;
-  constructor(pixels: number) {
-    super(`${pixels} pixels`);
-    this.pixels = pixels;
-  }
-}
-
-const analyzeBmp = (bytes: Uint8Array, maxPixels: number, fail: Fail): ImageAnalysis => {
-  try {
-    const bmp = readBmp(bytes, (pixels) => {
-      if (pixels > maxPixels) throw new PixelLimit(pixels);
-    });
-    return {
-      format: 'bmp',
-      mediaType: 'image/bmp',
-      width: bmp.width,
-      height: bmp.height,
-      mode: bmp.mode,
-      ...arrayLayout(bmp.mode, bmp.width, bmp.height),
-      bytes: bytes.byteLength,
-      bitDepth: bmp.bitDepth,
-      hasAlpha: bmp.mode === 'RGBA',
-      isPalette: bmp.bitDepth <= 8,
-      colourSpace: bmp.mode === 'L' || bmp.mode === '1' ? 'b-w' : 'srgb',
-      orientation: null,
-      pages: 1,
-      isProgressive: false,
-    };
-  } catch (error) {
-    if (error instanceof PixelLimit)
-      return fail('PIXEL_LIMIT_EXCEEDED', pixelLimitMessage(error.pixels, maxPixels));
-    return fail('CORRUPT_IMAGE', `The BMP data is corrupt or truncated (${describe(error)}).`);
-  }
-};
-
-const analyzePng = (bytes: Uint8Array, maxPixels: number, fail: Fail): ImageAnalysis => {
-  try {
-    const png = readPng(bytes, maxPixels);
-    const grey = png.colourType === 0 || png.colourType === 4;
-    return {
-      format: 'png',
-      mediaType: 'image/png',
-      width: png.width,
-      height: png.height,
-      mode: png.mode,
-      ...arrayLayout(png.mode, png.width, png.height),
-      bytes: bytes.byteLength,
-      bitDepth: png.bitDepth,
-      hasAlpha: png.hasTransparency,
-      isPalette: png.colourType === 3,
-      // libvips' names, as sharp reports them for the other formats.
-      colourSpace: grey
-        ? png.bitDepth === 16
-          ? 'grey16'
-          : 'b-w'
-        : png.bitDepth === 16
-          ? 'rgb16'
-          : 'srgb',
-      orientation: null,
-      pages: png.frames,
-      isProgressive: png.interlaced,
-    };
-  } catch (error) {
-    if (error instanceof PngPixelLimit)
-      return fail('PIXEL_LIMIT_EXCEEDED', pixelLimitMessage(error.pixels, maxPixels));
-    return fail('CORRUPT_IMAGE', `The PNG data is corrupt or truncated (${describe(error)}).`);
-  }
-};
-
-const tiffFacts = (bytes: Uint8Array, tiff: TiffInfo): ImageFacts => ({
-  format: 'tiff',
-  mediaType: 'image/tiff',
-  width: tiff.width,
-  height: tiff.height,
-  mode: tiff.mode,
-  ...arrayLayout(tiff.mode, tiff.width, tiff.height),
-  bytes: bytes.byteLength,
-  bitDepth: tiff.bitDepth,
-  hasAlpha: ['LA', 'PA', 'RGBA'].includes(tiff.mode),
-  isPalette: tiff.photometric === 3,
-  colourSpace: tiff.photometric === 5 ? 'cmyk' : tiff.photometric <= 1 ? 'b-w' : 'srgb',
-  orientation: null,
-  pages: tiff.pages,
-  isProgressive: false,
-});
-
-const analyzeGif = (bytes: Uint8Array, maxPixels: number, fail: Fail): ImageAnalysis => {
-  try {
-    const gif = readGif(bytes, maxPixels);
-    return {
-      format: 'gif',
-      mediaType: 'image/gif',
-      width: gif.width,
-      height: gif.height,
-      mode: gif.mode,
-      ...arrayLayout(gif.mode, gif.width, gif.height),
-      bytes: bytes.byteLength,
-      bitDepth: 8,
-      hasAlpha: gif.hasTransparency,
-      isPalette: true,
-      colourSpace: 'srgb',
-      orientation: null,
-      pages: gif.frames,
-      isProgressive: gif.interlaced,
-    };
-  } catch (error) {
-    if (error instanceof GifPixelLimit)
-      return fail('PIXEL_LIMIT_EXCEEDED', pixelLimitMessage(error.pixels, maxPixels));
-    return fail('CORRUPT_IMAGE', `The GIF data is corrupt or truncated (${describe(error)}).`);
-  }
-};
-
 /** Analysis by one of our readers; undefined when the bytes turn out not to be its format. */
 const analyzeWith = (
   reader: FormatReader,
@@ -340,27 +237,7 @@ const analyzeWith = (
     const image = reader.read(bytes, (pixels) => {
       if (pixels > maxPixels) throw new PixelLimitError(pixels);
     });
-    const { mode } = image;
-    return {
-      format: reader.format,
-      mediaType: reader.mediaType,
-      width: image.width,
-      height: image.height,
-      mode,
-      ...arrayLayout(mode, image.width, image.height),
-      bytes: bytes.byteLength,
-      bitDepth: image.bitDepth ?? 8,
-      hasAlpha: mode.includes('A'),
-      isPalette: mode.startsWith('P'),
-      colourSpace: ['1', 'L', 'LA', 'I', 'I;16', 'I;16B', 'F'].includes(mode)
-        ? 'b-w'
-        : mode === 'CMYK'
-          ? 'cmyk'
-          : 'srgb',
-      orientation: null,
-      pages: image.pages ?? 1,
-      isProgressive: false,
-    };
+    return readerFacts(reader.format, reader.mediaType, bytes, image);
   } catch (error) {
     if (error instanceof PixelLimitError)
       return fail('PIXEL_LIMIT_EXCEEDED', pixelLimitMessage(error.pixels, maxPixels));
@@ -368,6 +245,32 @@ const analyzeWith = (
     const name = reader.format.toUpperCase();
     return fail('CORRUPT_IMAGE', `The ${name} data is corrupt or truncated (${describe(error)}).`);
   }
+};
+
+const readerFacts = (
+  format: string,
+  mediaType: string,
+  bytes: Uint8Array,
+  image: Decoded,
+): ImageFacts => {
+  const { mode } = image;
+  const grey = ['1', 'L', 'LA', 'I', 'I;16', 'I;16B', 'I;16L', 'F'].includes(mode);
+  return {
+    format,
+    mediaType,
+    width: image.width,
+    height: image.height,
+    mode,
+    ...arrayLayout(mode, image.width, image.height),
+    bytes: bytes.byteLength,
+    bitDepth: image.bitDepth ?? 8,
+    hasAlpha: image.hasAlpha ?? mode.includes('A'),
+    isPalette: image.isPalette ?? mode.startsWith('P'),
+    colourSpace: image.colourSpace ?? (grey ? 'b-w' : mode === 'CMYK' ? 'cmyk' : 'srgb'),
+    orientation: null,
+    pages: image.pages ?? 1,
+    isProgressive: image.isProgressive ?? false,
+  };
 };
 
 /** The readers for formats without a signature, in Pillow's order. */

@@ -5,12 +5,7 @@
  * the last one's padding; the RLE decoder is replayed, counting pixels, as Pillow writes it.
  */
 import type { PillowMode } from './pillow.ts';
-
-export class BmpError extends Error {}
-
-const fail = (message: string): never => {
-  throw new BmpError(message);
-};
+import { type FormatReader, fail } from './readers.ts';
 
 export const isBmp = (bytes: Uint8Array): boolean =>
   bytes.length >= 2 && bytes[0] === 0x42 && bytes[1] === 0x4d; // "BM"
@@ -53,7 +48,7 @@ export interface Dib {
 }
 
 /**
- * Reads the header; `checkPixels(pixels)` runs before any data is looked at. Throws BmpError
+ * Reads the header; `checkPixels(pixels)` runs before any data is looked at. Throws FormatError
  * where Pillow (or the NumPy conversion) raised.
  */
 export const readBmp = (
@@ -195,4 +190,14 @@ const replayRle = (b: Uint8Array, from: number, width: number, height: number, r
     }
   }
   return length;
+};
+
+export const bmp: FormatReader = {
+  format: 'bmp',
+  mediaType: 'image/bmp',
+  accepts: isBmp,
+  read: (b, checkPixels) => {
+    const info = readBmp(b, checkPixels);
+    return { ...info, isPalette: info.bitDepth <= 8 };
+  },
 };

@@ -6,16 +6,7 @@
  * fails. Only string lengths are tracked, never pixels: far cheaper than decoding.
  */
 import type { PillowMode } from './pillow.ts';
-
-export class GifError extends Error {}
-
-export class GifPixelLimit extends Error {
-  readonly pixels: number;
-  constructor(pixels: number) {
-    super(`${pixels} pixels`);
-    this.pixels = pixels;
-  }
-}
+import { type FormatReader, fail } from './readers.ts';
 
 export const isGif = (bytes: Uint8Array) => {
   const magic = String.fromCharCode(...bytes.subarray(0, 6));
@@ -30,10 +21,6 @@ export interface GifInfo {
   interlaced: boolean;
   hasTransparency: boolean;
 }
-
-const fail = (message: string): never => {
-  throw new GifError(message);
-};
 
 /** A reader over the bytes with Python file semantics: short reads at the end. */
 class Reader {
@@ -72,7 +59,7 @@ const paletteNeeded = (p: Uint8Array) => {
   return false;
 };
 
-export const readGif = (bytes: Uint8Array, maxPixels: number): GifInfo => {
+export const readGif = (bytes: Uint8Array, checkPixels: (pixels: number) => void): GifInfo => {
   const r = new Reader(bytes, 0);
   const header = r.read(13);
   let width = u16(header, 6);
@@ -127,7 +114,7 @@ export const readGif = (bytes: Uint8Array, maxPixels: number): GifInfo => {
       if (x1 > width || y1 > height) {
         width = Math.max(x1, width);
         height = Math.max(y1, height);
-        if (width * height > maxPixels) throw new GifPixelLimit(width * height);
+        checkPixels(width * height);
       }
       const f = d[8];
       if (f === undefined) fail('IndexError');
@@ -142,7 +129,7 @@ export const readGif = (bytes: Uint8Array, maxPixels: number): GifInfo => {
   if (!frame) return fail('no frame');
   const mode: PillowMode = (palette ?? globalPalette) ? 'P' : 'L';
   if (width <= 0 || height <= 0) fail('not identified by this driver');
-  if (width * height > maxPixels) throw new GifPixelLimit(width * height);
+  checkPixels(width * height);
   const xsize = frame.x1 - frame.x0;
   const ysize = frame.y1 - frame.y0;
   if (xsize <= 0 || ysize <= 0) fail('tile cannot extend outside image');
@@ -251,4 +238,21 @@ const countFrames = (bytes: Uint8Array, from: number) => {
       frames++;
     } else if (s !== 0) return frames;
   }
+};
+
+export const gif: FormatReader = {
+  format: 'gif',
+  mediaType: 'image/gif',
+  accepts: isGif,
+  read: (b, checkPixels) => {
+    const info = readGif(b, checkPixels);
+    return {
+      ...info,
+      hasAlpha: info.hasTransparency,
+      isPalette: true,
+      colourSpace: 'srgb',
+      pages: info.frames,
+      isProgressive: info.interlaced,
+    };
+  },
 };

@@ -102,8 +102,7 @@ const embedded = (
 ) => {
   const data = b.subarray(Math.min(start, b.length));
   if (isPng(data)) {
-    const png = readPng(data, Number.POSITIVE_INFINITY);
-    checkPixels(png.width * png.height);
+    const png = readPng(data, checkPixels);
     return { width: png.width, height: png.height, mode: png.mode };
   }
   const stream = data.subarray(0, Math.max(0, length));

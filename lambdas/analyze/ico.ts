@@ -56,8 +56,7 @@ export const ico: FormatReader = {
     let height: number;
     let mode: PillowMode = 'RGBA';
     if (isPng(data)) {
-      ({ width, height, mode } = readPng(data, Number.POSITIVE_INFINITY));
-      checkPixels(width * height);
+      ({ width, height, mode } = readPng(data, checkPixels));
     } else {
       const dib = readBmp(b, checkPixels, { at: entry.offset });
       ({ width, height } = dib);

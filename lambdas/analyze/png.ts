@@ -8,8 +8,7 @@
  */
 import { constants, crc32, inflateSync } from 'node:zlib';
 import type { PillowMode } from './pillow.ts';
-
-export class PngError extends Error {}
+import { type FormatReader, fail } from './readers.ts';
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 export const isPng = (bytes: Uint8Array) =>
@@ -45,10 +44,6 @@ export interface PngInfo {
   hasTransparency: boolean;
   frames: number;
 }
-
-const fail = (message: string): never => {
-  throw new PngError(message);
-};
 
 /** Chunk type: Pillow's is_cid, four word characters. */
 const isCid = (bytes: Uint8Array, at: number) => {
@@ -244,8 +239,8 @@ const inflate = (data: Uint8Array, limit: number) => {
   return { out: partial(data.subarray(0, good)) as Buffer, ended: false, corrupt: true };
 };
 
-/** Reads a PNG as Pillow does; throws PngError where Pillow (or NumPy on its result) raised. */
-export const readPng = (bytes: Uint8Array, maxPixels: number): PngInfo => {
+/** Reads a PNG as Pillow does; throws FormatError where Pillow (or NumPy on its result) raised. */
+export const readPng = (bytes: Uint8Array, checkPixels: (pixels: number) => void): PngInfo => {
   const s: State = {
     width: 0,
     height: 0,
@@ -276,7 +271,7 @@ export const readPng = (bytes: Uint8Array, maxPixels: number): PngInfo => {
   }
   if (!s.mode || s.width <= 0 || s.height <= 0) fail('not identified by this driver');
   const mode = s.mode as PillowMode;
-  if (s.width * s.height > maxPixels) throw new PngPixelLimit(s.width * s.height);
+  checkPixels(s.width * s.height);
   if (chunk.type !== 'IDAT') fail('cannot load this image');
 
   // load(): consecutive IDAT chunks feed the decoder; their CRCs are skipped, not checked.
@@ -319,14 +314,6 @@ export const readPng = (bytes: Uint8Array, maxPixels: number): PngInfo => {
   return fail(corrupt ? 'broken data stream' : 'image file is truncated');
 };
 
-export class PngPixelLimit extends Error {
-  readonly pixels: number;
-  constructor(pixels: number) {
-    super(`${pixels} pixels`);
-    this.pixels = pixels;
-  }
-}
-
 const readChunkOrUndefined = (bytes: Uint8Array, at: number) => {
   try {
     return readChunk(bytes, at);
@@ -363,4 +350,24 @@ const finish = (bytes: Uint8Array, s: State, mode: PillowMode, from: number): Pn
     hasTransparency: s.transparency || s.colourType === 4 || s.colourType === 6,
     frames: s.frames ?? 1,
   };
+};
+
+export const png: FormatReader = {
+  format: 'png',
+  mediaType: 'image/png',
+  accepts: isPng,
+  read: (b, checkPixels) => {
+    const info = readPng(b, checkPixels);
+    const grey = info.colourType === 0 || info.colourType === 4;
+    const deep = info.bitDepth === 16;
+    return {
+      ...info,
+      hasAlpha: info.hasTransparency,
+      isPalette: info.colourType === 3,
+      // libvips' names, as sharp reports them for the other formats.
+      colourSpace: grey ? (deep ? 'grey16' : 'b-w') : deep ? 'rgb16' : 'srgb',
+      pages: info.frames,
+      isProgressive: info.interlaced,
+    };
+  },
 };

@@ -23,12 +23,17 @@ export const fail = (message: string): never => {
   throw new FormatError(message);
 };
 
+/** What a reader found; the facts it leaves out are derived from the mode. */
 export interface Decoded {
   width: number;
   height: number;
   mode: PillowMode;
   bitDepth?: number;
   pages?: number;
+  hasAlpha?: boolean;
+  isPalette?: boolean;
+  colourSpace?: string;
+  isProgressive?: boolean;
 }
 
 export interface FormatReader {
