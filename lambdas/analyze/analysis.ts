@@ -18,13 +18,21 @@ import { gif } from './gif.ts';
 import { icns } from './icns.ts';
 import { cur, ico } from './ico.ts';
 import { im } from './im.ts';
+import { progressiveJpegMemory } from './jpeg.ts';
 import { jpeg2000 } from './jpeg2000.ts';
 import { msp } from './msp.ts';
 import { pcx } from './pcx.ts';
 import { arrayLayout, genericMode, jpegMode, type PillowMode } from './pillow.ts';
 import { png } from './png.ts';
 import { ppm } from './ppm.ts';
-import { type Decoded, type FormatReader, NotThisFormat, PixelLimitError } from './readers.ts';
+import {
+  type Decoded,
+  type FormatReader,
+  MEMORY_BUDGET,
+  MemoryBudgetError,
+  NotThisFormat,
+  PixelLimitError,
+} from './readers.ts';
 import { sgi } from './sgi.ts';
 import { spider } from './spider.ts';
 import { sun } from './sun.ts';
@@ -78,6 +86,8 @@ sharp.cache(false);
 /** Pillow's decompression-bomb error threshold (2 × Image.MAX_IMAGE_PIXELS): above it the
  * original answered [] too. */
 export const MAX_PIXELS = 178_956_970;
+
+export { MEMORY_BUDGET } from './readers.ts';
 
 export const SUPPORTED_FORMATS = [
   'JPEG, PNG, WebP, GIF, TIFF, AVIF, BMP, ICO/CUR, ICNS, JPEG 2000, PBM/PGM/PPM, TGA, PCX, SGI,',
@@ -145,6 +155,10 @@ export const analyzeImage = async (
   }
   const pixels = meta.width * meta.height;
   if (pixels > maxPixels) return fail('PIXEL_LIMIT_EXCEEDED', pixelLimitMessage(pixels, maxPixels));
+  if (meta.format === 'jpeg') {
+    const memory = progressiveJpegMemory(bytes);
+    if (memory > MEMORY_BUDGET) return fail('PIXEL_LIMIT_EXCEEDED', memoryMessage(memory));
+  }
 
   try {
     await validatePixels(bytes, maxPixels, fullDecode, tiff !== undefined && !tiff.fax);
@@ -241,6 +255,8 @@ const analyzeWith = (
   } catch (error) {
     if (error instanceof PixelLimitError)
       return fail('PIXEL_LIMIT_EXCEEDED', pixelLimitMessage(error.pixels, maxPixels));
+    if (error instanceof MemoryBudgetError)
+      return fail('PIXEL_LIMIT_EXCEEDED', memoryMessage(error.bytes));
     if (error instanceof NotThisFormat) return undefined;
     const name = reader.format.toUpperCase();
     return fail('CORRUPT_IMAGE', `The ${name} data is corrupt or truncated (${describe(error)}).`);
@@ -301,6 +317,9 @@ const failFromLibvips = (error: unknown, fail: Fail, maxPixels: number): ImageAn
     return fail('UNSUPPORTED_FORMAT', `Unsupported image variant (${detail}).`);
   return fail('CORRUPT_IMAGE', `The image data is corrupt or truncated (${detail}).`);
 };
+
+const memoryMessage = (memory: number) =>
+  `Decoding this image needs ${Math.ceil(memory / 2 ** 20)} MB, over the budget of ${MEMORY_BUDGET / 2 ** 20} MB.`;
 
 const pixelLimitMessage = (pixels: number, maxPixels: number) =>
   `The image has ${pixels} pixels, over the limit of ${maxPixels} (decompression-bomb guard).`;

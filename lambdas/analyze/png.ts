@@ -8,7 +8,7 @@
  */
 import { constants, crc32, inflateSync } from 'node:zlib';
 import type { PillowMode } from './pillow.ts';
-import { type FormatReader, fail } from './readers.ts';
+import { type FormatReader, fail, MEMORY_BUDGET, MemoryBudgetError } from './readers.ts';
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 export const isPng = (bytes: Uint8Array) =>
@@ -294,6 +294,8 @@ export const readPng = (bytes: Uint8Array, checkPixels: (pixels: number) => void
     s.interlaced,
   );
   const required = layout.sizes.reduce((sum, p) => sum + p.count * p.size, 0);
+  // Inflating holds the filtered rows: bounded, as the decoded image would be in Pillow.
+  if (required > MEMORY_BUDGET) throw new MemoryBudgetError(required);
   // The slack lets the longest fitting prefix cover every row (one input byte inflates to < 4 KB).
   const { out, ended, corrupt } = inflate(Buffer.concat(parts), required + 4096);
   let decoded = 0;

@@ -19,6 +19,22 @@ export class PixelLimitError extends Error {
   }
 }
 
+/**
+ * Memory one analysis may hold beyond what Node and libvips need anyway, so that the worst file
+ * fits the analyze Lambda's 1,769 MB: 4:2:0 progressive JPEGs up to the pixel limit fit in it,
+ * 4:4:4 ones up to 111 MP, PNGs up to 160 MP of RGBA.
+ */
+export const MEMORY_BUDGET = 640 * 2 ** 20;
+
+/** Thrown when an image would need more than MEMORY_BUDGET to check. */
+export class MemoryBudgetError extends Error {
+  readonly bytes: number;
+  constructor(bytes: number) {
+    super(`${bytes} bytes`);
+    this.bytes = bytes;
+  }
+}
+
 export const fail = (message: string): never => {
   throw new FormatError(message);
 };

@@ -1,7 +1,7 @@
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { analyzeImage, MAX_PIXELS } from '../../lambdas/analyze/analysis.ts';
+import { analyzeImage, MAX_PIXELS, MEMORY_BUDGET } from '../../lambdas/analyze/analysis.ts';
 import { type ImageAnalysis, isFailure } from '../../lambdas/shared/types.ts';
 import {
   type Expected,
@@ -79,6 +79,30 @@ describe('analyzeImage failures', () => {
     bomb.writeUInt32BE(crc32(bomb.subarray(12, 29)), 29); // a valid IHDR, as a real bomb has
     expect(20_000 * 20_000).toBeGreaterThan(MAX_PIXELS);
     const result = await analyzeImage(bomb);
+    expect(result).toMatchObject({ error: { code: 'PIXEL_LIMIT_EXCEEDED' } });
+  });
+
+  it('refuses a progressive JPEG declaring 13,000² pixels, whose coefficients alone would need 968 MB', async () => {
+    const bomb = Buffer.from(oracleImage('jpeg_progressive.jpg'));
+    const sof2 = bomb.indexOf(Buffer.from([0xff, 0xc2]));
+    bomb.writeUInt16BE(13_000, sof2 + 5);
+    bomb.writeUInt16BE(13_000, sof2 + 7);
+    bomb[sof2 + 11] = 0x11; // luma sampled 1×1 like the chroma: 4:4:4, three full planes
+    expect(13_000 * 13_000).toBeLessThan(MAX_PIXELS); // under the pixel limit: the memory bound acts
+    const result = await analyzeImage(bomb);
+    expect(result).toMatchObject({ error: { code: 'PIXEL_LIMIT_EXCEEDED' } });
+    expect(isFailure(result) && result.error.message).toMatch(
+      /needs 968 MB, over the budget of 640 MB/,
+    );
+    expect(MEMORY_BUDGET).toBe(640 * 2 ** 20);
+  });
+
+  it('refuses a PNG whose rows would not fit the memory budget before inflating any of them', async () => {
+    const big = Buffer.from(oracleImage('png_rgba16.png'));
+    big.writeUInt32BE(12_000, 16);
+    big.writeUInt32BE(12_000, 20);
+    big.writeUInt32BE(crc32(big.subarray(12, 29)), 29);
+    const result = await analyzeImage(big);
     expect(result).toMatchObject({ error: { code: 'PIXEL_LIMIT_EXCEEDED' } });
   });
 
