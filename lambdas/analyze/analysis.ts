@@ -161,7 +161,7 @@ export const analyzeImage = async (
   }
 
   try {
-    await validatePixels(bytes, maxPixels, fullDecode, tiff !== undefined && !tiff.fax);
+    await validatePixels(bytes, maxPixels, fullDecode, tiff !== undefined && !tiff.fax, pixels);
   } catch (error) {
     return failFromLibvips(error, fail, maxPixels);
   }
@@ -172,19 +172,25 @@ export const analyzeImage = async (
  * Proves the compressed data decodes to the end without paying for a full-size decode:
  * shrinking to 1×1 lets libjpeg (and libwebp) decode at 1/8 scale, and the box filter reads
  * every row, so a file that loses only its last rows still fails. A nearest-neighbour kernel
- * would skip rows and miss that truncation (see the tests).
+ * would skip rows and miss that truncation (see the tests). Under a megapixel, building that
+ * resize pipeline costs more than it saves (1.3 ms against 0.7 ms for a 48 × 32 JPEG), so
+ * small images are decoded as they are.
  */
+const SHRINK_FROM_PIXELS = 1_000_000;
+
 const validatePixels = (
   bytes: Uint8Array,
   maxPixels: number,
   fullDecode: boolean,
   strict: boolean,
+  pixels: number,
 ) => {
   // libtiff reports damaged strips as errors that libvips passes on as warnings unless asked;
   // Pillow's libtiff decoder fails on them (except in fax data, whose bad lines it mends).
   const failOn = strict ? 'error' : 'truncated';
   const image = sharp(bytes, { failOn, limitInputPixels: maxPixels });
-  return (fullDecode ? image : image.resize(1, 1, { fit: 'fill' })).raw().toBuffer();
+  const shrink = !fullDecode && pixels >= SHRINK_FROM_PIXELS;
+  return (shrink ? image.resize(1, 1, { fit: 'fill' }) : image).raw().toBuffer();
 };
 
 const modeOf = (meta: Metadata, bytes: Uint8Array): PillowMode => {

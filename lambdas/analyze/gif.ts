@@ -134,7 +134,8 @@ export const readGif = (bytes: Uint8Array, checkPixels: (pixels: number) => void
   const ysize = frame.y1 - frame.y0;
   if (xsize <= 0 || ysize <= 0) fail('tile cannot extend outside image');
   if (frame.bits > 12) fail('bad LZW code size');
-  decodesToTheEnd(bytes, r.at, frame.bits, xsize * ysize);
+  if (!countsInFrame(bytes, r.at, frame.bits, xsize * ysize))
+    decodesToTheEnd(bytes, r.at, frame.bits, xsize * ysize);
   return {
     width,
     height,
@@ -147,6 +148,69 @@ export const readGif = (bytes: Uint8Array, checkPixels: (pixels: number) => void
 
 const GIFTABLE = 4096;
 const GIFBUFFER = 4096;
+
+/**
+ * The fast path for the usual file: the frame's complete sub-blocks joined, and the same LZW
+ * count as below in a tight loop. True when every pixel is there; false when the frame's own
+ * data runs out, and the exact replay below decides (Pillow reads on past the terminator).
+ * Throws on the errors Pillow raises, which happen at the same code either way.
+ */
+const countsInFrame = (bytes: Uint8Array, from: number, bits: number, pixels: number) => {
+  let size = 0;
+  let at = from;
+  for (let n = bytes[at]; n && at + 1 + n <= bytes.length; n = bytes[at]) {
+    size += n;
+    at += 1 + n;
+  }
+  const data = new Uint8Array(size + 3); // padded for the 3-byte window
+  for (let i = 0, p = from; i < size; ) {
+    const n = bytes[p] as number;
+    data.set(bytes.subarray(p + 1, p + 1 + n), i);
+    i += n;
+    p += 1 + n;
+  }
+  const clear = 1 << bits;
+  const end = clear + 1;
+  const length = new Uint16Array(GIFTABLE).fill(1, 0, clear);
+  const totalBits = size * 8;
+  let [next, codesize, afterClear, lastcode, bit, done] = [clear + 2, bits + 1, true, 0, 0, 0];
+  let codemask = (1 << codesize) - 1;
+  while (bit + codesize <= totalBits) {
+    const byte = bit >>> 3;
+    const window =
+      (data[byte] as number) |
+      ((data[byte + 1] as number) << 8) |
+      ((data[byte + 2] as number) << 16);
+    const c = (window >>> (bit & 7)) & codemask;
+    bit += codesize;
+    if (c === clear) {
+      if (!afterClear) {
+        [next, codesize, afterClear] = [clear + 2, bits + 1, true];
+        codemask = (1 << codesize) - 1;
+      }
+      continue;
+    }
+    if (c === end) continue;
+    let run: number;
+    if (afterClear) {
+      if (c > clear) fail('broken data stream');
+      [lastcode, afterClear, run] = [c, false, 1];
+    } else {
+      if (c > next) fail('broken data stream');
+      run = c === next ? (length[lastcode] as number) + 1 : (length[c] as number);
+      if (run > GIFBUFFER) fail('broken data stream');
+      if (next < GIFTABLE) {
+        length[next] = (length[lastcode] as number) + 1;
+        if (next === codemask && codesize < 12) codemask = (1 << ++codesize) - 1;
+        next++;
+      }
+      lastcode = c;
+    }
+    done += run;
+    if (done >= pixels) return true;
+  }
+  return false;
+};
 
 /**
  * GifDecode.c over the rest of the file, counting pixels: throws where Pillow raises (a code

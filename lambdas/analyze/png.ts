@@ -203,7 +203,8 @@ const rowSizes = (width: number, height: number, bitsPerPixel: number, interlace
 const inflate = (data: Uint8Array, limit: number) => {
   const attempt = (input: Uint8Array, finishFlush: number): Buffer | string => {
     try {
-      return inflateSync(input, { maxOutputLength: limit, finishFlush });
+      // Large output chunks: fewer buffers to grow and join for a 12 MP image.
+      return inflateSync(input, { maxOutputLength: limit, finishFlush, chunkSize: 256 * 1024 });
     } catch (error) {
       return (error as { code?: string }).code ?? 'error';
     }
