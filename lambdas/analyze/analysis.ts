@@ -161,7 +161,8 @@ export const analyzeImage = async (
   }
 
   try {
-    await validatePixels(bytes, maxPixels, fullDecode, tiff !== undefined && !tiff.fax, pixels);
+    const strict = tiff !== undefined && !tiff.fax;
+    await validatePixels(bytes, maxPixels, fullDecode, strict, pixels, meta.space === 'cmyk');
   } catch (error) {
     return failFromLibvips(error, fail, maxPixels);
   }
@@ -184,11 +185,14 @@ const validatePixels = (
   fullDecode: boolean,
   strict: boolean,
   pixels: number,
+  cmyk: boolean,
 ) => {
   // libtiff reports damaged strips as errors that libvips passes on as warnings unless asked;
   // Pillow's libtiff decoder fails on them (except in fax data, whose bad lines it mends).
   const failOn = strict ? 'error' : 'truncated';
   const image = sharp(bytes, { failOn, limitInputPixels: maxPixels });
+  // CMYK stays CMYK: converting it to sRGB through a profile would cost 30 ms, and prove nothing.
+  if (cmyk) image.pipelineColourspace('cmyk').toColourspace('cmyk');
   const shrink = !fullDecode && pixels >= SHRINK_FROM_PIXELS;
   return (shrink ? image.resize(1, 1, { fit: 'fill' }) : image).raw().toBuffer();
 };
