@@ -68,7 +68,8 @@ const READERS: FormatReader[] = [
 /**
  * The bytes are untrusted, so libvips may only run the raster loaders we answer for. Blocking
  * every loader and unblocking a list keeps SVG (librsvg), PDF and any loader a future libvips
- * adds out, even if the format sniffing would have picked them.
+ * adds out, even if the format sniffing would have picked them. PNG and GIF bytes never reach
+ * libvips here (our readers take them first); their loaders serve the benchmark's baseline.
  */
 const ALLOWED_LOADERS = [
   'VipsForeignLoadJpegBuffer',
