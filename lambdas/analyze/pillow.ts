@@ -4,7 +4,23 @@
  * Pillow 9.4 (the oracle's version) is the reference for every rule here.
  */
 
-export type PillowMode = '1' | 'L' | 'P' | 'I' | 'I;16' | 'F' | 'LA' | 'RGB' | 'RGBA' | 'CMYK';
+export type PillowMode =
+  | '1'
+  | 'L'
+  | 'P'
+  | 'I'
+  | 'I;16'
+  | 'I;16B'
+  | 'I;16L'
+  | 'F'
+  | 'LA'
+  | 'PA'
+  | 'RGB'
+  | 'RGBA'
+  | 'RGBX'
+  | 'CMYK'
+  | 'LAB'
+  | 'YCbCr';
 
 /** [bands, bytes per sample] of the NumPy array for each mode. */
 const LAYOUT: Record<PillowMode, readonly [number, number]> = {
@@ -13,11 +29,17 @@ const LAYOUT: Record<PillowMode, readonly [number, number]> = {
   P: [1, 1],
   I: [1, 4], // int32
   'I;16': [1, 2], // uint16
+  'I;16B': [1, 2], // big-endian uint16
+  'I;16L': [1, 2],
   F: [1, 4], // float32
   LA: [2, 1],
+  PA: [2, 1],
   RGB: [3, 1],
   RGBA: [4, 1],
+  RGBX: [4, 1],
   CMYK: [4, 1],
+  LAB: [3, 1],
+  YCbCr: [3, 1],
 };
 
 export interface ArrayLayout {
@@ -34,37 +56,6 @@ export const arrayLayout = (mode: PillowMode, width: number, height: number): Ar
     // Integer byte count divided once, so 19200 / 1000 prints as 19.2 exactly as Python did.
     nbytes: (height * width * bands * bytesPerSample) / 1000,
   };
-};
-
-/** PNG: Pillow maps the IHDR colour type and bit depth, ignoring tRNS (RGB+tRNS stays RGB). */
-export const pngMode = (png: Uint8Array): PillowMode => {
-  // Signature (8) + chunk length (4) + "IHDR" (4) + width (4) + height (4) = offset 24.
-  const bitDepth = png[24];
-  const colourType = png[25];
-  switch (colourType) {
-    case 0:
-      return bitDepth === 1 ? '1' : bitDepth === 16 ? 'I' : 'L';
-    case 2:
-      return 'RGB'; // 16-bit RGB decodes to 8-bit RGB in Pillow 9.4
-    case 3:
-      return 'P';
-    case 4:
-      return 'LA';
-    default:
-      return 'RGBA';
-  }
-};
-
-/** GIF: the first frame is P, or L when the global palette is the identity grey ramp. */
-export const gifMode = (gif: Uint8Array): PillowMode => {
-  const packed = gif[10] ?? 0;
-  if ((packed & 0x80) === 0) return 'P';
-  const entries = 2 << (packed & 0x07);
-  for (let i = 0; i < entries; i++) {
-    const at = 13 + i * 3;
-    if (gif[at] !== i || gif[at + 1] !== i || gif[at + 2] !== i) return 'P';
-  }
-  return 'L';
 };
 
 export const jpegMode = (channels: number): PillowMode =>

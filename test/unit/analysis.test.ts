@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { analyzeImage, MAX_PIXELS } from '../../lambdas/analyze/analysis.ts';
+import { analyzeImage, MAX_PIXELS, MEMORY_BUDGET } from '../../lambdas/analyze/analysis.ts';
 import { type ImageAnalysis, isFailure } from '../../lambdas/shared/types.ts';
 import {
   type Expected,
@@ -33,6 +36,45 @@ describe('analyzeImage against the original service', () => {
       expectOriginal(await analyzeImage(oracleImage(name)), expected);
     },
   );
+});
+
+/** A file of the differential corpus and the original's recorded answer for it. */
+const corpus = (file: string) => {
+  const dir = path.resolve(import.meta.dirname, '../fixtures/differential');
+  const line = readFileSync(path.join(dir, 'answers.jsonl'), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`{"file":${JSON.stringify(file)},`));
+  if (!line) throw new Error(`${file} is not in the corpus`);
+  const answer = JSON.parse(line) as Expected;
+  return { bytes: readFileSync(path.join(dir, 'corpus', file)), answer: { ...answer, bytes: 0 } };
+};
+
+describe('analyzeImage where libpng, libvips or the old code answered otherwise than Pillow', () => {
+  it.each([
+    ['png/RGB_48x32.cut3221', 'reads a PNG cut after its last row (IEND and checksum gone)'],
+    ['png/RGB_48x32.cut3136', 'refuses a PNG cut inside its last rows'],
+    [
+      'png/P_trns.crc_tRNS813',
+      'refuses a PNG with a bad ancillary-chunk CRC before the image data',
+    ],
+    ['png/P_trns.crc_IDAT826', 'reads a PNG with a bad IDAT CRC, which Pillow never checks'],
+    ['png/LA_16bit', 'answers a 16-bit grey+alpha PNG as RGBA, four channels'],
+    ['gif/screen_larger', 'answers a GIF with its logical screen, larger than its first frame'],
+    ['gif/1_48x32.cut1070', 'reads a GIF without its trailer'],
+    ['gif/1_48x32.cut964', 'refuses a GIF whose first frame runs short of pixels'],
+    ['tiff/P_raw', 'answers a palette TIFF as P, one band'],
+    ['tiff/I16S_raw', 'answers a signed 16-bit grey TIFF as I, 32-bit integers'],
+    ['bmp/os2_v1_RGB', 'reads an OS/2 BMP with a 12-byte header'],
+    ['bmp/1_17x9.dim18_zero', 'refuses a BMP of width 0'],
+    ['webp/animated.dim24_plus1', 'answers an animated WebP by its canvas, without alpha'],
+    ['tga/RGB_rle', 'reads a run-length TGA'],
+    ['ico/RGBA_bmp', 'reads an icon whose entry is a DIB with an AND mask'],
+    ['jpeg2000/RGB_jp2', 'reads JPEG 2000'],
+    ['ppm/P3_plain.cut474', 'reads a plain PPM whose last value is cut, as Pillow repeats it'],
+  ])('%s: %s', async (file) => {
+    const { bytes, answer } = corpus(file);
+    expect(asOriginal(await analyzeImage(bytes))).toEqual(originalAnswer(answer));
+  });
 });
 
 describe('analyzeImage failures', () => {
@@ -77,8 +119,33 @@ describe('analyzeImage failures', () => {
     const bomb = Buffer.from(oracleImage('png_gray8.png'));
     bomb.writeUInt32BE(20_000, 16);
     bomb.writeUInt32BE(20_000, 20);
+    bomb.writeUInt32BE(crc32(bomb.subarray(12, 29)), 29); // a valid IHDR, as a real bomb has
     expect(20_000 * 20_000).toBeGreaterThan(MAX_PIXELS);
     const result = await analyzeImage(bomb);
+    expect(result).toMatchObject({ error: { code: 'PIXEL_LIMIT_EXCEEDED' } });
+  });
+
+  it('refuses a progressive JPEG declaring 13,000² pixels, whose coefficients alone would need 968 MB', async () => {
+    const bomb = Buffer.from(oracleImage('jpeg_progressive.jpg'));
+    const sof2 = bomb.indexOf(Buffer.from([0xff, 0xc2]));
+    bomb.writeUInt16BE(13_000, sof2 + 5);
+    bomb.writeUInt16BE(13_000, sof2 + 7);
+    bomb[sof2 + 11] = 0x11; // luma sampled 1×1 like the chroma: 4:4:4, three full planes
+    expect(13_000 * 13_000).toBeLessThan(MAX_PIXELS); // under the pixel limit: the memory bound acts
+    const result = await analyzeImage(bomb);
+    expect(result).toMatchObject({ error: { code: 'PIXEL_LIMIT_EXCEEDED' } });
+    expect(isFailure(result) && result.error.message).toMatch(
+      /needs 968 MB, over the budget of 640 MB/,
+    );
+    expect(MEMORY_BUDGET).toBe(640 * 2 ** 20);
+  });
+
+  it('refuses a PNG whose rows would not fit the memory budget before inflating any of them', async () => {
+    const big = Buffer.from(oracleImage('png_rgba16.png'));
+    big.writeUInt32BE(12_000, 16);
+    big.writeUInt32BE(12_000, 20);
+    big.writeUInt32BE(crc32(big.subarray(12, 29)), 29);
+    const result = await analyzeImage(big);
     expect(result).toMatchObject({ error: { code: 'PIXEL_LIMIT_EXCEEDED' } });
   });
 
