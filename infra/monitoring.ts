@@ -6,7 +6,8 @@
  * workflow that fails or times out (nobody may poll an async one), a 5xx answer, a throttled
  * function (Step Functions retries, then records the image as failed), an analysis that
  * crashes or times out (the Map's Catch turns it into a record; the batch succeeds), and the
- * platform failures the functions count themselves (lambdas/shared/metrics.ts).
+ * platform failures the functions count themselves (lambdas/shared/metrics.ts). For large
+ * batches, the account's open Map Runs near their quota.
  */
 import { Duration } from 'aws-cdk-lib';
 import type { Stage } from 'aws-cdk-lib/aws-apigateway';

@@ -1,5 +1,6 @@
-/** The whole service: staging bucket, the two Lambdas, the two workflows, the API, and the
- * dashboard and alarms that watch them. One stack per stage (`-c stage=<name>`). */
+/** The whole service: staging bucket, the two Lambdas, the request workflows and the
+ * large-batch one, the API, and the dashboard and alarms that watch them. One stack per stage
+ * (`-c stage=<name>`). */
 import {
   Annotations,
   CfnOutput,
