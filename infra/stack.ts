@@ -254,17 +254,13 @@ export class ImageBatchStack extends Stack {
     ingest.addToRolePolicy(
       new PolicyStatement({ actions: ['s3:GetObject'], resources: [results] }),
     );
-    // Listing, under these two prefixes only: which uploads arrived, which result files exist.
-    // (Without ListBucket, S3 answers a HEAD of a missing key 403, not 404.)
+    // Listing under batches/ only: which uploads arrived. (The condition is on the prefix a
+    // ListObjects asks for; a HEAD of a missing key may still answer 403 rather than 404.)
     ingest.addToRolePolicy(
       new PolicyStatement({
         actions: ['s3:ListBucket'],
         resources: [this.staging.bucketArn],
-        conditions: {
-          StringLike: {
-            's3:prefix': [`${LARGE_BATCH_KEYS.uploads}*`, `${LARGE_BATCH_KEYS.results}*`],
-          },
-        },
+        conditions: { StringLike: { 's3:prefix': [`${LARGE_BATCH_KEYS.uploads}*`] } },
       }),
     );
     analyze.addToRolePolicy(

@@ -145,8 +145,10 @@ describe('the ingest, for large batches', () => {
     template.findResources('AWS::Lambda::Function')[logicalId(ingest)]?.Properties.Environment
       .Variables as Record<string, unknown>;
 
-  it('is given the machine by LARGE_BATCH_STATE_MACHINE_ARN', () => {
+  it('is given the machine by LARGE_BATCH_STATE_MACHINE_ARN, and the deployer by the outputs', () => {
     expect(env().LARGE_BATCH_STATE_MACHINE_ARN).toEqual({ Ref: logicalId(large) });
+    template.hasOutput('LargeBatchStateMachineArn', { Value: { Ref: logicalId(large) } });
+    template.hasOutput('LargeBatchStateMachineConsoleUrl', Match.anyValue());
   });
 
   it('may start the machine, describe its executions, list and describe their Map Runs', () => {
@@ -163,7 +165,7 @@ describe('the ingest, for large batches', () => {
     ]);
   });
 
-  it('may sign uploads under batches/, read and delete them, read results, and list those two prefixes only', () => {
+  it('may sign uploads under batches/, read, list and delete them, and read results', () => {
     expect(actionsOn(ingest, '/batches/*"')).toEqual([
       's3:DeleteObject',
       's3:GetObject',
@@ -172,9 +174,7 @@ describe('the ingest, for large batches', () => {
     expect(actionsOn(ingest, '/results/*"')).toEqual(['s3:GetObject']);
     const list = statementsOf(ingest).find((s) => s.actions.includes('s3:ListBucket'));
     expect(list?.Resource).toEqual({ 'Fn::GetAtt': [bucket, 'Arn'] });
-    expect(list?.Condition).toEqual({
-      StringLike: { 's3:prefix': ['batches/*', 'results/*'] },
-    });
+    expect(list?.Condition).toEqual({ StringLike: { 's3:prefix': ['batches/*'] } });
   });
 
   it('leaves the analysis to read and delete the uploaded images', () => {
