@@ -28,7 +28,8 @@ new ImageBatchStack(app, stackNameFor(stage), {
   alarmTopicArn: context('alarmTopicArn'),
   analysisConcurrency: parseConcurrency(
     context('analysisConcurrency'),
-    mapConcurrencyOf(DEFINITION_FILE),
+    // A small batch's Map concurrency, and at least one analysis for a large batch.
+    mapConcurrencyOf(DEFINITION_FILE) + 1,
   ),
 });
 // Every synth is checked against the AWS Solutions rules: an unacknowledged finding fails it.

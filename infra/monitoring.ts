@@ -6,7 +6,8 @@
  * workflow that fails or times out (nobody may poll an async one), a 5xx answer, a throttled
  * function (Step Functions retries, then records the image as failed), an analysis that
  * crashes or times out (the Map's Catch turns it into a record; the batch succeeds), and the
- * platform failures the functions count themselves (lambdas/shared/metrics.ts).
+ * platform failures the functions count themselves (lambdas/shared/metrics.ts). For large
+ * batches, the account's open Map Runs near their quota.
  */
 import { Duration } from 'aws-cdk-lib';
 import type { Stage } from 'aws-cdk-lib/aws-apigateway';
@@ -42,11 +43,13 @@ export interface MonitoringProps {
   /** The analysis function: its errors are caught by the workflow and become records. */
   analyze: WatchedFunction & { reservedConcurrency: number };
   ingest: WatchedFunction;
-  workflows: { machine: StateMachine; label: string }[];
+  workflows: { machine: StateMachine; label: string; distributed: boolean }[];
   alarmTopicArn?: string;
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
+/** AWS's suggested threshold under the account's 1,000 open Map Runs. */
+const OPEN_MAP_RUNS_ALARM = 900;
 /** Share of the reserved concurrency at which the analysis is close to throttling. */
 const CONCURRENCY_ALARM_RATIO = 0.8;
 
@@ -101,16 +104,36 @@ export class Monitoring extends Construct {
       return a;
     };
 
-    for (const { machine, label } of props.workflows) {
+    for (const { machine, label, distributed } of props.workflows) {
       alarm(
         `${capitalized(label)}WorkflowFailures`,
         sumOf(`${label} failed + timed out`, [
           machine.metricFailed({ period: FIVE_MINUTES }),
           machine.metricTimedOut({ period: FIVE_MINUTES }),
         ]),
-        `The ${label} workflow failed or timed out as a whole (single bad images never do this).`,
+        `The ${label} workflow failed or timed out as a whole (single bad images never do this)${distributed ? '; for a Distributed Map, also when more child batches failed than it tolerates (its Map Run failed)' : ''}.`,
       );
     }
+    // Map Runs have no failure metric of their own: one that fails fails its execution, caught
+    // above. AWS/States publishes account-wide Map Run counts, without dimensions; AWS suggests
+    // alarming at 900 open Map Runs, before the 1,000 quota backlogs new ones
+    // (https://docs.aws.amazon.com/step-functions/latest/dg/procedure-cw-metrics.html, "Map Run Metrics").
+    const mapRuns = (metricName: string, label?: string) =>
+      new Metric({
+        namespace: 'AWS/States',
+        metricName,
+        statistic: 'Maximum',
+        period: FIVE_MINUTES,
+        label,
+      });
+    const hasDistributedMap = props.workflows.some((w) => w.distributed);
+    if (hasDistributedMap)
+      alarm(
+        'OpenMapRunsNearLimit',
+        mapRuns('ApproximateOpenMapRunCount'),
+        'The account has 900 or more open Map Runs (large batches, and any other Distributed Map in the region): past the 1,000 quota new ones wait, backlogged.',
+        OPEN_MAP_RUNS_ALARM,
+      );
     alarm(
       'ApiServerErrors',
       props.apiStage.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }),
@@ -239,6 +262,17 @@ export class Monitoring extends Construct {
         functions.map(({ service, fn }) => fn.metricErrors({ label: `${service} errors` })),
       ),
     );
+    if (hasDistributedMap)
+      this.dashboard.addWidgets(
+        graph(
+          'Large batches: Map Runs (account-wide)',
+          [
+            mapRuns('ApproximateOpenMapRunCount', 'open'),
+            mapRuns('ApproximateMapRunBacklogSize', 'backlogged'),
+          ],
+          [mapRuns('OpenMapRunLimit', 'limit')],
+        ),
+      );
     this.dashboard.addWidgets(
       new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 }),
     );

@@ -44,13 +44,41 @@ export const parseStage = (value: unknown): string => {
 export const stackNameFor = (stage: string) => `ImageBatch-${stage}`;
 export const metricsNamespaceFor = (stage: string) => `ImageBatch/${stage}`;
 
-/** `-c analysisConcurrency=<n>`: the analysis function's reserved concurrency. */
+/**
+ * Large batches in the staging bucket, as agreed with the ingest: a batch's uploads (presigned
+ * POSTs), its declaration `batch.json` and its manifest live under `batches/<id>/`, the
+ * Distributed Map's ResultWriter output under `results/<id>/`. Lifecycle rules expire both.
+ */
+export const LARGE_BATCH_KEYS = {
+  uploads: 'batches/',
+  /** The manifest's name inside `batches/<id>/`: the only object the workflow itself reads. */
+  manifest: 'manifest.jsonl',
+  results: 'results/',
+} as const;
+/** Uploads are deleted after their analysis; the rule is a backstop. Results are kept for the
+ * client to page through, a documented time (README "Deploy"). */
+export const LARGE_BATCH_RETENTION_DAYS = { uploads: 1, results: 7 } as const;
+
+/**
+ * A large batch's share of the analysis function's reserved concurrency: what is left once a
+ * full small batch (the sync/async Map's own concurrency) has its room, so that one large batch
+ * running flat out never throttles a synchronous request, whose 29 s leave no time for retries.
+ * The large-batch workflow's Distributed Map runs this many child batches at once, each invoking
+ * the analysis once (statemachine/large-batch.asl.json, `${LargeBatchMaxConcurrency}`).
+ */
+export const largeBatchConcurrencyFor = (
+  analysisConcurrency: number,
+  smallBatchConcurrency: number,
+) => analysisConcurrency - smallBatchConcurrency;
+
+/** `-c analysisConcurrency=<n>`: the analysis function's reserved concurrency; `minimum` leaves
+ * a small batch its Map's concurrency and a large batch at least one analysis. */
 export const parseConcurrency = (value: unknown, minimum: number): number => {
   if (value === undefined) return FUNCTION_SETTINGS.analyze.reservedConcurrency;
   const n = Number(value);
   if (!Number.isInteger(n) || n < minimum)
     throw new Error(
-      `context "analysisConcurrency" must be an integer of at least ${minimum} (the workflow's Map concurrency), not "${String(value)}"`,
+      `context "analysisConcurrency" must be an integer of at least ${minimum} (the workflow Map's concurrency, plus one for large batches), not "${String(value)}"`,
     );
   return n;
 };

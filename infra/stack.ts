@@ -1,16 +1,37 @@
-/** The whole service: staging bucket, the two Lambdas, the two workflows, the API, and the
- * dashboard and alarms that watch them. One stack per stage (`-c stage=<name>`). */
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+/** The whole service: staging bucket, the two Lambdas, the request workflows and the
+ * large-batch one, the API, and the dashboard and alarms that watch them. One stack per stage
+ * (`-c stage=<name>`). */
+import {
+  Annotations,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+} from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  HttpMethods,
+  ObjectOwnership,
+} from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { STAGING_PREFIX } from '../lambdas/ingest/staging.ts';
-import { DEFINITION_FILE } from '../statemachine/definition.ts';
+import { DEFINITION_FILE, LARGE_BATCH_DEFINITION_FILE } from '../statemachine/definition.ts';
 import { type AuthMode, ImageApi } from './api.ts';
 import { ImageFunctions } from './functions.ts';
 import { Monitoring } from './monitoring.ts';
 import { acknowledgeJustifiedFindings } from './nag.ts';
-import { DEFAULT_STAGE, FUNCTION_SETTINGS, metricsNamespaceFor } from './settings.ts';
+import {
+  DEFAULT_STAGE,
+  FUNCTION_SETTINGS,
+  LARGE_BATCH_KEYS,
+  LARGE_BATCH_RETENTION_DAYS,
+  largeBatchConcurrencyFor,
+  metricsNamespaceFor,
+} from './settings.ts';
 import { ImageWorkflows, mapConcurrencyOf } from './workflows.ts';
 
 export interface ImageBatchStackProps extends StackProps {
@@ -40,11 +61,17 @@ export class ImageBatchStack extends Stack {
     const metricsNamespace = metricsNamespaceFor(this.stage);
     const analysisConcurrency =
       props.analysisConcurrency ?? FUNCTION_SETTINGS.analyze.reservedConcurrency;
-    // Below the Map's own concurrency, a single batch would throttle itself.
+    // Below the Map's own concurrency, a single batch would throttle itself; at it, a large
+    // batch would have no analysis left.
     const mapConcurrency = mapConcurrencyOf(DEFINITION_FILE);
-    if (mapConcurrency === 0 || analysisConcurrency < mapConcurrency)
+    if (analysisConcurrency < mapConcurrency)
       throw new Error(
-        `The analysis concurrency (${analysisConcurrency}) must be at least the workflow Map's MaxConcurrency (${mapConcurrency || 'unbounded'}).`,
+        `The analysis concurrency (${analysisConcurrency}) must be at least the workflow Map's MaxConcurrency (${mapConcurrency}).`,
+      );
+    const largeBatchConcurrency = largeBatchConcurrencyFor(analysisConcurrency, mapConcurrency);
+    if (largeBatchConcurrency < 1)
+      throw new Error(
+        `The analysis concurrency (${analysisConcurrency}) must exceed the workflow Map's MaxConcurrency (${mapConcurrency}): large batches get what is left.`,
       );
 
     // The claim-check: images too big for a workflow payload, for the seconds it takes to
@@ -62,6 +89,32 @@ export class ImageBatchStack extends Stack {
           expiration: Duration.days(1),
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
+        {
+          id: 'expire-batch-uploads',
+          prefix: LARGE_BATCH_KEYS.uploads,
+          expiration: Duration.days(LARGE_BATCH_RETENTION_DAYS.uploads),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+        {
+          id: 'expire-batch-results',
+          prefix: LARGE_BATCH_KEYS.results,
+          expiration: Duration.days(LARGE_BATCH_RETENTION_DAYS.results),
+          // The ResultWriter writes large result files in parts.
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+      // Browsers upload large batches straight to the bucket with the ingest's presigned POST
+      // forms: a form POST to the bucket's URL, from whatever page the client runs. Only POST
+      // (no cross-origin reads or PUTs); the form's policy, signed by the ingest, decides what
+      // may be written. ETag exposed so a client can record what it uploaded.
+      cors: [
+        {
+          allowedMethods: [HttpMethods.POST],
+          allowedOrigins: ['*'],
+          allowedHeaders: ['Content-Type'],
+          exposedHeaders: ['ETag'],
+          maxAge: 3600,
+        },
       ],
       removalPolicy: RemovalPolicy.DESTROY,
       autoDeleteObjects: true,
@@ -72,8 +125,18 @@ export class ImageBatchStack extends Stack {
       metricsNamespace,
     });
     const { analyze, ingest } = this.functions;
-    this.workflows = new ImageWorkflows(this, 'Workflows', { analyze });
-    const { sync, async } = this.workflows;
+    this.workflows = new ImageWorkflows(this, 'Workflows', {
+      analyze,
+      staging: this.staging,
+      largeBatchConcurrency,
+    });
+    const { sync, async, large } = this.workflows;
+    // One large batch in flight: its child batches times the analyses each runs at once.
+    const largeInFlight = mapConcurrencyOf(LARGE_BATCH_DEFINITION_FILE, largeBatchConcurrency);
+    if (largeInFlight > largeBatchConcurrency)
+      Annotations.of(large).addWarning(
+        `One large batch may run ${largeInFlight} analyses at once, over its ${largeBatchConcurrency} of the analysis function's reserved ${analysisConcurrency}: it would throttle itself and the small batches, and images would fail after their retries. Let its Distributed Map take MaxConcurrencyPath from \${LargeBatchMaxConcurrency} and invoke the analysis once per child batch.`,
+      );
 
     // Least privilege: each function touches staged objects only, and only as it must (the
     // grant helpers would add List*, GetBucket* and the like).
@@ -108,6 +171,7 @@ export class ImageBatchStack extends Stack {
     ingest.addEnvironment('SYNC_STATE_MACHINE_ARN', sync.stateMachineArn);
     ingest.addEnvironment('ASYNC_STATE_MACHINE_ARN', async.stateMachineArn);
     ingest.addEnvironment('STAGING_BUCKET', this.staging.bucketName);
+    this.grantLargeBatches();
 
     this.api = new ImageApi(this, 'Api', {
       ingest,
@@ -146,6 +210,11 @@ export class ImageBatchStack extends Stack {
     new CfnOutput(this, 'AsyncStateMachineConsoleUrl', {
       value: consoleUrl(async.stateMachineArn),
     });
+    new CfnOutput(this, 'LargeBatchStateMachineArn', { value: large.stateMachineArn });
+    new CfnOutput(this, 'LargeBatchStateMachineConsoleUrl', {
+      value: consoleUrl(large.stateMachineArn),
+      description: 'Large batches: each run, its Map Run and the child batches',
+    });
     new CfnOutput(this, 'StagingBucketName', { value: this.staging.bucketName });
     new CfnOutput(this, 'DashboardUrl', {
       value: `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${this.monitoring.dashboard.dashboardName}`,
@@ -162,5 +231,55 @@ export class ImageBatchStack extends Stack {
     }
 
     acknowledgeJustifiedFindings(this);
+  }
+
+  /**
+   * The functions' side of large batches (the workflow's own grants are in workflows.ts). The
+   * ingest hands out presigned POSTs — signed with its role, so it needs PutObject on what they
+   * upload —, writes each batch's declaration and manifest, checks the uploads, reads the
+   * results, deletes the uploads, and starts and follows the workflow; the analysis reads and
+   * deletes the uploaded images.
+   */
+  private grantLargeBatches() {
+    const { ingest, analyze } = this.functions;
+    const { large } = this.workflows;
+    const uploads = this.staging.arnForObjects(`${LARGE_BATCH_KEYS.uploads}*`);
+    const results = this.staging.arnForObjects(`${LARGE_BATCH_KEYS.results}*`);
+    ingest.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
+        resources: [uploads],
+      }),
+    );
+    ingest.addToRolePolicy(
+      new PolicyStatement({ actions: ['s3:GetObject'], resources: [results] }),
+    );
+    // Listing under batches/ only: which uploads arrived. (The condition is on the prefix a
+    // ListObjects asks for; a HEAD of a missing key may still answer 403 rather than 404.)
+    ingest.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [this.staging.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${LARGE_BATCH_KEYS.uploads}*`] } },
+      }),
+    );
+    analyze.addToRolePolicy(
+      new PolicyStatement({ actions: ['s3:GetObject', 's3:DeleteObject'], resources: [uploads] }),
+    );
+    large.grantStartExecution(ingest);
+    ingest.addToRolePolicy(
+      new PolicyStatement({
+        // ListMapRuns takes the execution as its resource (Service Authorization Reference).
+        actions: ['states:DescribeExecution', 'states:ListMapRuns'],
+        resources: [this.workflows.executionsOf(large)],
+      }),
+    );
+    ingest.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['states:DescribeMapRun'],
+        resources: [this.workflows.mapRunsOf(large, LARGE_BATCH_DEFINITION_FILE)],
+      }),
+    );
+    ingest.addEnvironment('LARGE_BATCH_STATE_MACHINE_ARN', large.stateMachineArn);
   }
 }

@@ -1,8 +1,10 @@
 /**
- * The one ASL file, deployed twice: EXPRESS for synchronous requests (StartSyncExecution) and
- * its STANDARD twin for asynchronous ones (StartExecution, then DescribeExecution, which
- * Express does not offer). Both log every event with its data, and trace with X-Ray, so each
- * run can be inspected in the console.
+ * The workflows. The one ASL file for requests, deployed twice: EXPRESS for synchronous
+ * requests (StartSyncExecution) and its STANDARD twin for asynchronous ones (StartExecution,
+ * then DescribeExecution, which Express does not offer). And the large-batch workflow: STANDARD,
+ * a Distributed Map over a manifest in S3 whose Express child workflows analyze a batch of
+ * images each. All log every event with its data, and trace with X-Ray, so each run can be
+ * inspected in the console.
  *
  * No physical names: CloudFormation names the machines after the stack (which carries the
  * stage), so a replacement never collides with the machine it replaces and two stages share
@@ -11,8 +13,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import {
   DefinitionBody,
   LogLevel,
@@ -20,7 +24,16 @@ import {
   StateMachineType,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { DEFINITION_FILE, type DefinitionSubstitutions } from '../statemachine/definition.ts';
+import {
+  DEFINITION_FILE,
+  type DefinitionSubstitutions,
+  LARGE_BATCH_DEFINITION_FILE,
+  placeholdersIn,
+} from '../statemachine/definition.ts';
+import { distributedMapLabelOf } from './asl.ts';
+import { LARGE_BATCH_KEYS } from './settings.ts';
+
+export { distributedMapLabelOf, mapConcurrencyOf } from './asl.ts';
 
 export interface WorkflowProps {
   /** How it is written in the console and on the dashboard. */
@@ -32,26 +45,22 @@ export interface WorkflowProps {
   invokes: IFunction[];
 }
 
-/** The largest MaxConcurrency of the Map states in an ASL file (0 when unbounded). */
-export const mapConcurrencyOf = (definitionFile: string): number => {
-  const found: number[] = [];
-  const visit = (node: unknown) => {
-    if (typeof node !== 'object' || node === null) return;
-    const state = node as { Type?: unknown; MaxConcurrency?: unknown };
-    if (state.Type === 'Map') found.push(Number(state.MaxConcurrency ?? 0));
-    for (const child of Object.values(node)) visit(child);
-  };
-  visit(JSON.parse(readFileSync(definitionFile, 'utf8')));
-  return found.includes(0) ? 0 : Math.max(0, ...found);
-};
+export interface ImageWorkflowsProps {
+  analyze: IFunction;
+  /** The staging bucket: the large-batch workflow reads manifests and writes results there. */
+  staging: IBucket;
+  /** Child batches a large-batch run analyzes at once (`${LargeBatchMaxConcurrency}`). */
+  largeBatchConcurrency: number;
+}
 
 export class ImageWorkflows extends Construct {
   readonly sync: StateMachine;
   readonly async: StateMachine;
-  /** Every machine of the stack, with its label. */
-  readonly all: { machine: StateMachine; label: string }[] = [];
+  readonly large: StateMachine;
+  /** Every machine of the stack, with its label; `distributed` when it runs a Distributed Map. */
+  readonly all: { machine: StateMachine; label: string; distributed: boolean }[] = [];
 
-  constructor(scope: Construct, id: string, props: { analyze: IFunction }) {
+  constructor(scope: Construct, id: string, props: ImageWorkflowsProps) {
     super(scope, id);
     const substitutions: DefinitionSubstitutions = {
       AnalyzeFunctionArn: props.analyze.functionArn,
@@ -67,6 +76,18 @@ export class ImageWorkflows extends Construct {
       label: 'async',
       type: StateMachineType.STANDARD,
     });
+    this.large = this.machine('Large', {
+      label: 'large',
+      type: StateMachineType.STANDARD,
+      definitionFile: LARGE_BATCH_DEFINITION_FILE,
+      substitutions: {
+        ...substitutions,
+        // CloudFormation substitutes strings only; the ASL turns it into the Map's concurrency.
+        LargeBatchMaxConcurrency: String(props.largeBatchConcurrency),
+      },
+      invokes: [props.analyze],
+    });
+    this.grantDistributedMap(this.large, props.staging, LARGE_BATCH_DEFINITION_FILE);
   }
 
   machine(id: string, props: WorkflowProps): StateMachine {
@@ -77,25 +98,97 @@ export class ImageWorkflows extends Construct {
       retention: RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    // Only the placeholders the file has: CloudFormation is given nothing it would not use.
+    const needed = new Set(
+      placeholdersIn(readFileSync(props.definitionFile, 'utf8')).map((p) => p.slice(2, -1)),
+    );
     const machine = new StateMachine(this, id, {
       stateMachineType: props.type,
       definitionBody: DefinitionBody.fromFile(props.definitionFile),
-      definitionSubstitutions: props.substitutions,
+      definitionSubstitutions: Object.fromEntries(
+        Object.entries(props.substitutions).filter(([key]) => needed.has(key)),
+      ),
       logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: true },
       tracingEnabled: true,
     });
     for (const fn of props.invokes) fn.grantInvoke(machine);
-    this.all.push({ machine, label: props.label });
+    this.all.push({
+      machine,
+      label: props.label,
+      distributed: distributedMapLabelOf(props.definitionFile) !== undefined,
+    });
     return machine;
+  }
+
+  /**
+   * What a Distributed Map needs beyond its tasks, as "IAM policies for using Distributed Map
+   * states" lists it (https://docs.aws.amazon.com/step-functions/latest/dg/iam-policies-eg-dist-map.html):
+   * StartExecution on its own machine (each child workflow is an execution of it), Describe/
+   * StopExecution on the children (`execution:<machine>/<label>:…`), GetObject on what the
+   * ItemReader reads (here the manifests only), and for the ResultWriter PutObject, GetObject,
+   * ListMultipartUploadParts and AbortMultipartUpload on the results prefix.
+   *
+   * A separate policy, not the role's default one: the machine depends on its default policy,
+   * and these statements name the machine, which would be a cycle.
+   */
+  private grantDistributedMap(machine: StateMachine, staging: IBucket, definitionFile: string) {
+    const policy = new Policy(machine, 'DistributedMapPolicy');
+    machine.role.attachInlinePolicy(policy);
+    policy.addStatements(
+      new PolicyStatement({
+        actions: ['states:StartExecution'],
+        resources: [machine.stateMachineArn],
+      }),
+      new PolicyStatement({
+        actions: ['states:DescribeExecution', 'states:StopExecution'],
+        resources: [this.childExecutionsOf(machine, definitionFile)],
+      }),
+      new PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [
+          staging.arnForObjects(`${LARGE_BATCH_KEYS.uploads}*/${LARGE_BATCH_KEYS.manifest}`),
+        ],
+      }),
+      new PolicyStatement({
+        actions: [
+          's3:PutObject',
+          's3:GetObject',
+          's3:ListMultipartUploadParts',
+          's3:AbortMultipartUpload',
+        ],
+        resources: [staging.arnForObjects(`${LARGE_BATCH_KEYS.results}*`)],
+      }),
+    );
   }
 
   /** The ARN pattern of a machine's executions, for DescribeExecution grants. */
   executionsOf(machine: StateMachine): string {
+    return this.statesArn('execution', `${machine.stateMachineName}:*`);
+  }
+
+  /** A Distributed Map's child executions: `execution:<machine>/<label>:<id>` (the AWS Service
+   * Authorization Reference's "labelled execution"). */
+  childExecutionsOf(machine: StateMachine, definitionFile: string): string {
+    return this.statesArn('execution', labelled(machine, definitionFile));
+  }
+
+  /** Map Runs of a machine's Distributed Map: `mapRun:<machine>/<label>:<id>`. */
+  mapRunsOf(machine: StateMachine, definitionFile: string): string {
+    return this.statesArn('mapRun', labelled(machine, definitionFile));
+  }
+
+  private statesArn(resource: string, resourceName: string) {
     return Stack.of(this).formatArn({
       service: 'states',
-      resource: 'execution',
-      resourceName: `${machine.stateMachineName}:*`,
+      resource,
+      resourceName,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
   }
 }
+
+/** `<machine>/<label>:*`, or any label (`<machine>/*`) when the Distributed Map has none. */
+const labelled = (machine: StateMachine, definitionFile: string) => {
+  const label = distributedMapLabelOf(definitionFile);
+  return label ? `${machine.stateMachineName}/${label}:*` : `${machine.stateMachineName}/*`;
+};

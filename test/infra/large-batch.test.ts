@@ -1,0 +1,297 @@
+/**
+ * The stack side of large batches: the STANDARD workflow running a Distributed Map over a
+ * manifest, the grants it and the functions need (each statement checked against its
+ * resources, and nothing on `*` but what AWS offers no resource for), the bucket's lifecycle
+ * rules and CORS for browser uploads, the ingest's environment, and the alarms. Synthesized
+ * once without bundling, from the real ASL file.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import aslValidator from 'asl-validator';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { largeBatchConcurrencyFor } from '../../infra/settings.ts';
+import { distributedMapLabelOf, mapConcurrencyOf } from '../../infra/workflows.ts';
+import {
+  DEFINITION_FILE,
+  LARGE_BATCH_DEFINITION_FILE,
+  placeholdersIn,
+} from '../../statemachine/definition.ts';
+import { synth } from './synth.ts';
+
+/** `${name}`, as the ASL files write a substitution. */
+const placeholder = (name: string) => `\${${name}}`;
+const ONCE_PER_BATCH = path.join(import.meta.dirname, 'fixtures', 'once-per-batch.asl.json');
+
+const { template, assembly, stack } = synth();
+const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
+  stack.getLogicalId(construct.node.defaultChild as never);
+const { large, async } = stack.workflows;
+const { ingest, analyze } = stack.functions;
+const bucket = logicalId(stack.staging);
+const machineProps = () =>
+  template.findResources('AWS::StepFunctions::StateMachine')[logicalId(large)]?.Properties;
+
+interface Statement {
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+type HasRole = { role?: { node: { defaultChild?: unknown } } };
+/** Every statement of every policy attached to a function's or machine's role, with its
+ * actions as a list. */
+const statementsOf = (owner: HasRole) =>
+  Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) =>
+      JSON.stringify(p.Properties.Roles).includes(`"${logicalId(owner.role as never)}"`),
+    )
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[])
+    .map((s) => ({ ...s, actions: [s.Action].flat() }));
+/** The actions a role may perform on resources whose rendering contains `fragment`. */
+const actionsOn = (owner: HasRole, fragment: string) =>
+  statementsOf(owner)
+    .filter((s) => JSON.stringify(s.Resource).includes(fragment))
+    .flatMap((s) => s.actions)
+    .sort();
+const objects = (pattern: string) => ({
+  'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, `/${pattern}`]],
+});
+/** AWS offers no resource-level permission for these: `*` is what its own policies use. */
+const NO_RESOURCE_ACTIONS =
+  /^(xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))$/;
+
+describe('the large-batch workflow', () => {
+  it('is a STANDARD machine, logging everything and traced, from the ASL file', () => {
+    expect(machineProps()).toMatchObject({
+      StateMachineType: 'STANDARD',
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
+      TracingConfiguration: { Enabled: true },
+      DefinitionSubstitutions: {
+        AnalyzeFunctionArn: { 'Fn::GetAtt': [logicalId(analyze), 'Arn'] },
+      },
+    });
+    const asset = readFileSync(
+      path.join(assembly.directory, `asset.${machineProps()?.DefinitionS3Location.Key}`),
+      'utf8',
+    );
+    expect(asset).toBe(readFileSync(LARGE_BATCH_DEFINITION_FILE, 'utf8'));
+  });
+
+  it('runs a DISTRIBUTED Map that reads a manifest from S3, batches it, and writes its results to S3', () => {
+    const maps = Object.values(
+      JSON.parse(readFileSync(LARGE_BATCH_DEFINITION_FILE, 'utf8')).States as Record<
+        string,
+        Record<string, { [k: string]: unknown }>
+      >,
+    ).filter((s) => s.Type === ('Map' as never));
+    const distributed = maps.find((m) => m.ItemProcessor?.ProcessorConfig);
+    expect(distributed?.ItemProcessor?.ProcessorConfig).toMatchObject({
+      Mode: 'DISTRIBUTED',
+      ExecutionType: 'EXPRESS',
+    });
+    expect(distributed?.ItemReader).toMatchObject({ Resource: 'arn:aws:states:::s3:getObject' });
+    expect(distributed?.ItemBatcher).toBeDefined();
+    expect(distributed?.ResultWriter).toMatchObject({
+      Resource: 'arn:aws:states:::s3:putObject',
+    });
+  });
+
+  it('may start its own child workflows, follow and stop them, and nothing broader', () => {
+    const label = distributedMapLabelOf(LARGE_BATCH_DEFINITION_FILE);
+    expect(label).toBe('Images');
+    expect(actionsOn(large, `"Ref":"${logicalId(large)}"`)).toEqual(['states:StartExecution']);
+    const children = statementsOf(large).filter((s) =>
+      JSON.stringify(s.Resource).includes(`:execution:`),
+    );
+    expect(children.flatMap((s) => s.actions).sort()).toEqual([
+      'states:DescribeExecution',
+      'states:StopExecution',
+    ]);
+    expect(JSON.stringify(children[0]?.Resource)).toContain(
+      `{"Fn::GetAtt":["${logicalId(large)}","Name"]},"/${label}:*"`,
+    );
+  });
+
+  it('reads the manifests, writes the results as the ResultWriter needs, and invokes the analysis', () => {
+    expect(
+      statementsOf(large).find(
+        (s) =>
+          s.actions.includes('s3:GetObject') && JSON.stringify(s.Resource).includes('manifest'),
+      )?.Resource,
+    ).toEqual(objects('batches/*/manifest.jsonl'));
+    expect(actionsOn(large, '/results/*')).toEqual([
+      's3:AbortMultipartUpload',
+      's3:GetObject',
+      's3:ListMultipartUploadParts',
+      's3:PutObject',
+    ]);
+    expect(actionsOn(large, logicalId(analyze))).toEqual(['lambda:InvokeFunction']);
+    // Nothing else on S3: not the staging prefix, not the uploaded images.
+    const s3 = statementsOf(large).filter((s) => s.actions.some((a) => a.startsWith('s3:')));
+    expect(s3.map((s) => JSON.stringify(s.Resource)).sort()).toEqual(
+      [objects('batches/*/manifest.jsonl'), objects('results/*')].map((r) => JSON.stringify(r)),
+    );
+  });
+
+  it('has `*` resources only for actions that take no resource', () => {
+    for (const role of [large, ingest, analyze])
+      for (const s of statementsOf(role).filter((s) => s.Resource === '*'))
+        for (const action of s.actions) expect(action).toMatch(NO_RESOURCE_ACTIONS);
+  });
+});
+
+describe('the ingest, for large batches', () => {
+  const env = () =>
+    template.findResources('AWS::Lambda::Function')[logicalId(ingest)]?.Properties.Environment
+      .Variables as Record<string, unknown>;
+
+  it('is given the machine by LARGE_BATCH_STATE_MACHINE_ARN, and the deployer by the outputs', () => {
+    expect(env().LARGE_BATCH_STATE_MACHINE_ARN).toEqual({ Ref: logicalId(large) });
+    template.hasOutput('LargeBatchStateMachineArn', { Value: { Ref: logicalId(large) } });
+    template.hasOutput('LargeBatchStateMachineConsoleUrl', Match.anyValue());
+  });
+
+  it('may start the machine, describe its executions, list and describe their Map Runs', () => {
+    expect(actionsOn(ingest, `"Ref":"${logicalId(large)}"`)).toEqual(['states:StartExecution']);
+    const name = `{"Fn::GetAtt":["${logicalId(large)}","Name"]}`;
+    expect(actionsOn(ingest, `:execution:",${name},":*"`)).toEqual([
+      'states:DescribeExecution',
+      'states:ListMapRuns',
+    ]);
+    expect(actionsOn(ingest, `:mapRun:",${name},"/Images:*"`)).toEqual(['states:DescribeMapRun']);
+    // The other machines' executions are not its to list.
+    expect(actionsOn(ingest, `${logicalId(async)}","Name"]},":*"`)).toEqual([
+      'states:DescribeExecution',
+    ]);
+  });
+
+  it('may sign uploads under batches/, read, list and delete them, and read results', () => {
+    expect(actionsOn(ingest, '/batches/*"')).toEqual([
+      's3:DeleteObject',
+      's3:GetObject',
+      's3:PutObject',
+    ]);
+    expect(actionsOn(ingest, '/results/*"')).toEqual(['s3:GetObject']);
+    const list = statementsOf(ingest).find((s) => s.actions.includes('s3:ListBucket'));
+    expect(list?.Resource).toEqual({ 'Fn::GetAtt': [bucket, 'Arn'] });
+    expect(list?.Condition).toEqual({ StringLike: { 's3:prefix': ['batches/*'] } });
+  });
+
+  it('leaves the analysis to read and delete the uploaded images', () => {
+    expect(actionsOn(analyze, '/batches/*"')).toEqual(['s3:DeleteObject', 's3:GetObject']);
+    expect(actionsOn(analyze, '/results/')).toEqual([]);
+  });
+});
+
+describe('the staging bucket, for large batches', () => {
+  it('expires uploads after a day and results after seven, and aborts unfinished multipart uploads', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({
+            Prefix: 'batches/',
+            ExpirationInDays: 1,
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+            Status: 'Enabled',
+          }),
+          Match.objectLike({
+            Prefix: 'results/',
+            ExpirationInDays: 7,
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+            Status: 'Enabled',
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('takes browser form POSTs from any origin, and nothing else cross-origin, exposing the ETag', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      CorsConfiguration: {
+        CorsRules: [
+          {
+            AllowedMethods: ['POST'],
+            AllowedOrigins: ['*'],
+            AllowedHeaders: ['Content-Type'],
+            ExposedHeaders: ['ETag'],
+            MaxAge: 3600,
+          },
+        ],
+      },
+      // Still private: a presigned form is the only way in.
+      PublicAccessBlockConfiguration: Match.objectLike({ BlockPublicPolicy: true }),
+    });
+  });
+});
+
+describe('monitoring of large batches', () => {
+  const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+
+  it('alarms when a large batch fails or times out as a whole', () => {
+    const on = alarms.filter((a) => {
+      const text = JSON.stringify(a.Properties);
+      return text.includes(logicalId(large)) && text.includes('"MetricName":"ExecutionsFailed"');
+    });
+    expect(on).toHaveLength(1);
+    expect(JSON.stringify(on[0])).toContain('"MetricName":"ExecutionsTimedOut"');
+    expect(on[0]?.Properties.AlarmDescription).toMatch(/Map Run failed/);
+  });
+
+  it('alarms as the account nears its open Map Runs quota, and graphs the backlog', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/States',
+      MetricName: 'ApproximateOpenMapRunCount',
+      Statistic: 'Maximum',
+      Threshold: 900,
+    });
+    const body = JSON.stringify(
+      Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]?.Properties
+        .DashboardBody,
+    );
+    expect(body).toContain('ApproximateMapRunBacklogSize');
+  });
+});
+
+describe('concurrency of large batches', () => {
+  it('counts analyses in flight through nested Maps, and Distributed Map children', () => {
+    expect(mapConcurrencyOf(DEFINITION_FILE)).toBe(10);
+    // Children at once, from MaxConcurrencyPath, times one analysis each.
+    expect(mapConcurrencyOf(ONCE_PER_BATCH, 7)).toBe(7);
+    expect(mapConcurrencyOf(ONCE_PER_BATCH)).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('gives a large batch what a small one leaves of the reserved concurrency', () => {
+    expect(largeBatchConcurrencyFor(20, mapConcurrencyOf(DEFINITION_FILE))).toBe(10);
+    expect(() => synth({ analysisConcurrency: 10 })).toThrow(/must exceed the workflow Map/);
+  });
+
+  it('fills the LargeBatchMaxConcurrency substitution when the ASL asks for it, and warns when a large batch could exceed its share', () => {
+    const { stack: wider, template: widerTemplate } = synth({ analysisConcurrency: 40 });
+    const share = largeBatchConcurrencyFor(40, 10);
+    const text = readFileSync(LARGE_BATCH_DEFINITION_FILE, 'utf8');
+    const subs = widerTemplate.findResources('AWS::StepFunctions::StateMachine')[
+      wider.getLogicalId(wider.workflows.large.node.defaultChild as never)
+    ]?.Properties.DefinitionSubstitutions;
+    expect(subs.LargeBatchMaxConcurrency).toBe(
+      placeholdersIn(text).includes(placeholder('LargeBatchMaxConcurrency'))
+        ? String(share)
+        : undefined,
+    );
+    const warned = Annotations.fromStack(wider)
+      .findWarning('*', Match.anyValue())
+      .filter((w) => w.id.includes('/Workflows/Large'));
+    expect(warned.length > 0).toBe(mapConcurrencyOf(LARGE_BATCH_DEFINITION_FILE, share) > share);
+  });
+
+  it('accepts the once-per-batch shape: valid ASL once substituted, within its share', () => {
+    const deployed = readFileSync(ONCE_PER_BATCH, 'utf8')
+      .replaceAll(placeholder('LargeBatchMaxConcurrency'), '10')
+      .replaceAll(
+        placeholder('AnalyzeFunctionArn'),
+        'arn:aws:lambda:eu-west-1:123456789012:function:x',
+      );
+    expect(placeholdersIn(deployed)).toEqual([]);
+    expect(aslValidator(JSON.parse(deployed)).errors).toEqual([]);
+    expect(mapConcurrencyOf(ONCE_PER_BATCH, 10)).toBeLessThanOrEqual(10);
+  });
+});
