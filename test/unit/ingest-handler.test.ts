@@ -246,6 +246,8 @@ describe('ingest: what it sends to Step Functions', () => {
     expect(start?.name).toMatch(/^[0-9a-f-]{36}$/);
     const input = JSON.parse(start?.input ?? '') as ExecutionInput;
     expect(input.request).toEqual({ view: 'shape', multipart: true });
+    // Two small images: one chunk, one invocation.
+    expect(input.chunks).toHaveLength(1);
     expect(input.chunks.flatMap((c) => c.Items)).toEqual([
       {
         index: 0,
