@@ -39,11 +39,13 @@ export const itemsFor = (
 /**
  * How much one chunk (one analysis invocation, one ranged GET) may hold. Images: the
  * workflow's fixed costs (an invocation, a GET, a handful of logged events and transitions)
- * are paid once per chunk, so a whole small batch is one chunk. Pixels: what bounds the
- * decoding work (the analysis function has one vCPU and decodes one image at a time), so a
- * chunk of large images stays far within the Lambda's 30 s and API Gateway's 29 s — 50 MP
- * is four 12 MP photos, about 0.1 s of validation — and a request's heavy images are spread
- * over parallel invocations. Bytes: one GET, and memory, stay moderate.
+ * are paid once per chunk, so a whole small batch is one chunk (10 images: 0.1 invocation
+ * and GET per image, from 1), and the largest sync request (50) still runs as two invocations
+ * side by side; past ten or so images a chunk's fixed costs are already shared, so a larger
+ * cap would save little. Pixels: what bounds the decoding work (the function has one vCPU),
+ * so a chunk of large images stays far within the Lambda's 30 s and API Gateway's 29 s —
+ * 50 MP is four 12 MP photos, about 0.1 s of validation — and a request's heavy images are
+ * spread over parallel invocations. Bytes: one GET, and memory, stay moderate.
  */
 export const CHUNK_LIMITS = { images: 25, pixels: 50_000_000, bytes: 4 * 1024 * 1024 };
 
