@@ -1,9 +1,8 @@
 /**
- * The design before references, runnable beside the current one in the same benchmark run:
- * the commit before the change (images inline in the workflow when they fit, staged past
- * 240 KiB), checked out from this repository's history into a temporary directory that
- * shares this checkout's node_modules, and served by bench/serve.ts in its own process.
- * Without git history (a tarball), the before/after figures are skipped, not invented.
+ * The designs before this one, runnable beside it in the same benchmark run: a commit of
+ * this repository's history checked out into a temporary directory that shares this
+ * checkout's node_modules, and served by bench/serve.ts in its own process. Without git
+ * history (a tarball), the comparisons are skipped, not invented.
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
@@ -17,6 +16,9 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 
 /** The last commit of the inline design (images as base64 in the execution input). */
 export const INLINE_DESIGN_COMMIT = 'c0058f5';
+/** The last commit of references with one Map iteration (one invocation, one GET) per image,
+ * before chunks. */
+export const PER_IMAGE_DESIGN_COMMIT = '9823c0e';
 
 export interface Served {
   apiUrl: string;
@@ -52,21 +54,23 @@ export const serve = async (runtimePath: string): Promise<Served> => {
   };
 };
 
-/** The baseline commit's files in a temporary directory, or undefined without git history. */
-export const checkoutBaseline = async (): Promise<
-  { dir: string; remove: () => void } | undefined
-> => {
+/** A commit's files in a temporary directory, or undefined without git history. */
+export const checkoutBaseline = async (
+  commit: string,
+): Promise<{ dir: string; runtime: string; remove: () => void } | undefined> => {
   try {
-    await run('git', ['cat-file', '-e', `${INLINE_DESIGN_COMMIT}^{commit}`], { cwd: ROOT });
+    await run('git', ['cat-file', '-e', `${commit}^{commit}`], { cwd: ROOT });
   } catch {
     return undefined;
   }
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'image-batch-baseline-'));
-  await run('sh', ['-c', `git archive ${INLINE_DESIGN_COMMIT} | tar -x -C "${dir}"`], {
-    cwd: ROOT,
-  });
+  const dir = mkdtempSync(path.join(os.tmpdir(), `image-batch-${commit}-`));
+  await run('sh', ['-c', `git archive ${commit} | tar -x -C "${dir}"`], { cwd: ROOT });
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    runtime: path.join(dir, 'local', 'runtime.ts'),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 };
 
 export const CURRENT_RUNTIME = path.join(ROOT, 'local', 'runtime.ts');

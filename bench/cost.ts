@@ -3,13 +3,14 @@
  * Lambda invocations and duration at the configured memory — the ingest billed while it
  * waits for a sync workflow —, Express requests and billed duration, Standard transitions,
  * S3 requests, CloudWatch Logs bytes of the workflows at level ALL with data and of the
- * Lambdas) × the list prices of bench/prices.ts. Three designs on the same images:
+ * Lambdas) × the list prices of bench/prices.ts. Four designs on the same images:
  *
- * - references (this design: one staged object per request), metered by the runtime, and
- *   the same counts with one object per image (the alternative it replaced);
- * - inline (the baseline commit): its workflow log bytes, Lambda log bytes, transitions and
- *   staged images read from its own runs; Lambda and Express durations borrowed from the
- *   references run (the old code has no meter; the analysis dominates both);
+ * - chunks (this design: one staged object per request, one invocation and one GET per
+ *   chunk of images) and references with one invocation and one GET per image (the commit
+ *   before it), each metered by its own runtime;
+ * - inline (images as base64 in the workflow): its workflow log bytes, Lambda log bytes,
+ *   transitions and staged images read from its own runs; Lambda and Express durations
+ *   borrowed from the per-image run (the old code has no meter; its shape is the same);
  * - the original (one 128 MB x86 Lambda per request, from its SAM template): API requests and
  *   one invocation each; its compute taken as the same GB-seconds as our analysis (a CPU-bound
  *   function's GB-s do not depend on its memory size), a lower bound, since it decodes every
@@ -89,13 +90,6 @@ const referencesCost = (r: Reported, u: Usage): Lines => ({
   ),
 });
 
-/** The alternative this design replaced, modeled from the same counts: one staged object
- * per image (a PUT each) instead of one per request. */
-const objectPerImageCost = (r: Reported, u: Usage, images: number): Lines => ({
-  ...referencesCost(r, u),
-  'S3 requests': images * PRICES.s3PutPerRequest + u.s3.get * PRICES.s3GetPerRequest,
-});
-
 const inlineCost = (r: Reported, ref: Usage): Lines => ({
   'API Gateway': ref.apiRequests * PRICES.apiGatewayRestPerRequest,
   Lambda: lambdaCost(ref),
@@ -123,8 +117,14 @@ const total = (lines: Lines) => Object.values(lines).reduce((a, b) => a + b, 0);
 const per1000 = (lines: Lines, images: number): Lines =>
   Object.fromEntries(Object.entries(lines).map(([k, v]) => [k, (v * 1000) / images]));
 
+export interface CostDesigns {
+  inline?: Served;
+  perImage?: Served;
+  chunks: Served;
+}
+
 const scenario = async (
-  designs: { before?: Served; after: Served },
+  designs: CostDesigns,
   spec: { requests: number; perRequest: number; async: boolean },
 ) => {
   const run = async (served: Served) => {
@@ -133,32 +133,59 @@ const scenario = async (
     return served.ask<Reported>('usage');
   };
   const { requests, perRequest } = spec;
-  const after = await run(designs.after);
-  const before = designs.before ? await run(designs.before) : undefined;
-  const metered = after.metered;
-  if (!metered) throw new Error('the references runtime reported no usage');
+  const chunks = await run(designs.chunks);
+  const perImage = designs.perImage ? await run(designs.perImage) : undefined;
+  const inline = designs.inline ? await run(designs.inline) : undefined;
+  if (!chunks.metered || (perImage && !perImage.metered))
+    throw new Error('a references runtime reported no usage');
   const images = requests * perRequest;
+  const borrowed = perImage?.metered ?? chunks.metered;
   const columns: [string, Lines][] = [
-    ['original (lower bound)', per1000(originalCost(metered, requests), images)],
-    ...(before
-      ? [['inline (before)', per1000(inlineCost(before, metered), images)] as [string, Lines]]
+    ['original (lower bound)', per1000(originalCost(chunks.metered, requests), images)],
+    ...(inline
+      ? [['inline', per1000(inlineCost(inline, borrowed), images)] as [string, Lines]]
       : []),
-    ['references (after)', per1000(referencesCost(after, metered), images)],
-    ['object per image (modeled)', per1000(objectPerImageCost(after, metered, images), images)],
+    ...(perImage?.metered
+      ? [
+          [
+            'references, per image',
+            per1000(referencesCost(perImage, perImage.metered), images),
+          ] as [string, Lines],
+        ]
+      : []),
+    ['references, chunks', per1000(referencesCost(chunks, chunks.metered), images)],
   ];
-  return { columns, metered, after, before, images };
+  return { columns, chunks, perImage, inline, images };
 };
 
 const usd = (n: number) => `$${n.toFixed(5)}`;
 
-export const benchCost = async (designs: { before?: Served; after: Served }) => {
+/** What a design's runs did, per image. */
+const counted = (r: Reported, images: number) => {
+  const u = r.metered;
+  const kb = (n: number) => `${fmt(n / images / 1000, 2)} kB`;
+  const parts = [
+    `${fmt(r.invocations / images, 2)} analysis invocations`,
+    ...(u
+      ? [
+          `S3 ${fmt(u.s3.put / images, 2)} PUT, ${fmt(u.s3.get / images, 2)} GET, ${fmt(u.s3.delete / images, 2)} DELETE`,
+        ]
+      : []),
+    `${fmt(r.standardTransitions / images, 2)} Standard transitions`,
+    `workflow logs ${kb(r.workflowLogBytes)}`,
+    `Lambda logs ${kb(r.lambdaLogBytes)}`,
+  ];
+  return parts.join(', ');
+};
+
+export const benchCost = async (designs: CostDesigns) => {
   console.log(`\n## Cost per 1,000 images (AWS list prices of ${PRICES_DATE}, bench/prices.ts)`);
   const results: Record<string, number> = {};
   for (const [label, spec] of [
     ['sync, 10-image requests', { requests: 10, perRequest: 10, async: false }],
     ['async, 50-image requests', { requests: 2, perRequest: 50, async: true }],
   ] as const) {
-    const { columns, metered, after, before, images } = await scenario(designs, spec);
+    const { columns, chunks, perImage, inline, images } = await scenario(designs, spec);
     console.log(`\n### ${label} (${images} images)`);
     console.log(`| component | ${columns.map(([name]) => name).join(' | ')} |`);
     console.log(`|---|${columns.map(() => '---').join('|')}|`);
@@ -170,11 +197,14 @@ export const benchCost = async (designs: { before?: Served; after: Served }) => 
     console.log(
       `| **total** | ${columns.map(([, l]) => `**${usd(total(l))}** (${fmt(total(l) / original, 1)}×)`).join(' | ')} |`,
     );
-    const kb = (n: number) => `${fmt(n / images / 1000, 1)} kB`;
-    console.log(
-      `\nCounted per image: S3 ${fmt(metered.s3.put / images, 2)} PUT, ${fmt(metered.s3.get / images, 2)} GET, ${fmt(metered.s3.delete / images, 2)} DELETE; workflow logs ${kb(metered.workflowLogBytes)}${before ? ` (inline: ${kb(before.workflowLogBytes)})` : ''}; Lambda logs ${kb(after.lambdaLogBytes)}.`,
-    );
-    results[label] = total(columns.at(-2)?.[1] ?? {}) / original;
+    console.log('\nCounted per image:');
+    for (const [name, reported] of [
+      ['chunks', chunks],
+      ['per image', perImage],
+      ['inline', inline],
+    ] as const)
+      if (reported) console.log(`- ${name}: ${counted(reported, images)}.`);
+    results[label] = total(columns.at(-1)?.[1] ?? {}) / original;
   }
   return results;
 };

@@ -27,30 +27,36 @@ export const ratio = (baseline: Sample, candidate: Sample) =>
 
 export const fmt = (n: number, digits = 1) => n.toFixed(digits);
 
-/** Measures two workloads in alternation, so that drift (thermal, noisy neighbours, GC) hits
- * both alike: for figures that are differences of two medians. */
-export const measurePair = async (
-  baseline: () => Promise<unknown>,
-  candidate: () => Promise<unknown>,
+/** Measures workloads in alternation, so that drift (thermal, noisy neighbours, GC) hits
+ * them alike: for figures that are ratios or differences of medians. */
+export const measureAll = async (
+  workloads: (() => Promise<unknown>)[],
   { minRuns = 30, minMs = 4000, warmup = 3 } = {},
-): Promise<[Sample, Sample]> => {
-  for (let i = 0; i < warmup; i++) {
-    await baseline();
-    await candidate();
-  }
-  const times: [number[], number[]] = [[], []];
+): Promise<Sample[]> => {
+  for (let i = 0; i < warmup; i++) for (const fn of workloads) await fn();
+  const times: number[][] = workloads.map(() => []);
   const start = performance.now();
-  while (times[0].length < minRuns || performance.now() - start < minMs) {
-    for (const [i, fn] of [baseline, candidate].entries()) {
+  while ((times[0]?.length ?? 0) < minRuns || performance.now() - start < minMs) {
+    for (const [i, fn] of workloads.entries()) {
       const t0 = performance.now();
       await fn();
-      times[i as 0 | 1].push(performance.now() - t0);
+      times[i]?.push(performance.now() - t0);
     }
   }
-  const sample = (t: number[]): Sample => {
+  return times.map((t) => {
     t.sort((a, b) => a - b);
     const medianMs = t[Math.floor(t.length / 2)] ?? Number.NaN;
     return { runs: t.length, medianMs, perSecond: 1000 / medianMs };
-  };
-  return [sample(times[0]), sample(times[1])];
+  });
+};
+
+/** Two workloads in alternation (see measureAll). */
+export const measurePair = async (
+  baseline: () => Promise<unknown>,
+  candidate: () => Promise<unknown>,
+  options: { minRuns?: number; minMs?: number; warmup?: number } = {},
+): Promise<[Sample, Sample]> => {
+  const [a, b] = await measureAll([baseline, candidate], options);
+  if (!a || !b) throw new Error('two workloads, two samples');
+  return [a, b];
 };

@@ -1,15 +1,16 @@
 /**
- * Before and after references, in the same run: the round trip of the 10-image batch and of
- * one 12 MP JPEG through the inline design (the baseline commit, images as base64 in the
- * workflow when they fit) and through this one (every image staged in S3, keys in the
- * workflow), each served by its own process, requests alternated so drift hits both alike.
+ * The designs side by side, in the same run: the sync round trip of the 10-image batch and of
+ * one 12 MP JPEG through each design's local runtime — the inline design (images as base64
+ * in the workflow), references with one invocation per image, and this one (chunks) —, each
+ * served by its own process, requests alternated so drift hits them alike; and the
+ * original's own work on the same images, bare in Python.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { isDeepStrictEqual, promisify } from 'node:util';
 import { FIXTURE_IMAGES, fixtureImage } from '../test/support/fixtures.ts';
 import { BATCH } from './e2e.ts';
-import { fmt, measurePair } from './measure.ts';
+import { fmt, measureAll } from './measure.ts';
 
 const run = promisify(execFile);
 
@@ -38,9 +39,9 @@ const original = async (python: string, names: string[]) => {
   return JSON.parse(stdout) as { medianMs: number; shapes: number[][] };
 };
 
-export interface Designs {
-  before: { apiUrl: string };
-  after: { apiUrl: string };
+export interface Design {
+  label: string;
+  apiUrl: string;
 }
 
 /** A POST held ready, as a client would: the figure is the service's time. */
@@ -58,7 +59,11 @@ const prepared = async (files: { name: string; bytes: Buffer }[]) => {
   };
 };
 
-export const benchReferences = async ({ before, after }: Designs) => {
+/** `designs`: the earlier ones (baselines) first, this one last. */
+export const benchDesigns = async (designs: Design[]) => {
+  const current = designs.at(-1);
+  if (!current) throw new Error('no design to measure');
+  const earlier = designs.slice(0, -1);
   const workloads = [
     {
       what: '10-image multipart POST /shape (small images)',
@@ -70,34 +75,41 @@ export const benchReferences = async ({ before, after }: Designs) => {
     },
   ];
   const python = await findPython();
-  console.log('\n## References, not bytes: sync round trip, before (inline) and after, same run');
-  console.log(
-    `| workload | inline design (baseline) | references | ratio | ${python ? 'original, bare in Python | references / original |' : ''}`,
-  );
-  console.log(`|---|---|---|---|${python ? '---|---|' : ''}`);
-  const ratios: number[] = [];
+  console.log('\n## Sync round trip through each design, same run');
+  const columns = [
+    ...designs.map((d) => d.label),
+    ...earlier.map((d) => `${current.label} / ${d.label}`),
+    ...(python ? ['original, bare in Python', `${current.label} / original`] : []),
+  ];
+  console.log(`| workload | ${columns.join(' | ')} |`);
+  console.log(`|---|${columns.map(() => '---').join('|')}|`);
+  const figures: Record<string, number> = {};
   for (const { what, files } of workloads) {
     const post = await prepared(files);
-    const [b, a] = [post(before.apiUrl), post(after.apiUrl)];
-    if (!isDeepStrictEqual(await b(), await a())) throw new Error(`${what}: answers differ`);
-    const [inline, references] = await measurePair(b, a, { minRuns: 30, minMs: 4000 });
-    const ratio = references.medianMs / inline.medianMs;
-    ratios.push(ratio);
-    let vsOriginal = '';
+    const calls = designs.map((d) => post(d.apiUrl));
+    const answers: unknown[] = [];
+    for (const call of calls) answers.push(await call());
+    if (!answers.every((a) => isDeepStrictEqual(a, answers[0])))
+      throw new Error(`${what}: the designs' answers differ`);
+    const samples = await measureAll(calls, { minRuns: 30, minMs: 4000 });
+    const mine = samples.at(-1)?.medianMs ?? Number.NaN;
+    const cells = [
+      ...samples.map((s) => `${fmt(s.medianMs, 1)} ms`),
+      ...samples.slice(0, -1).map((s) => `${fmt(mine / s.medianMs, 2)}×`),
+    ];
     if (python) {
       const bare = await original(
         python,
         files.map((f) => f.name),
       );
-      if (!isDeepStrictEqual(bare.shapes, await a()))
+      if (!isDeepStrictEqual(bare.shapes, answers[0]))
         throw new Error(`${what}: the original disagrees`);
-      vsOriginal = ` ${fmt(bare.medianMs, 1)} ms | ${fmt(references.medianMs / bare.medianMs, 2)}× |`;
+      cells.push(`${fmt(bare.medianMs, 1)} ms`, `${fmt(mine / bare.medianMs, 2)}×`);
+      figures[`${what} / original`] = mine / bare.medianMs;
     }
-    console.log(
-      `| ${what} | ${fmt(inline.medianMs, 1)} ms | ${fmt(references.medianMs, 1)} ms | ${fmt(ratio, 2)}× |${vsOriginal}`,
-    );
+    console.log(`| ${what} | ${cells.join(' | ')} |`);
   }
   if (!python)
     console.log('(No Python with Pillow 9.4 / NumPy 1.24: the original is not measured.)');
-  return { batchRatio: ratios[0], bigJpegRatio: ratios[1] };
+  return figures;
 };

@@ -1,12 +1,18 @@
 /** `npm run bench`: every figure is a ratio against a baseline measured in the same run. */
 import os from 'node:os';
-import path from 'node:path';
 import { startRuntime } from '../local/runtime.ts';
 import { benchAnalysis } from './analysis.ts';
-import { CURRENT_RUNTIME, checkoutBaseline, INLINE_DESIGN_COMMIT, serve } from './baseline.ts';
+import {
+  CURRENT_RUNTIME,
+  checkoutBaseline,
+  INLINE_DESIGN_COMMIT,
+  PER_IMAGE_DESIGN_COMMIT,
+  type Served,
+  serve,
+} from './baseline.ts';
 import { benchCost } from './cost.ts';
 import { benchEndToEnd } from './e2e.ts';
-import { benchReferences } from './references.ts';
+import { benchDesigns, type Design } from './references.ts';
 
 console.log(
   `# Benchmarks — Node ${process.version}, ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}`,
@@ -20,17 +26,31 @@ try {
   await runtime.close();
 }
 
-const baseline = await checkoutBaseline();
-if (!baseline)
-  console.log(`\n(No git history: the inline design ${INLINE_DESIGN_COMMIT} is not measured.)`);
-const after = await serve(CURRENT_RUNTIME);
-const before = baseline && (await serve(path.join(baseline.dir, 'local', 'runtime.ts')));
+// The earlier designs, each from its commit, each in its own process beside this one.
+const checkouts = {
+  inline: await checkoutBaseline(INLINE_DESIGN_COMMIT),
+  perImage: await checkoutBaseline(PER_IMAGE_DESIGN_COMMIT),
+};
+if (!checkouts.inline || !checkouts.perImage)
+  console.log(
+    `\n(No git history: the earlier designs ${INLINE_DESIGN_COMMIT} and ${PER_IMAGE_DESIGN_COMMIT} are not measured.)`,
+  );
+const served: { inline?: Served; perImage?: Served; chunks: Served } = {
+  chunks: await serve(CURRENT_RUNTIME),
+};
 try {
-  if (before) await benchReferences({ before, after });
-  await benchCost({ before, after });
+  if (checkouts.inline) served.inline = await serve(checkouts.inline.runtime);
+  if (checkouts.perImage) served.perImage = await serve(checkouts.perImage.runtime);
+  const designs: Design[] = [
+    ...(served.inline ? [{ label: 'inline', apiUrl: served.inline.apiUrl }] : []),
+    ...(served.perImage ? [{ label: 'per image', apiUrl: served.perImage.apiUrl }] : []),
+    { label: 'chunks', apiUrl: served.chunks.apiUrl },
+  ];
+  await benchDesigns(designs);
+  await benchCost(served);
 } finally {
-  await Promise.all([after.close(), before?.close()]);
-  baseline?.remove();
+  await Promise.all(Object.values(served).map((s) => s.close()));
+  for (const checkout of Object.values(checkouts)) checkout?.remove();
 }
 // The cost of readable stack traces on a cold first error (bundles the ingest three ways).
 await import('./first-error.ts');

@@ -22,7 +22,7 @@ interface Execution {
   type: string;
   input: string;
   startDate: Date;
-  history: { events: { type: string }[] };
+  history: { events: { type: string; stateEnteredEventDetails?: { name: string } }[] };
 }
 interface AnyRuntime {
   apiUrl: string;
@@ -48,8 +48,12 @@ const fromExecutions = () => {
   return {
     executions: runs.length,
     workflowLogBytes: events.reduce((sum, e) => sum + JSON.stringify(e).length + 1, 0),
+    // Task states entered are invocations of the analysis, except the staged object's
+    // deletion (an S3 call); every design since the inline one names it alike.
     invocations: events.filter(
-      (e) => e.type === 'LambdaFunctionScheduled' || e.type === 'TaskScheduled',
+      (e) =>
+        e.type === 'TaskStateEntered' &&
+        e.stateEnteredEventDetails?.name !== 'Discard staged images',
     ).length,
     standardTransitions: runs
       .filter((e) => e.type === 'STANDARD')

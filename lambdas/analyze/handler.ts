@@ -1,4 +1,5 @@
-/** The analysis Lambda: one Map item (or an ItemBatcher batch) per invocation. Glue only. */
+/** The analysis Lambda: one chunk of images (or a Map item, or an ItemBatcher batch) per
+ * invocation. Glue only. */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
@@ -33,10 +34,11 @@ export const createHandler = ({ s3, logger, metrics, tracing = NO_TRACING }: Ana
   middy(async (event: AnalyzeEvent) => {
     const started = performance.now();
     const result = await analyzeEvent(event, { s3 });
-    const durationMs = Math.round(performance.now() - started);
     const records = [result].flat();
+    // A chunk's images are analyzed together: each is credited its share of the invocation.
+    const durationMs = Math.round((performance.now() - started) / Math.max(1, records.length));
     for (const record of records) {
-      if (metrics) recordAnalysis(metrics, record, durationMs / records.length);
+      if (metrics) recordAnalysis(metrics, record, durationMs);
       logger.info('image analyzed', { ...summary(record), durationMs });
     }
     return result;

@@ -1,18 +1,26 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { MapItem } from '../shared/workflow.ts';
+import type { MapItem, StagedObject } from '../shared/workflow.ts';
 
 /**
  * A staged image could not be read (S3 refused, timed out, or the object is gone). Thrown out
  * of the invocation on purpose: the workflow retries it by this name with backoff, then
- * records the image as a retryable platform failure — never as "not an image".
+ * records the images as retryable platform failures — never as "not an image".
  */
 export class StagedImageUnavailableError extends Error {
   override name = 'StagedImageUnavailable';
 }
 
-/** The bytes of one image: its range of the request's staged object. */
+/** A byte range of a staged object: [offset, offset + size). */
+export interface StagedRange {
+  object: StagedObject;
+  offset: number;
+  size: number;
+}
+
+/** The bytes of a range of the request's staged object: one image's, or a chunk's run of
+ * contiguous images. */
 export const readStaged = async (
-  { object, offset, size }: Pick<MapItem, 'object' | 'offset' | 'size'>,
+  { object, offset, size }: StagedRange,
   s3: S3Client,
 ): Promise<Uint8Array> => {
   // An empty upload has no range to read (S3 would answer 416); the analysis says EMPTY_IMAGE.
@@ -36,4 +44,37 @@ export const readStaged = async (
       { cause: error },
     );
   }
+};
+
+/**
+ * Consecutive items whose bytes follow each other in the same object, each group readable
+ * with one GET: a chunk of analyze-batch is one such run; a Distributed Map's batch may hold
+ * several (or items staged apart).
+ */
+export const contiguousRuns = (items: MapItem[]): MapItem[][] => {
+  const runs: MapItem[][] = [];
+  for (const item of items) {
+    const run = runs.at(-1);
+    const last = run?.at(-1);
+    const follows =
+      last !== undefined &&
+      last.object.bucket === item.object.bucket &&
+      last.object.key === item.object.key &&
+      last.offset + last.size === item.offset;
+    if (run && follows) run.push(item);
+    else runs.push([item]);
+  }
+  return runs;
+};
+
+/** The range a run of contiguous items covers. */
+export const spanOf = (run: MapItem[]): StagedRange => {
+  const first = run[0];
+  const last = run.at(-1);
+  if (!first || !last) throw new Error('an empty run has no span');
+  return {
+    object: first.object,
+    offset: first.offset,
+    size: last.offset + last.size - first.offset,
+  };
 };

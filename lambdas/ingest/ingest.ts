@@ -24,10 +24,10 @@ import {
   receivedAt,
 } from './event.ts';
 import { describeBatch } from './executions.ts';
-import { assertPixelBudget } from './pixels.ts';
+import { assertPixelBudget, declaredPixels } from './pixels.ts';
 import { json } from './responses.ts';
 import { resolveRoute } from './routes.ts';
-import { discardStaged, itemsFor, stageImages, stagingKey } from './staging.ts';
+import { chunksFor, discardStaged, itemsFor, stageImages, stagingKey } from './staging.ts';
 import { uploadsOf } from './uploads.ts';
 import { renderBatch } from './views.ts';
 
@@ -76,11 +76,15 @@ export const ingest = async (
         Date.now() + deps.remainingMs() - ANSWER_MARGIN_MS,
       );
   const staged = { bucket: config.stagingBucket, key: stagingKey(name) };
-  const items = itemsFor(uploads, { staged, deadline });
-  const input = serializeInput({ request: { view: route.view, multipart }, staged, items });
+  const chunks = chunksFor(
+    itemsFor(uploads, { staged, deadline }),
+    uploads.map((upload) => declaredPixels(upload.content)),
+  );
+  const input = serializeInput({ request: { view: route.view, multipart }, staged, chunks });
   deps.logger.info('starting batch', {
     view: route.view,
     images: uploads.length,
+    chunks: chunks.length,
     pixels,
     mode,
     executionName: name,

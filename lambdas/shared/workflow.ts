@@ -56,7 +56,8 @@ export interface ExecutionInput {
   request: BatchRequest;
   /** The object every item points into; the workflow deletes it once the Map is done. */
   staged: StagedObject;
-  items: MapItem[];
+  /** The request's images in upload order, cut into chunks (see "Chunks" below). */
+  chunks: Chunk[];
 }
 
 /** A Distributed Map with an ItemBatcher hands the function several items at once, with the
@@ -94,3 +95,16 @@ export const identityOf = ({ index, name, filename, contentType }: ImageIdentity
  * deadline): the image may be fine, and sending it again may succeed. Never `[]`. */
 export const isRetryable = (record: AnalysisRecord): boolean =>
   isFailure(record) && record.error.retryable === true;
+
+// ── Chunks (issue 9): the Map of analyze-batch iterates over chunks, not images ──────────
+
+/**
+ * One iteration of analyze-batch's Map: consecutive images of the request, analyzed by one
+ * invocation that reads all their bytes with one ranged GET (they are contiguous in the
+ * staged object). Fewer invocations, GETs, state transitions and logged events than one
+ * iteration per image. The shape of an ItemBatcher batch, so the analyzer answers both alike:
+ * one record per item, in order. The ingest cuts them (lambdas/ingest/staging.ts).
+ */
+export interface Chunk {
+  Items: MapItem[];
+}

@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { itemsFor, stagingKey } from '../../lambdas/ingest/staging.ts';
+import { declaredPixels } from '../../lambdas/ingest/pixels.ts';
+import { chunksFor, itemsFor, stagingKey } from '../../lambdas/ingest/staging.ts';
 import type { ExecutionInput } from '../../lambdas/shared/workflow.ts';
 import { fixtureImage } from '../support/fixtures.ts';
 import { synth } from './synth.ts';
@@ -60,7 +61,10 @@ const images = ['photo_400x600.jpg', 'rgb_4000x3000.jpg', 'palette_150x100.png']
 const input: ExecutionInput = {
   request: { view: 'shape', multipart: true },
   staged: { bucket: 'staging', key: stagingKey('e') },
-  items: itemsFor(images, { staged: { bucket: 'staging', key: stagingKey('e') }, deadline: null }),
+  chunks: chunksFor(
+    itemsFor(images, { staged: { bucket: 'staging', key: stagingKey('e') }, deadline: null }),
+    images.map((image) => declaredPixels(image.content)),
+  ),
 };
 
 describe('what the workflows hand the analysis Lambda', () => {
@@ -71,25 +75,28 @@ describe('what the workflows hand the analysis Lambda', () => {
     }
   });
 
-  it('passes the Map item untouched, and the item is a reference, never the image', () => {
+  it('passes the Map item (a chunk) untouched, and the item is references, never images', () => {
     for (const definition of definitions) {
       for (const [task, maps] of lambdaTasks(definition.States)) {
         // The item itself, not a selection of the execution input.
         expect(task.Parameters?.['Payload.$']).toBe('$');
         expect(Object.keys(task.Parameters ?? {}).sort()).toEqual(['FunctionName', 'Payload.$']);
         for (const map of maps) {
-          expect(map.ItemsPath).toBe('$.items');
+          expect(map.ItemsPath).toBe('$.chunks');
           expect(map.ItemSelector).toBeUndefined();
         }
       }
     }
     // So the payload is exactly one of these: keys and sizes, no bytes.
-    for (const [i, item] of input.items.entries()) {
-      const payload = JSON.stringify(item);
-      const base64 = images[i]?.content.toString('base64') ?? '';
-      for (let at = 0; at + 24 <= base64.length; at += Math.ceil(base64.length / 8))
-        expect(payload).not.toContain(base64.slice(at, at + 24));
-      expect(payload.length).toBeLessThan(300);
+    expect(input.chunks).toHaveLength(1);
+    for (const chunk of input.chunks) {
+      const payload = JSON.stringify(chunk);
+      for (const { content } of images) {
+        const base64 = content.toString('base64');
+        for (let at = 0; at + 24 <= base64.length; at += Math.ceil(base64.length / 8))
+          expect(payload).not.toContain(base64.slice(at, at + 24));
+      }
+      expect(payload.length).toBeLessThan(300 * chunk.Items.length);
     }
   });
 

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { createS3Client } from '../../lambdas/shared/clients.ts';
-import type { MapItem } from '../../lambdas/shared/workflow.ts';
+import type { ExecutionInput } from '../../lambdas/shared/workflow.ts';
 import { fixtureImage } from '../support/fixtures.ts';
 import { type Answer, get, postImages, postRaw } from '../support/http.ts';
 import { useLocalRuntime } from '../support/runtime.ts';
@@ -49,12 +49,16 @@ describe('a 3 × 12 MP batch (1.9 MB), staged in S3', () => {
     ]);
     const arn = res.headers.get('x-execution-arn') ?? '';
     const input = JSON.parse(local.runtime.sfn.executions.get(arn)?.input ?? '{}');
-    expect(input.items.map((i: MapItem) => [i.size, i.offset])).toEqual([
+    // 36 MP: one chunk, read with one GET.
+    const { chunks } = input as ExecutionInput;
+    expect(chunks).toHaveLength(1);
+    const items = chunks.flatMap((c) => c.Items);
+    expect(items.map((i) => [i.size, i.offset])).toEqual([
       [big.length, 0],
       [big.length, big.length],
       [big.length, 2 * big.length],
     ]);
-    expect(input.items.every((i: MapItem) => i.object.key === input.staged.key)).toBe(true);
+    expect(items.every((i) => i.object.key === input.staged.key)).toBe(true);
     expect(await stagedObjects()).toEqual([]);
   });
 

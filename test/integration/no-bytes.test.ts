@@ -79,9 +79,11 @@ describe('no image byte in the workflow or the logs', () => {
     await execution.settled;
 
     expect(leaks(execution.input)).toEqual([]);
-    const events = execution.history.events;
-    expect(events.length).toBeGreaterThan(files.length * 4);
-    expect(leaks(JSON.stringify(events))).toEqual([]);
+    // The history is there to search: every image's name is in it (its chunk's input and
+    // its record), its bytes are not.
+    const history = JSON.stringify(execution.history.events);
+    for (const { name } of files) expect(history).toContain(name);
+    expect(leaks(history)).toEqual([]);
     const lines = logs.join('');
     expect(lines).toContain('image analyzed');
     expect(leaks(lines)).toEqual([]);

@@ -2,7 +2,7 @@ import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { analyzeItem } from '../../lambdas/analyze/analyze-item.ts';
+import { analyzeItem, analyzeItems } from '../../lambdas/analyze/analyze-item.ts';
 import { createHandler } from '../../lambdas/analyze/handler.ts';
 import { createLogger } from '../../lambdas/shared/logger.ts';
 import type { MapItem } from '../../lambdas/shared/workflow.ts';
@@ -93,6 +93,74 @@ describe('analyzeItem', () => {
   it('analyzes an image whose deadline is still ahead', async () => {
     const record = await analyzeItem(item({ deadline: 3_000 }), { s3, now: () => 2_000 });
     expect(record).toMatchObject({ shape: [600, 400, 3] });
+  });
+});
+
+describe('analyzeItems (a chunk)', () => {
+  /** The staged object's two images as one chunk: gray at 0, cat after it. */
+  const chunk = () => [
+    item({ index: 0, filename: 'gray.jpg', offset: 0, size: gray.length }),
+    item({ index: 1 }),
+  ];
+
+  it('reads the whole chunk with one GET and answers one record per image, in order', async () => {
+    const records = await analyzeItems(chunk(), { s3 });
+    expect(records).toEqual([
+      expect.objectContaining({ index: 0, filename: 'gray.jpg', shape: [200, 300] }),
+      expect.objectContaining({ index: 1, filename: 'cat.jpg', shape: [600, 400, 3] }),
+    ]);
+    const gets = s3Mock.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Range);
+    expect(gets).toEqual([`bytes=0-${object.length - 1}`]);
+  });
+
+  it('reads items that do not follow each other with one GET per contiguous run', async () => {
+    const apart = [item(), item({ index: 4, filename: 'gray.jpg', offset: 0, size: gray.length })];
+    const records = await analyzeItems(apart, { s3 });
+    expect(records.map((r) => r.index)).toEqual([3, 4]);
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(2);
+  });
+
+  it('skips the images past their deadline, checked before each one, and reads nothing for them', async () => {
+    let clock = 1_000;
+    // The first analysis takes the clock past the deadline: the second image is skipped.
+    const now = () => (clock += 600);
+    const items = chunk().map((i) => ({ ...i, deadline: 2_000 }));
+    const records = await analyzeItems(items, { s3, now });
+    expect(records[0]).toMatchObject({ index: 0, shape: [200, 300] });
+    expect(records[1]).toMatchObject({
+      index: 1,
+      error: { code: 'DEADLINE_EXCEEDED', retryable: true },
+    });
+    const late = await analyzeItems(items, { s3, now: () => 3_000 });
+    expect(late.map((r) => 'error' in r && r.error.code)).toEqual([
+      'DEADLINE_EXCEEDED',
+      'DEADLINE_EXCEEDED',
+    ]);
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(1);
+  });
+
+  it('throws StagedImageUnavailable for the whole chunk when its read fails, for the workflow to retry', async () => {
+    const gone = chunk().map((i) => ({
+      ...i,
+      object: { bucket: 'b', key: 'staging/gone/images' },
+    }));
+    await expect(analyzeItems(gone, { s3 })).rejects.toMatchObject({
+      name: 'StagedImageUnavailable',
+    });
+  });
+
+  it('answers a chunk holding an empty upload, which the analysis calls empty', async () => {
+    const items = [
+      item({ index: 0, size: 0, offset: 0 }),
+      ...chunk().map((i) => ({ ...i, index: i.index + 1 })),
+    ];
+    const records = await analyzeItems(items, { s3 });
+    expect(records.map((r) => ('error' in r ? r.error.code : r.shape))).toEqual([
+      'EMPTY_IMAGE',
+      [200, 300],
+      [600, 400, 3],
+    ]);
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(1);
   });
 });
 

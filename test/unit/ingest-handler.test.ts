@@ -19,7 +19,7 @@ import {
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { analyzeItem } from '../../lambdas/analyze/analyze-item.ts';
+import { analyzeItems } from '../../lambdas/analyze/analyze-item.ts';
 import { createHandler } from '../../lambdas/ingest/handler.ts';
 import type { IngestConfig } from '../../lambdas/shared/config.ts';
 import { createLogger } from '../../lambdas/shared/logger.ts';
@@ -90,25 +90,28 @@ const gray = fixtureImage('gray_300x200.jpg');
 const palette = fixtureImage('palette_150x100.png');
 const truncated = fixtureImage('truncated_jpeg.jpg');
 
-/** Does what the workflow does with the items, and answers like "Collect results": an item
- * whose analysis throws becomes the record "Record platform failure" makes, and the staged
+/** Does what the workflow does with the chunks, and answers like "Collect results": a chunk
+ * whose analysis throws becomes the records "Record platform failures" makes, and the staged
  * object is deleted as "Discard staged images" does. */
 const workflow = async (input: StartSyncExecutionCommandInput) => {
-  const { request, items, staged } = JSON.parse(input.input ?? '') as ExecutionInput;
-  const results = await Promise.all(
-    items.map((item) =>
-      analyzeItem(item, { s3 }).catch(
-        (error: Error): AnalysisRecord => ({
-          index: item.index,
-          name: item.name,
-          filename: item.filename,
-          contentType: item.contentType,
-          bytes: item.size,
-          error: { code: 'ANALYSIS_FAILED', message: error.name, retryable: true },
-        }),
+  const { request, chunks, staged } = JSON.parse(input.input ?? '') as ExecutionInput;
+  const perChunk = await Promise.all(
+    chunks.map(({ Items }) =>
+      analyzeItems(Items, { s3 }).catch((error: Error) =>
+        Items.map(
+          (item): AnalysisRecord => ({
+            index: item.index,
+            name: item.name,
+            filename: item.filename,
+            contentType: item.contentType,
+            bytes: item.size,
+            error: { code: 'ANALYSIS_FAILED', message: error.name, retryable: true },
+          }),
+        ),
       ),
     ),
   );
+  const results = perChunk.flat();
   bucket.delete(staged.key);
   return {
     executionArn: `arn:aws:states:us-east-1:000000000000:express:ImageBatchSync:${input.name}:x`,
@@ -243,7 +246,9 @@ describe('ingest: what it sends to Step Functions', () => {
     expect(start?.name).toMatch(/^[0-9a-f-]{36}$/);
     const input = JSON.parse(start?.input ?? '') as ExecutionInput;
     expect(input.request).toEqual({ view: 'shape', multipart: true });
-    expect(input.items).toEqual([
+    // Two small images: one chunk, one invocation.
+    expect(input.chunks).toHaveLength(1);
+    expect(input.chunks.flatMap((c) => c.Items)).toEqual([
       {
         index: 0,
         name: 'image',
@@ -281,7 +286,8 @@ describe('ingest: what it sends to Step Functions', () => {
     const arrived = Date.now() - 5_000;
     event.requestContext.requestTimeEpoch = arrived;
     await call(event);
-    const [item] = (JSON.parse(startInputs()[0]?.input ?? '') as ExecutionInput).items;
+    const [chunk] = (JSON.parse(startInputs()[0]?.input ?? '') as ExecutionInput).chunks;
+    const item = chunk?.Items[0];
     expect(item?.deadline).toBe(arrived + config.syncDeadlineMs);
   });
 
@@ -493,14 +499,16 @@ describe('ingest: staging and platform failures', () => {
     expect(bucket.size).toBe(0);
   });
 
-  /** The store fails every read of the second image (cat, then gray). */
-  const loseSecondImage = () => {
+  /** A cat and a 178 MP bilevel PNG (within this config's pixel budget): more pixels than a
+   * chunk holds, so two chunks, one image each; the store fails every read of the second. */
+  const lost = bilevelPng(13_370, 13_370);
+  const loseSecondChunk = () => {
     failingOffset = cat.length;
   };
 
   it('answers /shape with a JSON 503 and Retry-After, never [], when the platform lost an image', async () => {
-    loseSecondImage();
-    const res = await postForm('/shape', [{ content: cat }, { content: gray }]);
+    loseSecondChunk();
+    const res = await postForm('/shape', [{ content: cat }, { content: lost }]);
     expect(res.statusCode).toBe(503);
     expect(res.headers?.['Retry-After']).toBeDefined();
     expect(res.json).toEqual({
@@ -513,9 +521,9 @@ describe('ingest: staging and platform failures', () => {
     });
   });
 
-  it('keeps the answer of /analyze, with that record marked retryable', async () => {
-    loseSecondImage();
-    const res = await postForm('/analyze', [{ content: cat }, { content: gray }]);
+  it("keeps the answer of /analyze, with the lost chunk's record marked retryable", async () => {
+    loseSecondChunk();
+    const res = await postForm('/analyze', [{ content: cat }, { content: lost }]);
     expect(res.statusCode).toBe(200);
     expect(res.json).toEqual([
       expect.objectContaining({ index: 0, shape: [600, 400, 3] }),
@@ -565,7 +573,7 @@ describe('ingest: bounded work per request', () => {
       sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '',
     ) as ExecutionInput;
     // Someone will poll: no deadline.
-    expect(input.items.map((i) => i.deadline)).toEqual([null, null, null]);
+    expect(input.chunks.flatMap((c) => c.Items).map((i) => i.deadline)).toEqual([null, null, null]);
   });
 });
 
@@ -636,16 +644,20 @@ describe('ingest: asynchronous runs', () => {
       input: JSON.stringify({
         request: { view: 'nbytes', multipart: true },
         staged: { bucket: 'staging-bucket', key: 'staging/x/images' },
-        items: [
+        chunks: [
           {
-            index: 0,
-            name: 'image',
-            filename: null,
-            contentType: null,
-            size: cat.length,
-            object: { bucket: 'staging-bucket', key: 'staging/x/images' },
-            offset: 0,
-            deadline: null,
+            Items: [
+              {
+                index: 0,
+                name: 'image',
+                filename: null,
+                contentType: null,
+                size: cat.length,
+                object: { bucket: 'staging-bucket', key: 'staging/x/images' },
+                offset: 0,
+                deadline: null,
+              },
+            ],
           },
         ],
       } satisfies ExecutionInput),
@@ -666,16 +678,20 @@ describe('ingest: asynchronous runs', () => {
       input: JSON.stringify({
         request: { view: 'shape', multipart: true },
         staged: { bucket: 'staging-bucket', key: 'staging/gone/images' },
-        items: [
+        chunks: [
           {
-            index: 0,
-            name: 'image',
-            filename: null,
-            contentType: null,
-            size: 10,
-            object: { bucket: 'staging-bucket', key: 'staging/gone/images' },
-            offset: 0,
-            deadline: null,
+            Items: [
+              {
+                index: 0,
+                name: 'image',
+                filename: null,
+                contentType: null,
+                size: 10,
+                object: { bucket: 'staging-bucket', key: 'staging/gone/images' },
+                offset: 0,
+                deadline: null,
+              },
+            ],
           },
         ],
       } satisfies ExecutionInput),

@@ -2,6 +2,8 @@ import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
+  CHUNK_LIMITS,
+  chunksFor,
   discardStaged,
   itemsFor,
   STAGING_PREFIX,
@@ -55,6 +57,55 @@ describe('itemsFor', () => {
 
   it('keeps the workflow input small whatever the images weigh', () => {
     expect(JSON.stringify({ items }).length).toBeLessThan(1000);
+  });
+});
+
+describe('chunksFor', () => {
+  const many = (count: number, bytes = 1000) =>
+    itemsFor(
+      Array.from({ length: count }, (_, i) => upload(bytes, i)),
+      { staged, deadline: null },
+    );
+  const sizes = (chunks: { Items: unknown[] }[]) => chunks.map((c) => c.Items.length);
+
+  it('makes a small batch one chunk: one invocation, one GET', () => {
+    const items = many(10);
+    const chunks = chunksFor(
+      items,
+      items.map(() => 240_000),
+    );
+    expect(chunks).toEqual([{ Items: items }]);
+  });
+
+  it('keeps every image once, in upload order, each chunk a contiguous byte range', () => {
+    const items = many(3 * CHUNK_LIMITS.images + 2);
+    const chunks = chunksFor(
+      items,
+      items.map(() => 1),
+    );
+    expect(sizes(chunks)).toEqual([
+      CHUNK_LIMITS.images,
+      CHUNK_LIMITS.images,
+      CHUNK_LIMITS.images,
+      2,
+    ]);
+    expect(chunks.flatMap((c) => c.Items)).toEqual(items);
+    for (const { Items } of chunks)
+      for (const [i, item] of Items.entries())
+        if (i > 0)
+          expect(item.offset).toBe((Items[i - 1]?.offset ?? 0) + (Items[i - 1]?.size ?? 0));
+  });
+
+  it('spreads images heavy in declared pixels over several chunks, one past the limit alone', () => {
+    const items = many(6);
+    const twelveMp = 12_000_000;
+    const pixels = [twelveMp, twelveMp, twelveMp, twelveMp, twelveMp, 179_000_000];
+    expect(sizes(chunksFor(items, pixels))).toEqual([4, 1, 1]);
+  });
+
+  it('cuts by bytes too, counting an image with no readable header by its size', () => {
+    const items = many(5, 1024 * 1024);
+    expect(sizes(chunksFor(items, [0, 0, 0, 0, 0]))).toEqual([4, 1]);
   });
 });
 

@@ -22,8 +22,8 @@ describe('the workflow definition', () => {
   it('leaves no placeholder behind and puts the function ARN in the task', () => {
     const text = loadDefinition({ AnalyzeFunctionArn: ANALYZE_ARN });
     expect(placeholdersIn(text)).toEqual([]);
-    const map = JSON.parse(text).States['Analyse each image'];
-    expect(map.ItemProcessor.States['Analyse image'].Parameters.FunctionName).toBe(ANALYZE_ARN);
+    const map = JSON.parse(text).States['Analyze each chunk'];
+    expect(map.ItemProcessor.States['Analyze chunk'].Parameters.FunctionName).toBe(ANALYZE_ARN);
   });
 
   it('refuses to load with a substitution missing', () => {
@@ -32,19 +32,39 @@ describe('the workflow definition', () => {
     );
   });
 
-  it('fans out with an explicit concurrency and catches every per-image failure', () => {
-    const map = JSON.parse(raw).States['Analyse each image'];
+  it('fans out over chunks with an explicit concurrency and catches every failure of a chunk', () => {
+    const map = JSON.parse(raw).States['Analyze each chunk'];
     expect(map.Type).toBe('Map');
+    expect(map.ItemsPath).toBe('$.chunks');
     expect(map.MaxConcurrency).toBeGreaterThan(0);
-    const task = map.ItemProcessor.States['Analyse image'];
+    const task = map.ItemProcessor.States['Analyze chunk'];
     expect(task.Resource).toBe('arn:aws:states:::lambda:invoke');
     expect(task.Catch.at(-1).ErrorEquals).toEqual(['States.ALL']);
   });
 
-  it("retries the platform's transient failures with backoff, and records them as retryable", () => {
-    const processor = JSON.parse(raw).States['Analyse each image'].ItemProcessor;
-    const task = processor.States['Analyse image'];
+  it('flattens the per-chunk record arrays into one list, in upload order', () => {
+    const states = JSON.parse(raw).States;
+    expect(states['Analyze each chunk'].ResultSelector).toEqual({ 'records.$': '$[*][*]' });
+    expect(states['Collect results'].Parameters).toMatchObject({
+      'results.$': '$.records',
+      'imageCount.$': 'States.ArrayLength($.records)',
+    });
+  });
+
+  it("retries the platform's transient failures with backoff, and records each image of the chunk as retryable", () => {
+    const processor = JSON.parse(raw).States['Analyze each chunk'].ItemProcessor;
+    const task = processor.States['Analyze chunk'];
     const [retry] = task.Retry;
+    /** A failed chunk becomes one record per image: an inline Map over its Items. */
+    const recordOf = (catcher: { Next: string }) => {
+      const perImage = processor.States[catcher.Next];
+      expect(perImage.Type).toBe('Map');
+      expect(perImage.ItemsPath).toBe('$.Items');
+      expect(perImage.MaxConcurrency).toBeGreaterThan(0);
+      const pass = perImage.ItemProcessor.States[perImage.ItemProcessor.StartAt];
+      expect(pass.Type).toBe('Pass');
+      return pass.Parameters;
+    };
     for (const name of [
       'Lambda.TooManyRequestsException',
       'Lambda.ClientExecutionTimeoutException',
@@ -55,24 +75,24 @@ describe('the workflow definition', () => {
       const caught = task.Catch.find((c: { ErrorEquals: string[] }) =>
         c.ErrorEquals.includes(name),
       );
-      expect(processor.States[caught.Next].Parameters.error.retryable).toBe(true);
+      expect(recordOf(caught).error.retryable).toBe(true);
     }
     expect(retry.BackoffRate).toBeGreaterThan(1);
     expect(retry.MaxAttempts).toBeGreaterThan(0);
     const crash = task.Catch.find((c: { ErrorEquals: string[] }) =>
       c.ErrorEquals.includes('States.ALL'),
     );
-    expect(processor.States[crash.Next].Parameters.error.retryable).toBe(false);
+    expect(recordOf(crash).error.retryable).toBe(false);
   });
 
-  it('hands the function only the item: a reference, never image bytes', () => {
-    const task = JSON.parse(raw).States['Analyse each image'].ItemProcessor.States['Analyse image'];
+  it('hands the function only the chunk: references, never image bytes', () => {
+    const task = JSON.parse(raw).States['Analyze each chunk'].ItemProcessor.States['Analyze chunk'];
     expect(task.Parameters['Payload.$']).toBe('$');
   });
 
   it("deletes the batch's staged object once the Map is done, and a failed delete fails nothing", () => {
     const states = JSON.parse(raw).States;
-    expect(states['Analyse each image'].Next).toBe('Discard staged images');
+    expect(states['Analyze each chunk'].Next).toBe('Discard staged images');
     const discard = states['Discard staged images'];
     expect(discard.Resource).toBe('arn:aws:states:::aws-sdk:s3:deleteObject');
     expect(discard.Parameters).toEqual({
