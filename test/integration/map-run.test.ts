@@ -148,7 +148,7 @@ describe('a large batch through a DISTRIBUTED Map on the local runtime', () => {
       }
     }
 
-    // The analysis deleted every staged image once read.
+    // Each child deleted its batch's images once analyzed.
     const staged = await s3.send(
       new ListObjectsV2Command({ Bucket: bucket, Prefix: 'staging/thousand/' }),
     );
@@ -207,7 +207,7 @@ describe('a large batch through a DISTRIBUTED Map on the local runtime', () => {
       mapRunArn,
       label: 'Images',
     });
-    expect(JSON.parse(childMachine.definition ?? '').StartAt).toBe('Analyze each image');
+    expect(JSON.parse(childMachine.definition ?? '').StartAt).toBe('Analyze batch');
     const history = sfn.send(new GetExecutionHistoryCommand({ executionArn: childArn }));
     await expect(history).rejects.toMatchObject({ name: 'InvalidArn' });
   });
