@@ -7,6 +7,7 @@ import { mkdtemp, rm, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import S3rver from '@20minutes/s3rver';
+import { postPolicyMiddleware } from './s3-post-policy.ts';
 
 /** s3rver's built-in credentials: requests must be signed with them. */
 export const LOCAL_S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -47,6 +48,14 @@ export const startLocalS3 = async (options: { host: string; port: number; bucket
     configureBuckets: [{ name: options.bucket }],
   });
   server.store.deleteObject = deleteWithoutPruning(server.store);
+  // s3rver ignores a form upload's policy; S3 enforces it (s3-post-policy.ts). First in line,
+  // so that a refused upload never reaches s3rver.
+  (server as unknown as { middleware: unknown[] }).middleware.unshift(
+    postPolicyMiddleware({
+      bucket: options.bucket,
+      secretAccessKey: LOCAL_S3_CREDENTIALS.secretAccessKey,
+    }) as never,
+  );
   const address = await server.run();
   return {
     url: `http://${options.host}:${address.port}`,

@@ -94,3 +94,26 @@ export const identityOf = ({ index, name, filename, contentType }: ImageIdentity
  * deadline): the image may be fine, and sending it again may succeed. Never `[]`. */
 export const isRetryable = (record: AnalysisRecord): boolean =>
   isFailure(record) && record.error.retryable === true;
+
+/** The large-batch workflow's input (statemachine/large-batch.asl.json): where its manifest of
+ * MapItems is (JSONL, one per uploaded image) and where its ResultWriter writes. The rest is
+ * for the ingest, which reads it back from DescribeExecution to render the results. */
+export interface LargeBatchInput {
+  manifest: StagedObject;
+  results: { bucket: string; prefix: string };
+  view: View;
+  /** Images declared. */
+  images: number;
+  /** Declared images that were not uploaded when the batch started (not in the manifest). */
+  notUploaded: number;
+}
+
+/** The record of a declared image that was never uploaded: not analyzed, and not an image's
+ * own error. Written by the ingest beside the ResultWriter's files. */
+export interface NotUploadedRecord extends ImageIdentity {
+  bytes: number;
+  error: { code: 'NOT_UPLOADED'; message: string; retryable: false };
+}
+
+/** One record of a large batch's results. */
+export type BatchRecord = AnalysisRecord | NotUploadedRecord;
