@@ -6,6 +6,7 @@ import { benchAnalysis } from './analysis.ts';
 import { CURRENT_RUNTIME, checkoutBaseline, INLINE_DESIGN_COMMIT, serve } from './baseline.ts';
 import { benchCost } from './cost.ts';
 import { benchEndToEnd } from './e2e.ts';
+import { benchLargeBatch } from './large-batch.ts';
 import { benchReferences } from './references.ts';
 
 console.log(
@@ -19,6 +20,7 @@ try {
 } finally {
   await runtime.close();
 }
+await benchLargeBatch();
 
 const baseline = await checkoutBaseline();
 if (!baseline)
