@@ -145,6 +145,13 @@ const started = (event: IngestEvent, id: string, d: { executionArn?: string; sta
   );
 };
 
+/** Images per analysis invocation: up to 100, fewer when the images are large on average. */
+export const imagesPerInvocation = (bytes: number, images: number) => {
+  const mean = images ? bytes / images : 0;
+  const fit = Math.floor(BATCH_LIMITS.bytesPerInvocation / Math.max(mean, 1));
+  return Math.max(1, Math.min(BATCH_LIMITS.maxImagesPerInvocation, fit));
+};
+
 /** Writes the manifest of the uploaded images and the records of the others, then starts the
  * run named by the batch id. Starting again answers the run already there. */
 const startBatch = async (event: IngestEvent, deps: Deps, id: string) => {
@@ -157,6 +164,7 @@ const startBatch = async (event: IngestEvent, deps: Deps, id: string) => {
   const declaration = await readDeclaration(deps.s3, bucket, id);
   const uploaded = await uploadedIndexes(deps.s3, bucket, id);
   const lines: string[] = [];
+  let uploadedBytes = 0;
   const missing: NotUploadedRecord[] = [];
   declaration.images.forEach((image, index) => {
     const identity = {
@@ -174,6 +182,7 @@ const startBatch = async (event: IngestEvent, deps: Deps, id: string) => {
         deadline: null,
       };
       lines.push(JSON.stringify(item));
+      uploadedBytes += image.bytes;
     } else {
       missing.push({
         ...identity,
@@ -191,6 +200,7 @@ const startBatch = async (event: IngestEvent, deps: Deps, id: string) => {
   const input: LargeBatchInput = {
     manifest: { bucket, key: keys.manifest },
     results: { bucket, prefix: keys.results },
+    batching: { maxItems: imagesPerInvocation(uploadedBytes, lines.length) },
     view: declaration.view,
     images: declaration.images.length,
     notUploaded: missing.length,

@@ -46,6 +46,12 @@ export const BATCH_LIMITS = {
   uploadsPerPage: 500,
   /** How long a presigned form is valid. */
   uploadExpirySeconds: 15 * 60,
+  /** Images one analysis invocation takes at most (the ItemBatcher's batch)... */
+  maxImagesPerInvocation: 100,
+  /** ...and the bytes it should read at most, on average: the batch size is cut to fit
+   * (50 MB images go five at a time), so that a batch stays far within the function's
+   * timeout. */
+  bytesPerInvocation: 256 * 1024 * 1024,
   /** Records per GET /batches/{id}/results page. */
   maxResultsPerPage: 1000,
 } as const;

@@ -101,6 +101,8 @@ export const isRetryable = (record: AnalysisRecord): boolean =>
 export interface LargeBatchInput {
   manifest: StagedObject;
   results: { bucket: string; prefix: string };
+  /** The ItemBatcher's MaxItemsPerBatchPath: images per analysis invocation. */
+  batching: { maxItems: number };
   view: View;
   /** Images declared. */
   images: number;

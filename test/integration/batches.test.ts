@@ -244,3 +244,90 @@ describe('a large batch through the /batches API', () => {
     expect(left.KeyCount).toBe(0);
   });
 });
+
+describe('a small /shape batch with an image missing', () => {
+  const photo = fixtureImage('photo_400x600.jpg');
+  const truncated = fixtureImage('truncated_jpeg.jpg');
+
+  it('answers each image as POST /shape would, and the missing one with its error', async () => {
+    const created = await postJson(`${local.api}/batches`, {
+      view: 'shape',
+      images: [
+        { filename: 'photo.jpg', contentType: 'image/jpeg', bytes: photo.length },
+        { filename: null, contentType: 'image/jpeg', bytes: 10 },
+        { filename: 'cut.jpg', contentType: 'image/jpeg', bytes: truncated.length },
+      ],
+    });
+    expect(created.status).toBe(201);
+    const { batchId, uploads, nextUploads } = created.body as {
+      batchId: string;
+      uploads: Form[];
+      nextUploads: string | null;
+    };
+    expect(nextUploads).toBeNull();
+    const before = await get(`${local.api}/batches/${batchId}`);
+    expect(before.body).toEqual({
+      batchId,
+      status: 'CREATED',
+      images: 3,
+      start: `/batches/${batchId}/start`,
+    });
+    const early = await get(`${local.api}/batches/${batchId}/results`);
+    expect(early.status).toBe(409);
+    expect(early.body).toMatchObject({ error: { code: 'BATCH_NOT_FINISHED', status: 'CREATED' } });
+
+    expect((await upload(uploads[0] as Form, photo, 'image/jpeg')).status).toBe(204);
+    expect((await upload(uploads[2] as Form, truncated, 'image/jpeg')).status).toBe(204);
+    expect((await postJson(`${local.api}/batches/${batchId}/start`, '')).status).toBe(202);
+    const done = await settle(`${local.api}/batches/${batchId}`);
+    expect(done.body).toMatchObject({
+      status: 'SUCCEEDED',
+      progress: { total: 2, succeeded: 2, failed: 0, notUploaded: 1 },
+    });
+
+    const results = await get(`${local.api}/batches/${batchId}/results?limit=2`);
+    expect(results.body).toEqual({
+      items: [
+        [600, 400, 3],
+        {
+          error: {
+            code: 'NOT_UPLOADED',
+            message: 'The image was not uploaded before the batch started.',
+            retryable: false,
+          },
+        },
+      ],
+      nextCursor: '2',
+    });
+    const rest = await get(`${local.api}/batches/${batchId}/results?cursor=2`);
+    const sync = await postImages(`${local.api}/shape`, [
+      { name: 'cut.jpg', bytes: truncated, type: 'image/jpeg' },
+    ]);
+    expect(rest.body).toEqual({ items: sync.body, nextCursor: null });
+  }, 60_000);
+
+  it('runs a batch none of whose images came, and answers them all NOT_UPLOADED', async () => {
+    const created = await postJson(`${local.api}/batches`, {
+      view: 'nbytes',
+      images: [{ contentType: 'image/png', bytes: 5 }],
+    });
+    const { batchId } = created.body as { batchId: string };
+    expect((await postJson(`${local.api}/batches/${batchId}/start`, '')).status).toBe(202);
+    const done = await settle(`${local.api}/batches/${batchId}`);
+    expect(done.body).toMatchObject({
+      status: 'SUCCEEDED',
+      progress: { total: 0, notUploaded: 1 },
+    });
+    const results = await get(`${local.api}/batches/${batchId}/results`);
+    expect(results.body).toMatchObject({
+      items: [{ error: { code: 'NOT_UPLOADED' } }],
+      nextCursor: null,
+    });
+  }, 60_000);
+
+  it('answers 404 for a batch that does not exist', async () => {
+    const res = await get(`${local.api}/batches/00000000-0000-4000-8000-000000000000`);
+    expect(res.status).toBe(404);
+    expect(res.body).toMatchObject({ error: { code: 'NOT_FOUND' } });
+  });
+});

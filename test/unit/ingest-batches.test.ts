@@ -14,6 +14,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { renderRecord } from '../../lambdas/ingest/batch-results.ts';
+import { imagesPerInvocation } from '../../lambdas/ingest/batches.ts';
 import { createHandler } from '../../lambdas/ingest/handler.ts';
 import { DEFAULT_LIMITS, type IngestConfig } from '../../lambdas/shared/config.ts';
 import { createLogger } from '../../lambdas/shared/logger.ts';
@@ -238,5 +239,15 @@ describe('a batch record as each view renders it', () => {
     expect(renderRecord('nbytes', missing)).toEqual({ error: notUploaded });
     expect(renderRecord('shape', failed)).toEqual({ error: platform });
     expect(renderRecord('analyze', missing)).toBe(missing);
+  });
+});
+
+describe('the images one analysis invocation takes', () => {
+  it('is 100 for small images, fewer as their mean size grows, and never 0', () => {
+    expect(imagesPerInvocation(100 * 50_000, 100)).toBe(100);
+    expect(imagesPerInvocation(10 * 4_000_000, 10)).toBe(67);
+    expect(imagesPerInvocation(3 * 50 * 1024 * 1024, 3)).toBe(5);
+    expect(imagesPerInvocation(0, 0)).toBe(100);
+    expect(imagesPerInvocation(2 * 2 ** 40, 2)).toBe(1);
   });
 });
