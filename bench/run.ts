@@ -12,6 +12,7 @@ import {
 } from './baseline.ts';
 import { benchCost } from './cost.ts';
 import { benchEndToEnd } from './e2e.ts';
+import { benchLargeBatch } from './large-batch.ts';
 import { benchDesigns, type Design } from './references.ts';
 
 console.log(
@@ -25,6 +26,7 @@ try {
 } finally {
   await runtime.close();
 }
+await benchLargeBatch();
 
 // The earlier designs, each from its commit, each in its own process beside this one.
 const checkouts = {

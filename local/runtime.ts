@@ -160,6 +160,7 @@ export const startRuntime = async (options: RuntimeOptions = {}): Promise<Runtim
     ...DEFAULT_LIMITS,
     syncStateMachineArn: sync.arn,
     asyncStateMachineArn: async.arn,
+    largeBatchStateMachineArn: largeBatch.arn,
     stagingBucket: STAGING_BUCKET,
     ...options.ingest,
   };

@@ -7,6 +7,7 @@ import { mkdtemp, rm, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import S3rver from '@20minutes/s3rver';
+import { postPolicyMiddleware } from './s3-post-policy.ts';
 
 /** s3rver's built-in credentials: requests must be signed with them. */
 export const LOCAL_S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -47,12 +48,77 @@ export const startLocalS3 = async (options: { host: string; port: number; bucket
     configureBuckets: [{ name: options.bucket }],
   });
   server.store.deleteObject = deleteWithoutPruning(server.store);
+  // s3rver ignores a form upload's policy; S3 enforces it (s3-post-policy.ts). First in line,
+  // so that a refused upload never reaches s3rver.
+  const middleware = (server as unknown as { middleware: unknown[] }).middleware;
+  // Just before s3rver's router (its last middleware), after its XML encoder.
+  middleware.splice(middleware.length - 1, 0, listV2WithoutDes);
+  middleware.unshift(
+    postPolicyMiddleware({
+      bucket: options.bucket,
+      secretAccessKey: LOCAL_S3_CREDENTIALS.secretAccessKey,
+    }) as never,
+  );
   const address = await server.run();
   return {
     url: `http://${options.host}:${address.port}`,
     close: async () => {
       await server.close();
       await rm(directory, { recursive: true, force: true });
+    },
+  };
+};
+
+interface ListContext {
+  method: string;
+  path: string;
+  query: Record<string, string | string[] | undefined>;
+  body: unknown;
+}
+
+interface ListBucketResult {
+  Marker?: string;
+  NextMarker?: string;
+  IsTruncated?: boolean;
+  Contents?: { Key: string }[];
+  [field: string]: unknown;
+}
+
+/**
+ * s3rver's ListObjectsV2 pagination encrypts its continuation tokens with DES, which OpenSSL 3
+ * (Node ≥ 17) no longer offers: any listing of more than 1,000 keys answered 500 InternalError.
+ * This runs a V2 listing as s3rver's V1 (Marker = the key to start after) and answers it in
+ * V2's shape, the token being the last key, base64url-encoded (S3's tokens are opaque too).
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html
+ */
+export const listV2WithoutDes = async (ctx: ListContext, next: () => Promise<void>) => {
+  if (ctx.method !== 'GET' || ctx.query['list-type'] !== '2' || !/^\/[^/]+\/?$/.test(ctx.path))
+    return next();
+  const {
+    'list-type': _,
+    'continuation-token': token,
+    'start-after': startAfter,
+    ...rest
+  } = ctx.query;
+  const from =
+    typeof token === 'string' ? Buffer.from(token, 'base64url').toString('utf8') : startAfter;
+  ctx.query = { ...rest, ...(typeof from === 'string' && { marker: from }) };
+  await next();
+  const result = (ctx.body as { ListBucketResult?: ListBucketResult } | undefined)
+    ?.ListBucketResult;
+  if (!result) return;
+  const { Marker: __, NextMarker: ___, ...fields } = result;
+  const contents = result.Contents ?? [];
+  const last = contents.at(-1)?.Key;
+  ctx.body = {
+    ListBucketResult: {
+      ...fields,
+      ...(typeof token === 'string' ? { ContinuationToken: token } : { StartAfter: startAfter }),
+      ...(result.IsTruncated &&
+        last !== undefined && {
+          NextContinuationToken: Buffer.from(last, 'utf8').toString('base64url'),
+        }),
+      KeyCount: contents.length,
     },
   };
 };

@@ -158,3 +158,36 @@ export class ImagesUnavailableError extends HttpError {
     });
   }
 }
+
+/** A POST /batches declaration or a /batches query that cannot be taken (422, 413, 415, 400). */
+export class InvalidBatchError extends HttpError {
+  constructor(
+    statusCode: 400 | 413 | 415 | 422,
+    code: string,
+    message: string,
+    details: Record<string, unknown> = {},
+  ) {
+    super(statusCode, code, message, { details });
+  }
+}
+
+/** The batch's run has not succeeded (yet): no results to page. */
+export class BatchNotFinishedError extends HttpError {
+  constructor(status: string) {
+    super(
+      409,
+      'BATCH_NOT_FINISHED',
+      status === 'RUNNING'
+        ? 'The batch is still running; poll GET /batches/{id} until it has SUCCEEDED.'
+        : `The batch has no results: its run ended ${status}.`,
+      { details: { status }, headers: status === 'RUNNING' ? { 'Retry-After': '5' } : {} },
+    );
+  }
+}
+
+/** The stack has no large-batch workflow configured (LARGE_BATCH_STATE_MACHINE_ARN). */
+export class LargeBatchUnavailableError extends HttpError {
+  constructor() {
+    super(503, 'LARGE_BATCHES_UNAVAILABLE', 'Large batches are not configured on this stack.');
+  }
+}

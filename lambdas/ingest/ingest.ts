@@ -14,6 +14,7 @@ import { recordBatch } from '../shared/metrics.ts';
 import { isFailure } from '../shared/types.ts';
 import { isRetryable, type View } from '../shared/workflow.ts';
 import { runBatch, serializeInput, startBatch } from './batch.ts';
+import { largeBatch } from './batches.ts';
 import { StagingFailedError, TooManyImagesError } from './errors.ts';
 import {
   basePathOf,
@@ -55,6 +56,7 @@ export const ingest = async (
     const view = await describeBatch(sfn, config.asyncStateMachineArn, route.id);
     return json(200, view, view.status === 'RUNNING' ? { 'Retry-After': '1' } : {});
   }
+  if (route.kind === 'large-batch') return largeBatch(event, deps, route);
 
   const asyncRun = prefersAsync(event.headers?.prefer);
   const mode = asyncRun ? 'async' : 'sync';

@@ -12,9 +12,20 @@ export const ROUTES = [
   { path: '/nbytes', methods: ['POST'] },
   { path: '/analyze', methods: ['POST'] },
   { path: '/executions/{id}', methods: ['GET'] },
+  { path: '/batches', methods: ['POST'] },
+  { path: '/batches/{id}', methods: ['GET'] },
+  { path: '/batches/{id}/uploads', methods: ['GET'] },
+  { path: '/batches/{id}/start', methods: ['POST'] },
+  { path: '/batches/{id}/results', methods: ['GET'] },
 ] as const;
 
-export type Route = { kind: 'batch'; view: View } | { kind: 'execution'; id: string };
+/** The large-batch API (batches.ts): direct uploads to S3, then a Distributed Map. */
+export type LargeBatchAction = 'create' | 'describe' | 'uploads' | 'start' | 'results';
+
+export type Route =
+  | { kind: 'batch'; view: View }
+  | { kind: 'execution'; id: string }
+  | { kind: 'large-batch'; action: LargeBatchAction; id: string };
 
 /** Matches a concrete path to a route template: `/executions/abc` → `/executions/{id}`. */
 export const matchRoute = (path: string) => {
@@ -39,13 +50,17 @@ export const resolveRoute = (method: string, path: string): Route => {
   const matched = matchRoute(path);
   if (!matched) {
     throw new NotFoundError(
-      `No route for ${path}; try POST /shape, /nbytes or /analyze, or GET /executions/{id}.`,
+      `No route for ${path}; try POST /shape, /nbytes or /analyze, GET /executions/{id}, or POST /batches.`,
     );
   }
   const { route, params } = matched;
   if (!(route.methods as readonly string[]).includes(method))
     throw new MethodNotAllowedError(method, route.methods);
   if (route.path === '/executions/{id}') return { kind: 'execution', id: params.id ?? '' };
+  if (route.path.startsWith('/batches')) {
+    const action = route.path === '/batches' ? 'create' : (route.path.split('/')[3] ?? 'describe');
+    return { kind: 'large-batch', action: action as LargeBatchAction, id: params.id ?? '' };
+  }
   return { kind: 'batch', view: route.path.slice(1) as View };
 };
 

@@ -26,9 +26,35 @@ export interface IngestConfig {
   /** How long a synchronous request waits for its workflow, counted from API Gateway's
    * receipt of the request: its 29 s integration timeout, less a second to answer. */
   syncDeadlineMs: number;
-  /** Where every image is staged for the analysis (objects under staging/<execution>/). */
+  /** Where every image is staged for the analysis (objects under staging/<execution>/), and
+   * large batches' uploads (batches/<id>/) and results (results/<id>/). */
   stagingBucket: string;
+  /** The large-batch workflow (STANDARD, a Distributed Map), started by POST /batches/{id}/start.
+   * Optional so that a stack without it still serves the other routes; the /batches routes then
+   * answer 503. */
+  largeBatchStateMachineArn?: string;
 }
+
+/** The large-batch API's bounds (POST /batches). */
+export const BATCH_LIMITS = {
+  /** Images one batch may declare. */
+  maxImages: 100_000,
+  /** Bytes one image may declare: a presigned POST's content-length-range holds it to that. */
+  maxImageBytes: 50 * 1024 * 1024,
+  /** Presigned forms per answer: each is ~1-3 kB (its policy and, in Lambda, the role's session
+   * token twice), so 500 keep a page far below Lambda's 6 MB response. */
+  uploadsPerPage: 500,
+  /** How long a presigned form is valid. */
+  uploadExpirySeconds: 15 * 60,
+  /** Images one analysis invocation takes at most (the ItemBatcher's batch)... */
+  maxImagesPerInvocation: 100,
+  /** ...and the bytes it should read at most, on average: the batch size is cut to fit
+   * (50 MB images go five at a time), so that a batch stays far within the function's
+   * timeout. */
+  bytesPerInvocation: 256 * 1024 * 1024,
+  /** Records per GET /batches/{id}/results page. */
+  maxResultsPerPage: 1000,
+} as const;
 
 export const DEFAULT_LIMITS = {
   maxImagesSync: 50,
@@ -53,6 +79,8 @@ export const ingestConfig = (): IngestConfig => {
     maxRequestBytes: number('MAX_REQUEST_BYTES', DEFAULT_LIMITS.maxRequestBytes),
     syncDeadlineMs: number('SYNC_DEADLINE_MS', DEFAULT_LIMITS.syncDeadlineMs),
     stagingBucket: getStringFromEnv({ key: 'STAGING_BUCKET' }),
+    largeBatchStateMachineArn:
+      getStringFromEnv({ key: 'LARGE_BATCH_STATE_MACHINE_ARN', defaultValue: '' }) || undefined,
   };
   return ingest;
 };

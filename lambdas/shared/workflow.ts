@@ -96,6 +96,31 @@ export const identityOf = ({ index, name, filename, contentType }: ImageIdentity
 export const isRetryable = (record: AnalysisRecord): boolean =>
   isFailure(record) && record.error.retryable === true;
 
+/** The large-batch workflow's input (statemachine/large-batch.asl.json): where its manifest of
+ * MapItems is (JSONL, one per uploaded image) and where its ResultWriter writes. The rest is
+ * for the ingest, which reads it back from DescribeExecution to render the results. */
+export interface LargeBatchInput {
+  manifest: StagedObject;
+  results: { bucket: string; prefix: string };
+  /** The ItemBatcher's MaxItemsPerBatchPath: images per analysis invocation. */
+  batching: { maxItems: number };
+  view: View;
+  /** Images declared. */
+  images: number;
+  /** Declared images that were not uploaded when the batch started (not in the manifest). */
+  notUploaded: number;
+}
+
+/** The record of a declared image that was never uploaded: not analyzed, and not an image's
+ * own error. Written by the ingest beside the ResultWriter's files. */
+export interface NotUploadedRecord extends ImageIdentity {
+  bytes: number;
+  error: { code: 'NOT_UPLOADED'; message: string; retryable: false };
+}
+
+/** One record of a large batch's results. */
+export type BatchRecord = AnalysisRecord | NotUploadedRecord;
+
 // ── Chunks (issue 9): the Map of analyze-batch iterates over chunks, not images ──────────
 
 /**

@@ -383,6 +383,8 @@ export class History {
    */
   #isDistributed(state: NonNullable<LibraryEvent['state']>) {
     const definition = this.#states.get(state.name);
+    // The engine renames the library's Task events of a DISTRIBUTED Map to 'Map' (engine.ts,
+    // drainHistory): either name is this state.
     return (
       definition?.Type === 'Map' &&
       definition.ItemProcessor?.ProcessorConfig?.Mode === 'DISTRIBUTED'

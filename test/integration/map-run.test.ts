@@ -79,7 +79,7 @@ const stageBatch = async (batch: string, count: number) => {
   const manifest = { bucket, key: `batches/${batch}/manifest.jsonl` };
   const body = `${items.map((item) => JSON.stringify(item)).join('\n')}\n`;
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: manifest.key, Body: body }));
-  return { manifest, results: { bucket, prefix: `results/${batch}` } };
+  return { manifest, results: { bucket, prefix: `results/${batch}` }, batching: { maxItems: 100 } };
 };
 
 const getJson = async (key: string) => {
@@ -148,7 +148,7 @@ describe('a large batch through a DISTRIBUTED Map on the local runtime', () => {
       }
     }
 
-    // The analysis deleted every staged image once read.
+    // Each child deleted its batch's images once analyzed.
     const staged = await s3.send(
       new ListObjectsV2Command({ Bucket: bucket, Prefix: 'staging/thousand/' }),
     );
@@ -171,7 +171,7 @@ describe('a large batch through a DISTRIBUTED Map on the local runtime', () => {
       mapRunArn,
       executionArn,
       status: 'SUCCEEDED',
-      maxConcurrency: 100,
+      maxConcurrency: 10,
       toleratedFailurePercentage: 5,
       toleratedFailureCount: 0,
       itemCounts: {
@@ -207,7 +207,7 @@ describe('a large batch through a DISTRIBUTED Map on the local runtime', () => {
       mapRunArn,
       label: 'Images',
     });
-    expect(JSON.parse(childMachine.definition ?? '').StartAt).toBe('Analyze each image');
+    expect(JSON.parse(childMachine.definition ?? '').StartAt).toBe('Analyze batch');
     const history = sfn.send(new GetExecutionHistoryCommand({ executionArn: childArn }));
     await expect(history).rejects.toMatchObject({ name: 'InvalidArn' });
   });

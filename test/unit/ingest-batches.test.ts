@@ -1,0 +1,319 @@
+/**
+ * The large-batch routes' glue, against fake AWS clients: what a declaration is refused for,
+ * what the presigned forms' policies fix, how a start race and an unfinished batch answer, and
+ * how records render per view.
+ */
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { recordsBetween, renderRecord } from '../../lambdas/ingest/batch-results.ts';
+import { imagesPerInvocation } from '../../lambdas/ingest/batches.ts';
+import { createHandler } from '../../lambdas/ingest/handler.ts';
+import { DEFAULT_LIMITS, type IngestConfig } from '../../lambdas/shared/config.ts';
+import { createLogger } from '../../lambdas/shared/logger.ts';
+import type { BatchRecord } from '../../lambdas/shared/workflow.ts';
+import { lambdaContext, restEvent } from '../support/events.ts';
+
+const MACHINE = 'arn:aws:states:us-east-1:000000000000:stateMachine:ImageBatchLarge';
+const config: IngestConfig = {
+  ...DEFAULT_LIMITS,
+  syncStateMachineArn: `${MACHINE}-sync`,
+  asyncStateMachineArn: `${MACHINE}-async`,
+  largeBatchStateMachineArn: MACHINE,
+  stagingBucket: 'staging-bucket',
+};
+const ID = '0b7f3c1e-5d2a-4c8e-9f10-2a3b4c5d6e7f';
+const sfnMock = mockClient(SFNClient);
+const s3Mock = mockClient(S3Client);
+const clients = {
+  sfn: new SFNClient({ region: 'us-east-1' }),
+  // Static credentials: presigning is local computation, nothing is sent.
+  s3: new S3Client({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+  }),
+};
+const handlerWith = (c: IngestConfig) =>
+  createHandler({ config: c, ...clients, logger: createLogger('image-ingest') });
+const handler = handlerWith(config);
+
+const call = async (
+  method: string,
+  path: string,
+  body?: unknown,
+  options: { contentType?: string; query?: Record<string, string>; h?: typeof handler } = {},
+) => {
+  const event = restEvent({
+    method,
+    path,
+    headers: { 'content-type': options.contentType ?? 'application/json' },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    base64: false,
+  });
+  event.queryStringParameters = options.query ?? null;
+  const res = (await (options.h ?? handler)(
+    event as never,
+    lambdaContext(),
+  )) as APIGatewayProxyResult;
+  // biome-ignore lint/suspicious/noExplicitAny: a JSON answer, which the assertions look into
+  return { ...res, json: JSON.parse(res.body) as Record<string, any> };
+};
+
+const image = { filename: 'a.png', contentType: 'image/png', bytes: 1234 };
+let puts: Record<string, string>;
+beforeEach(() => {
+  sfnMock.reset();
+  s3Mock.reset();
+  puts = {};
+  s3Mock.on(PutObjectCommand).callsFake(async (input) => {
+    puts[input.Key] = String(input.Body);
+    return {};
+  });
+  s3Mock.on(GetObjectCommand).callsFake(async (input) => {
+    const body = puts[input.Key];
+    if (body === undefined) throw Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey' });
+    return { Body: { transformToString: async () => body } };
+  });
+  sfnMock
+    .on(DescribeExecutionCommand)
+    .rejects(Object.assign(new Error('no'), { name: 'ExecutionDoesNotExist' }));
+});
+
+describe('POST /batches', () => {
+  it.each([
+    ['a body that is not JSON', '{"view":', {}, 400, 'INVALID_JSON'],
+    ['another media type', '{}', { contentType: 'text/plain' }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['an unknown view', { view: 'pixels', images: [image] }, {}, 422, 'INVALID_BATCH'],
+    ['no images', { view: 'shape', images: [] }, {}, 422, 'INVALID_BATCH'],
+    [
+      'an image without a content type',
+      { view: 'shape', images: [{ bytes: 1 }] },
+      {},
+      422,
+      'INVALID_BATCH',
+    ],
+    [
+      'a negative size',
+      { view: 'shape', images: [{ ...image, bytes: -1 }] },
+      {},
+      422,
+      'INVALID_BATCH',
+    ],
+    [
+      'an image over 50 MB',
+      { view: 'shape', images: [{ ...image, bytes: 52_428_801 }] },
+      {},
+      413,
+      'IMAGE_TOO_LARGE',
+    ],
+  ])('refuses %s in the house error shape', async (_, body, options, status, code) => {
+    const res = await call('POST', '/batches', body, options);
+    expect(res.statusCode).toBe(status);
+    expect(res.json.error.code).toBe(code);
+    expect(typeof res.json.error.message).toBe('string');
+    expect(Object.keys(puts)).toEqual([]);
+  });
+
+  it('answers 413 TOO_MANY_IMAGES past 100,000 images', async () => {
+    const images = Array.from({ length: 100_001 }, () => ({ contentType: 'image/png', bytes: 1 }));
+    const res = await call('POST', '/batches', { view: 'nbytes', images });
+    expect(res.statusCode).toBe(413);
+    expect(res.json.error).toMatchObject({ code: 'TOO_MANY_IMAGES', limit: 100_000 });
+  });
+
+  it('stores the declaration and answers forms whose policy fixes key, type and exact size for 15 minutes', async () => {
+    const images = Array.from({ length: 501 }, (_, i) => ({ ...image, bytes: 1000 + i }));
+    const before = Date.now();
+    const res = await call('POST', '/batches', { view: 'shape', images });
+    expect(res.statusCode).toBe(201);
+    const { batchId, uploads, nextUploads, start, expiresAt } = res.json;
+    expect(res.headers?.Location).toBe(`/prod/batches/${batchId}`);
+    expect(start).toBe(`/prod/batches/${batchId}/start`);
+    expect(nextUploads).toBe(`/prod/batches/${batchId}/uploads?cursor=500`);
+    expect(uploads).toHaveLength(500);
+    expect(JSON.parse(puts[`batches/${batchId}/batch.json`] ?? '')).toMatchObject({
+      view: 'shape',
+      images,
+    });
+    const form = uploads[7];
+    const policy = JSON.parse(Buffer.from(form.fields.Policy, 'base64').toString());
+    expect(policy.conditions).toEqual(
+      expect.arrayContaining([
+        { bucket: 'staging-bucket' },
+        { key: `batches/${batchId}/uploads/7` },
+        { 'Content-Type': 'image/png' },
+        ['content-length-range', 1007, 1007],
+      ]),
+    );
+    const lifetime = Date.parse(policy.expiration) - before;
+    expect(lifetime).toBeGreaterThan(899_000);
+    expect(lifetime).toBeLessThan(901_000);
+    expect(Date.parse(expiresAt)).toBeCloseTo(Date.parse(policy.expiration), -4);
+
+    const page = await call('GET', `/batches/${batchId}/uploads`, undefined, {
+      query: { cursor: '500' },
+    });
+    expect(page.statusCode).toBe(200);
+    expect(page.json.uploads.map((u: { index: number }) => u.index)).toEqual([500]);
+    expect(page.json.nextCursor).toBeNull();
+  });
+});
+
+describe('the other /batches routes', () => {
+  it('answers 404 for an id that is no batch', async () => {
+    for (const path of ['/batches/not-a-uuid', `/batches/${ID}`, `/batches/${ID}/uploads`]) {
+      const res = await call('GET', path);
+      expect(res.statusCode, path).toBe(404);
+      expect(res.json.error.code).toBe('NOT_FOUND');
+    }
+  });
+
+  it('answers 503 when the stack has no large-batch workflow', async () => {
+    const { largeBatchStateMachineArn: _, ...without } = config;
+    const res = await call('POST', `/batches/${ID}/start`, '', { h: handlerWith(without) });
+    expect(res.statusCode).toBe(503);
+    expect(res.json.error.code).toBe('LARGE_BATCHES_UNAVAILABLE');
+  });
+
+  it('answers a start that lost a race with the run the other one started', async () => {
+    puts[`batches/${ID}/batch.json`] = JSON.stringify({ view: 'shape', images: [image, image] });
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: [{ Key: `batches/${ID}/uploads/1` }] });
+    const executionArn = `${MACHINE.replace(':stateMachine:', ':execution:')}:${ID}`;
+    sfnMock
+      .on(StartExecutionCommand)
+      .rejects(Object.assign(new Error('exists'), { name: 'ExecutionAlreadyExists' }));
+    sfnMock
+      .on(DescribeExecutionCommand)
+      .rejectsOnce(Object.assign(new Error('no'), { name: 'ExecutionDoesNotExist' }))
+      .resolves({ executionArn, status: 'RUNNING' });
+    const res = await call('POST', `/batches/${ID}/start`, '');
+    expect(res.statusCode).toBe(202);
+    expect(res.json).toEqual({ batchId: ID, executionArn, status: 'RUNNING' });
+    const manifest = (puts[`batches/${ID}/manifest.jsonl`] ?? '').trim().split('\n');
+    expect(manifest.map((line) => JSON.parse(line).index)).toEqual([1]);
+    expect(JSON.parse(puts[`results/${ID}/not-uploaded.json`] ?? '')).toEqual([
+      expect.objectContaining({
+        index: 0,
+        error: expect.objectContaining({ code: 'NOT_UPLOADED' }),
+      }),
+    ]);
+  });
+
+  it('answers 409 with Retry-After for the results of a running batch', async () => {
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', input: '{}' });
+    const res = await call('GET', `/batches/${ID}/results`);
+    expect(res.statusCode).toBe(409);
+    expect(res.json.error).toMatchObject({ code: 'BATCH_NOT_FINISHED', status: 'RUNNING' });
+    expect(res.headers?.['Retry-After']).toBe('5');
+  });
+
+  it.each([['0'], ['1001'], ['ten']])('answers 400 for limit=%s', async (limit) => {
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', input: '{}' });
+    const res = await call('GET', `/batches/${ID}/results`, undefined, { query: { limit } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json.error).toMatchObject({ code: 'INVALID_QUERY', parameter: 'limit' });
+  });
+});
+
+describe('a batch record as each view renders it', () => {
+  const identity = { index: 0, name: null, filename: 'a', contentType: 'image/png' };
+  const corrupt = {
+    ...identity,
+    bytes: 3,
+    error: { code: 'CORRUPT_IMAGE', message: 'm' },
+  } as BatchRecord;
+  const notUploaded = { code: 'NOT_UPLOADED', message: 'm', retryable: false };
+  const missing = { ...identity, bytes: 3, error: notUploaded } as BatchRecord;
+  const platform = { code: 'ANALYSIS_FAILED', message: 'm', retryable: true };
+  const failed = { ...identity, bytes: 3, error: platform } as BatchRecord;
+
+  it('gives [] for an unreadable image and the error for one never analyzed', () => {
+    expect(renderRecord('shape', corrupt)).toEqual([]);
+    expect(renderRecord('nbytes', missing)).toEqual({ error: notUploaded });
+    expect(renderRecord('shape', failed)).toEqual({ error: platform });
+    expect(renderRecord('analyze', missing)).toBe(missing);
+  });
+});
+
+describe('the images one analysis invocation takes', () => {
+  it('is 100 for small images, fewer as their mean size grows, and never 0', () => {
+    expect(imagesPerInvocation(100 * 50_000, 100)).toBe(100);
+    expect(imagesPerInvocation(10 * 4_000_000, 10)).toBe(67);
+    expect(imagesPerInvocation(3 * 50 * 1024 * 1024, 3)).toBe(5);
+    expect(imagesPerInvocation(0, 0)).toBe(100);
+    expect(imagesPerInvocation(2 * 2 ** 40, 2)).toBe(1);
+  });
+});
+
+describe('the results pages', () => {
+  const where = {
+    bucket: 'staging-bucket',
+    prefix: `results/${ID}`,
+    manifestKey: `results/${ID}/run/manifest.json`,
+    notUploadedKey: `results/${ID}/not-uploaded.json`,
+  };
+  const record = (index: number) => ({
+    index,
+    name: null,
+    filename: `${index}.png`,
+    contentType: 'image/png',
+    bytes: 1,
+    error: { code: 'EMPTY_IMAGE', message: 'm' },
+  });
+  const item = (index: number) => ({
+    ...record(index),
+    size: 1,
+    object: {},
+    offset: 0,
+    deadline: null,
+  });
+
+  it('are written once, in upload order, from the result files, and read from then on', async () => {
+    // 2,499 records from 25 children finishing out of order, one child failed, one image missing.
+    const children = [...Array(24).keys()].reverse().map((c) => ({
+      Input: '{}',
+      Output: JSON.stringify([...Array(100).keys()].map((i) => record(c * 100 + i))),
+    }));
+    puts[where.manifestKey] = JSON.stringify({
+      ResultFiles: {
+        SUCCEEDED: [{ Key: 'ok.json' }],
+        FAILED: [{ Key: 'failed.json' }],
+        PENDING: [],
+      },
+    });
+    puts['ok.json'] = JSON.stringify(children);
+    const failedItems = [...Array(99).keys()].map((i) => item(2400 + i));
+    puts['failed.json'] = JSON.stringify([
+      { Input: JSON.stringify({ Items: failedItems }), Error: 'States.Timeout' },
+    ]);
+    puts[where.notUploadedKey] = JSON.stringify([
+      { ...record(2499), error: { code: 'NOT_UPLOADED', message: 'm', retryable: false } },
+    ]);
+
+    const middle = await recordsBetween(clients.s3, where, 998, 1002);
+    expect(middle.map((r) => r.index)).toEqual([998, 999, 1000, 1001]);
+    expect(
+      Object.keys(puts)
+        .filter((k) => k.includes('/pages/'))
+        .sort(),
+    ).toEqual([
+      `results/${ID}/pages/0.json`,
+      `results/${ID}/pages/1.json`,
+      `results/${ID}/pages/2.json`,
+    ]);
+    const tail = await recordsBetween(clients.s3, { ...where, manifestKey: 'gone' }, 2398, 2500);
+    expect(tail.map((r) => r.index)).toEqual([...Array(102).keys()].map((i) => 2398 + i));
+    expect(tail[2]).toMatchObject({
+      index: 2400,
+      error: { code: 'ANALYSIS_FAILED', retryable: true },
+    });
+    expect(tail.at(-1)).toMatchObject({ index: 2499, error: { code: 'NOT_UPLOADED' } });
+  });
+});
