@@ -49,7 +49,7 @@ const setup = (handler: Handler = analyze, options: { expressMaxMs?: number } = 
     region: 'us-east-1',
     accountId: '000000000000',
     invokeTask: taskInvoker([fn], { s3 }),
-    retainExecutions: 3,
+    retainExpressExecutions: 3,
     ...options,
   });
   const definition = loadDefinition({ AnalyzeFunctionArn: ARN });
@@ -214,9 +214,15 @@ describe('local Step Functions: what the API refuses, as AWS does', () => {
     );
   });
 
-  it('keeps only the latest finished executions', async () => {
-    const { sfn, express } = setup();
+  it('keeps only the latest finished Express executions, and every Standard one', async () => {
+    const { sfn, express, standard } = setup();
+    const polled = await Promise.all(
+      Array.from({ length: 4 }, () => sfn.start(standard.arn, inputOf(gray)).settled),
+    );
     for (let i = 0; i < 5; i++) await sfn.start(express.arn, inputOf(gray)).settled;
-    expect(sfn.all()).toHaveLength(3);
+    expect(polled).toHaveLength(4);
+    const kept = sfn.all();
+    expect(kept.filter((e) => e.type === 'EXPRESS')).toHaveLength(3);
+    expect(kept.filter((e) => e.type === 'STANDARD')).toHaveLength(4);
   });
 });
