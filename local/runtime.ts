@@ -1,9 +1,9 @@
 /**
  * The whole service on one machine: the local Step Functions endpoint running the ASL file,
- * the two Lambdas in-process, the local S3, and the local API Gateway in front. The handlers
- * are the deployed modules' factories, given their configuration and clients here (in AWS
- * they build them from the environment): nothing is read from or written to process.env, so
- * several runtimes can share a process.
+ * the two Lambdas in their sandboxes (worker threads, sandbox.ts), the local S3, and the local
+ * API Gateway in front. The handlers are the deployed modules' factories, given their
+ * configuration and clients' endpoints here (in AWS they build them from the environment):
+ * nothing is read from or written to process.env, so several runtimes can share a process.
  */
 
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,18 +14,15 @@ import path from 'node:path';
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { FUNCTION_SETTINGS } from '../infra/settings.ts';
-import { createHandler as createAnalyzeHandler } from '../lambdas/analyze/handler.ts';
-import { createHandler as createIngestHandler } from '../lambdas/ingest/handler.ts';
-import { type ClientOptions, createS3Client, createSfnClient } from '../lambdas/shared/clients.ts';
+import { type ClientOptions, createS3Client } from '../lambdas/shared/clients.ts';
 import { DEFAULT_LIMITS, type IngestConfig } from '../lambdas/shared/config.ts';
-import { createLogger } from '../lambdas/shared/logger.ts';
-import { createMetrics } from '../lambdas/shared/metrics.ts';
 import type { ExecutionInput } from '../lambdas/shared/workflow.ts';
 import { LARGE_BATCH_DEFINITION_FILE, loadDefinition } from '../statemachine/definition.ts';
-import { type Handler, invoke, type LocalFunction, taskInvoker } from './functions.ts';
+import { invoke, type LocalFunction, taskInvoker } from './functions.ts';
 import { createGateway } from './gateway.ts';
 import { Meter, type Usage } from './meter.ts';
 import { LOCAL_S3_CREDENTIALS, startLocalS3 } from './s3.ts';
+import { SandboxPool } from './sandbox.ts';
 import { LocalStepFunctions } from './sfn/engine.ts';
 import { createSfnServer } from './sfn/server.ts';
 import { ExecutionStore } from './store.ts';
@@ -53,6 +50,15 @@ export interface RuntimeOptions {
   ingest?: Partial<Omit<IngestConfig, 'stagingBucket'>>;
   /** Where the analysis Lambda finds S3 — a stopped server, to test a store that fails. */
   analysisS3Endpoint?: string;
+  /** Every line the functions log (their sandboxes' stdout and stderr), with the function's
+   * name; by default printed to stdout, as CloudWatch Logs would receive them. */
+  onLog?: (line: string, functionName: string) => void;
+  /** How many ingest sandboxes may run at once. In AWS, the account's unreserved concurrency
+   * (1,000 by default); here fewer, so that a burst waits instead of starting a thousand
+   * threads. The analysis function has its reserved concurrency, as in AWS. */
+  ingestConcurrency?: number;
+  /** The functions' POWERTOOLS_LOG_LEVEL (by default the one this process has, if any). */
+  logLevel?: string;
   /** Where executions and the local S3's objects survive restarts (`npm start`: `.local/`).
    * Without it, a temporary directory removed on close. */
   stateDir?: string;
@@ -130,18 +136,35 @@ export const startRuntime = async (options: RuntimeOptions = {}): Promise<Runtim
   const s3Options: ClientOptions = { ...local, endpoint: s3Server.url };
 
   const { analyze: analyzeSettings, ingest: ingestSettings } = FUNCTION_SETTINGS;
-  const analyzeHandler = createAnalyzeHandler({
-    s3: metered(
-      createS3Client({ ...s3Options, endpoint: options.analysisS3Endpoint ?? s3Server.url }),
-      meter,
-    ),
-    logger: createLogger('image-analyze'),
-    metrics: createMetrics('image-analyze'),
-  });
+  const pools: SandboxPool[] = [];
+  const sandboxes = (
+    spec: ConstructorParameters<typeof SandboxPool>[0]['spec'],
+    settings: { memoryMb: number },
+    concurrency: number,
+  ) => {
+    const pool = new SandboxPool({
+      spec,
+      concurrency,
+      memoryMb: settings.memoryMb,
+      region: REGION,
+      environment: options.logLevel ? { POWERTOOLS_LOG_LEVEL: options.logLevel } : undefined,
+      onLog: options.onLog && ((line) => options.onLog?.(line, spec.function)),
+      onS3Command: (command) => meter.s3Request(command),
+    });
+    pools.push(pool);
+    return pool;
+  };
   const analyzeFn: LocalFunction = {
     ...analyzeSettings,
     arn: functionArn(analyzeSettings.name),
-    handler: analyzeHandler as unknown as Handler,
+    sandboxes: sandboxes(
+      {
+        function: analyzeSettings.name,
+        s3: { ...s3Options, endpoint: options.analysisS3Endpoint ?? s3Server.url },
+      },
+      analyzeSettings,
+      analyzeSettings.reservedConcurrency,
+    ),
     onInvoked: (ms) => meter.invocation(analyzeSettings.name, analyzeSettings.memoryMb, ms),
   };
   // The workflows' own S3 calls (deleting a batch's staged object, a Distributed Map's
@@ -198,13 +221,11 @@ export const startRuntime = async (options: RuntimeOptions = {}): Promise<Runtim
   const ingestFn: LocalFunction = {
     ...ingestSettings,
     arn: functionArn(ingestSettings.name),
-    handler: createIngestHandler({
-      config,
-      sfn: createSfnClient(sfnOptions),
-      s3: metered(createS3Client(s3Options), meter),
-      logger: createLogger('image-ingest'),
-      metrics: createMetrics('image-ingest'),
-    }) as unknown as Handler,
+    sandboxes: sandboxes(
+      { function: ingestSettings.name, config, sfn: sfnOptions, s3: s3Options },
+      ingestSettings,
+      options.ingestConcurrency ?? 10,
+    ),
     onInvoked: (ms) => meter.invocation(ingestSettings.name, ingestSettings.memoryMb, ms),
   };
 
@@ -275,6 +296,7 @@ export const startRuntime = async (options: RuntimeOptions = {}): Promise<Runtim
         }),
       );
       await sfn.flush();
+      await Promise.all(pools.map((pool) => pool.close()));
       await s3Server.close();
       await removeState();
     },
