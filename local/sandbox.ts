@@ -74,6 +74,7 @@ class Sandbox {
         AWS_LAMBDA_FUNCTION_NAME: spec.function,
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb),
         AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+        AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
         AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${spec.function}`,
         ...options.environment,
       },

@@ -63,7 +63,7 @@ describe('Lambda sandboxes', () => {
         await res.arrayBuffer();
       }),
     );
-    lines.length = 0;
+    const warmUp = lines.splice(0);
     const answers = await Promise.all(
       Array.from({ length: 200 }, async (_, i) => {
         const count = (i % 3) + 1;
@@ -104,6 +104,22 @@ describe('Lambda sandboxes', () => {
       expect(starting[0]?.images).toBe(count);
       expect(executionArn).toContain(`:${starting[0]?.executionName}:`);
     }
+
+    // Sandboxes are reused: each started cold once (Powertools' cold_start, per module
+    // instance), never more of them than the function's concurrency.
+    const coldStarts = (fn: string) =>
+      new Set(
+        [...warmUp, ...lines]
+          .filter((l) => l.fn === fn && l.line.cold_start === true)
+          .map((l) => l.line.function_request_id),
+      ).size;
+    expect(coldStarts('image-ingest')).toBeGreaterThan(0);
+    expect(coldStarts('image-ingest')).toBeLessThanOrEqual(10);
+    expect(coldStarts('image-analyze')).toBeGreaterThan(0);
+    expect(coldStarts('image-analyze')).toBeLessThanOrEqual(
+      FUNCTION_SETTINGS.analyze.reservedConcurrency,
+    );
+    expect(logged('image-analyze', 'image analyzed').length).toBeGreaterThan(300);
   }, 180_000);
 
   it('writes the execution ARN the workflow passes in ClientContext on every "image analyzed" line', async () => {
