@@ -114,6 +114,11 @@ port.on('message', async ({ id, event, context }: SandboxRequest) => {
   } catch (error) {
     reply = { type: 'result', id, error: errorOf(error), s3Commands };
   }
+  // A write's callback runs once the main thread has taken the chunk: the invocation's log
+  // lines are all delivered before its answer, as Lambda flushes them before it reports.
+  await Promise.all(
+    [process.stdout, process.stderr].map((s) => new Promise((resolve) => s.write('', resolve))),
+  );
   port.postMessage(reply);
 });
 port.postMessage({ type: 'ready' } satisfies SandboxReply);
