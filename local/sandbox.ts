@@ -47,6 +47,9 @@ export class SandboxError extends Error {
 }
 
 const WORKER_FILE = new URL('./sandbox-worker.ts', import.meta.url);
+/** Lambda times the function inside its environment; an answer given in time (middy answers
+ * 5 ms before the deadline) still has to reach this thread, with its log lines. */
+const TRANSIT_ALLOWANCE_MS = 250;
 
 class Sandbox {
   readonly worker: Worker;
@@ -176,7 +179,7 @@ export class SandboxPool {
         timer = setTimeout(() => {
           const seconds = (timeoutMs / 1000).toFixed(2);
           reject(new SandboxError('Sandbox.Timedout', `Task timed out after ${seconds} seconds`));
-        }, timeoutMs);
+        }, timeoutMs + TRANSIT_ALLOWANCE_MS);
       });
       const run = sandbox.run(event, { ...context, deadline: Date.now() + timeoutMs });
       running = run;
