@@ -263,7 +263,10 @@ export class LocalStepFunctions {
         await store.remove(record.executionArn);
         continue;
       }
-      this.executions.set(record.executionArn, restored(record));
+      // Left on disk, but not shown, when its machine is no longer defined (renamed).
+      if (this.machines.has(record.stateMachineArn)) {
+        this.executions.set(record.executionArn, restored(record));
+      }
     }
   }
 
