@@ -1,19 +1,23 @@
 /**
- * In-process Lambda: the same handler modules as in AWS, invoked with a Lambda-shaped context
- * and Lambda's limits, and the Task integrations the workflow uses, wrapped as AWS wraps them.
+ * The local Lambda: the same handler modules as in AWS, invoked with a Lambda-shaped context
+ * and Lambda's limits — in the function's sandboxes (sandbox.ts), or in this thread for the
+ * engine's unit tests — and the Task integrations the workflow uses, wrapped as AWS wraps them.
  */
 import { randomUUID } from 'node:crypto';
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { Context } from 'aws-lambda';
+import type { ClientContext, Context } from 'aws-lambda';
 import { LAMBDA_SYNC_PAYLOAD_BYTES } from '../lambdas/shared/aws-limits.ts';
 import { DeadlineExceededError, withDeadline } from '../lambdas/shared/deadline.ts';
+import type { SandboxPool } from './sandbox.ts';
 
 export type Handler = (event: never, context: Context) => Promise<unknown>;
 
 export interface LocalFunction {
   name: string;
   arn: string;
-  handler: Handler;
+  /** Where invocations run: the function's sandboxes, or else `handler` in this thread. */
+  sandboxes?: SandboxPool;
+  handler?: Handler;
   timeoutSeconds: number;
   memoryMb: number;
   /** Told of every invocation's billed duration (the local runtime's meter). */
@@ -27,7 +31,7 @@ export const namedError = (name: string, message: string) =>
 /** The JSON text of a payload: what Lambda measures against its limit and what crosses over. */
 const serialise = (value: unknown) => JSON.stringify(value ?? null);
 
-const contextFor = (fn: LocalFunction, deadline: number): Context => ({
+const contextFor = (fn: LocalFunction, clientContext?: ClientContext) => ({
   functionName: fn.name,
   functionVersion: '$LATEST',
   invokedFunctionArn: fn.arn,
@@ -35,15 +39,45 @@ const contextFor = (fn: LocalFunction, deadline: number): Context => ({
   awsRequestId: randomUUID(),
   logGroupName: `/aws/lambda/${fn.name}`,
   logStreamName: 'local',
-  callbackWaitsForEmptyEventLoop: true,
-  getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
+  ...(clientContext ? { clientContext } : {}),
 });
 
+/** In this thread (the engine's unit tests): parsed from its JSON text, the handler gets its
+ * own copy, as across Lambda's boundary. */
+const runHere = async (
+  fn: LocalFunction,
+  handler: Handler,
+  request: string,
+  clientContext?: ClientContext,
+) => {
+  const timeoutMs = fn.timeoutSeconds * 1000;
+  const deadline = Date.now() + timeoutMs;
+  try {
+    const result = await withDeadline(timeoutMs, () =>
+      handler(JSON.parse(request) as never, {
+        ...contextFor(fn, clientContext),
+        callbackWaitsForEmptyEventLoop: true,
+        getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+        done: () => undefined,
+        fail: () => undefined,
+        succeed: () => undefined,
+      }),
+    );
+    return serialise(result);
+  } catch (error) {
+    if (error instanceof DeadlineExceededError) {
+      throw namedError('Sandbox.Timedout', `Task timed out after ${fn.timeoutSeconds}.00 seconds`);
+    }
+    throw error;
+  }
+};
+
 /** Invokes like Lambda's RequestResponse: the event and result cross a JSON boundary. */
-export const invoke = async (fn: LocalFunction, event: unknown): Promise<unknown> => {
+export const invoke = async (
+  fn: LocalFunction,
+  event: unknown,
+  options: { clientContext?: ClientContext } = {},
+): Promise<unknown> => {
   const request = serialise(event);
   if (Buffer.byteLength(request) > LAMBDA_SYNC_PAYLOAD_BYTES) {
     throw namedError(
@@ -51,24 +85,23 @@ export const invoke = async (fn: LocalFunction, event: unknown): Promise<unknown
       `Request must be smaller than ${LAMBDA_SYNC_PAYLOAD_BYTES} bytes for the InvokeFunction operation`,
     );
   }
-  const timeoutMs = fn.timeoutSeconds * 1000;
-  const deadline = Date.now() + timeoutMs;
   const started = performance.now();
-  let result: unknown;
+  let response: string;
   try {
-    // Parsed from its JSON text, the handler gets its own copy, as across Lambda's boundary.
-    result = await withDeadline(timeoutMs, () =>
-      fn.handler(JSON.parse(request) as never, contextFor(fn, deadline)),
-    );
-  } catch (error) {
-    if (error instanceof DeadlineExceededError) {
-      throw namedError('Sandbox.Timedout', `Task timed out after ${fn.timeoutSeconds}.00 seconds`);
+    if (fn.sandboxes) {
+      response = await fn.sandboxes.invoke(
+        request,
+        contextFor(fn, options.clientContext),
+        fn.timeoutSeconds * 1000,
+      );
+    } else if (fn.handler) {
+      response = await runHere(fn, fn.handler, request, options.clientContext);
+    } else {
+      throw namedError('Lambda.ResourceNotFoundException', `Function has no code: ${fn.arn}`);
     }
-    throw error;
   } finally {
     fn.onInvoked?.(performance.now() - started);
   }
-  const response = serialise(result);
   if (Buffer.byteLength(response) > LAMBDA_SYNC_PAYLOAD_BYTES) {
     throw namedError(
       'Lambda.ResponseSizeTooLarge',
@@ -76,6 +109,28 @@ export const invoke = async (fn: LocalFunction, event: unknown): Promise<unknown
     );
   }
   return JSON.parse(response);
+};
+
+/** Lambda's Invoke takes "up to 3,583 bytes of base64-encoded data about the invoking client
+ * to pass to the function in the context object" (API_Invoke, ClientContext); the Node.js
+ * runtime hands the function its JSON, parsed, as `context.clientContext`. */
+const CLIENT_CONTEXT_BYTES = 3583;
+const clientContextOf = (encoded: unknown): ClientContext | undefined => {
+  if (encoded === undefined) return undefined;
+  if (typeof encoded !== 'string' || encoded.length > CLIENT_CONTEXT_BYTES) {
+    throw namedError(
+      'Lambda.InvalidRequestContentException',
+      `Client context must be base64-encoded JSON of at most ${CLIENT_CONTEXT_BYTES} bytes`,
+    );
+  }
+  try {
+    return JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')) as ClientContext;
+  } catch {
+    throw namedError(
+      'Lambda.InvalidRequestContentException',
+      'Client context must be a valid Base64-encoded JSON object.',
+    );
+  }
 };
 
 /** The AWS SDK service integrations the workflow uses, run against the local services.
@@ -100,13 +155,18 @@ export const taskInvoker = (functions: LocalFunction[], services: { s3?: S3Clien
 
   return async (resource: string, input: unknown): Promise<unknown> => {
     if (resource === 'arn:aws:states:::lambda:invoke') {
-      // The optimised integration: Parameters carry FunctionName and Payload; the state gets
-      // the invocation response, the function's result under Payload.
-      const { FunctionName, Payload } = input as { FunctionName: string; Payload: unknown };
+      // The optimised integration: Parameters carry FunctionName, Payload and optionally
+      // ClientContext; the state gets the invocation response, the function's result under
+      // Payload. https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html
+      const { FunctionName, Payload, ClientContext } = input as {
+        FunctionName: string;
+        Payload: unknown;
+        ClientContext?: unknown;
+      };
       const fn = find(FunctionName);
       let result: unknown;
       try {
-        result = await invoke(fn, Payload);
+        result = await invoke(fn, Payload, { clientContext: clientContextOf(ClientContext) });
       } catch (error) {
         throw asFunctionError(error);
       }

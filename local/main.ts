@@ -1,4 +1,6 @@
-/** `npm start`: the service on this machine, no AWS account. PORT and SFN_PORT override. */
+/** `npm start`: the service on this machine, no AWS account. PORT, SFN_PORT, S3_PORT and HOST
+ * override the addresses; LOCAL_STATE_DIR the folder where runs and staged objects survive
+ * restarts (`.local/` at the project root, git-ignored). */
 import path from 'node:path';
 import { startRuntime } from './runtime.ts';
 
@@ -14,6 +16,9 @@ const port = (name: string, fallback: number) => {
 };
 
 const host = process.env.HOST || '127.0.0.1';
+const stateDir = path.resolve(
+  process.env.LOCAL_STATE_DIR || path.join(import.meta.dirname, '..', '.local'),
+);
 let runtime: Awaited<ReturnType<typeof startRuntime>>;
 try {
   runtime = await startRuntime({
@@ -22,6 +27,7 @@ try {
     sfnPort: port('SFN_PORT', 8083),
     s3Port: port('S3_PORT', 4568),
     logRequests: true,
+    stateDir,
   });
 } catch (error) {
   const e = error as NodeJS.ErrnoException & { port?: number };
@@ -41,6 +47,7 @@ console.log(`
 Image batch API        ${runtime.apiUrl}   (POST /shape, /nbytes, /analyze)
 Step Functions (local) ${runtime.sfnUrl}   (AWS JSON protocol; open it in a browser to see runs)
 S3 (local)             ${runtime.s3Url}   (bucket ${runtime.stagingBucket}: where images wait)
+Local state            ${path.relative(process.cwd(), stateDir) || '.'}   (runs and staged objects, kept across restarts)
 
 Try:
   curl "${runtime.apiUrl}/shape" -F "image=@${sample}"

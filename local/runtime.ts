@@ -1,29 +1,31 @@
 /**
  * The whole service on one machine: the local Step Functions endpoint running the ASL file,
- * the two Lambdas in-process, the local S3, and the local API Gateway in front. The handlers
- * are the deployed modules' factories, given their configuration and clients here (in AWS
- * they build them from the environment): nothing is read from or written to process.env, so
- * several runtimes can share a process.
+ * the two Lambdas in their sandboxes (worker threads, sandbox.ts), the local S3, and the local
+ * API Gateway in front. The handlers are the deployed modules' factories, given their
+ * configuration and clients' endpoints here (in AWS they build them from the environment):
+ * nothing is read from or written to process.env, so several runtimes can share a process.
  */
 
+import { mkdtemp, rm } from 'node:fs/promises';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { S3Client } from '@aws-sdk/client-s3';
+import os from 'node:os';
+import path from 'node:path';
+import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { FUNCTION_SETTINGS } from '../infra/settings.ts';
-import { createHandler as createAnalyzeHandler } from '../lambdas/analyze/handler.ts';
-import { createHandler as createIngestHandler } from '../lambdas/ingest/handler.ts';
-import { type ClientOptions, createS3Client, createSfnClient } from '../lambdas/shared/clients.ts';
+import { type ClientOptions, createS3Client } from '../lambdas/shared/clients.ts';
 import { DEFAULT_LIMITS, type IngestConfig } from '../lambdas/shared/config.ts';
-import { createLogger } from '../lambdas/shared/logger.ts';
-import { createMetrics } from '../lambdas/shared/metrics.ts';
+import type { ExecutionInput } from '../lambdas/shared/workflow.ts';
 import { LARGE_BATCH_DEFINITION_FILE, loadDefinition } from '../statemachine/definition.ts';
-import { type Handler, invoke, type LocalFunction, taskInvoker } from './functions.ts';
+import { invoke, type LocalFunction, taskInvoker } from './functions.ts';
 import { createGateway } from './gateway.ts';
 import { Meter, type Usage } from './meter.ts';
 import { LOCAL_S3_CREDENTIALS, startLocalS3 } from './s3.ts';
+import { SandboxPool } from './sandbox.ts';
 import { LocalStepFunctions } from './sfn/engine.ts';
 import { createSfnServer } from './sfn/server.ts';
+import { ExecutionStore } from './store.ts';
 
 export const REGION = 'us-east-1';
 export const ACCOUNT_ID = '000000000000';
@@ -48,6 +50,18 @@ export interface RuntimeOptions {
   ingest?: Partial<Omit<IngestConfig, 'stagingBucket'>>;
   /** Where the analysis Lambda finds S3 — a stopped server, to test a store that fails. */
   analysisS3Endpoint?: string;
+  /** Every line the functions log (their sandboxes' stdout and stderr), with the function's
+   * name; by default printed to stdout, as CloudWatch Logs would receive them. */
+  onLog?: (line: string, functionName: string) => void;
+  /** How many ingest sandboxes may run at once. In AWS, the account's unreserved concurrency
+   * (1,000 by default); here fewer, so that a burst waits instead of starting a thousand
+   * threads. The analysis function has its reserved concurrency, as in AWS. */
+  ingestConcurrency?: number;
+  /** The functions' POWERTOOLS_LOG_LEVEL (by default the one this process has, if any). */
+  logLevel?: string;
+  /** Where executions and the local S3's objects survive restarts (`npm start`: `.local/`).
+   * Without it, a temporary directory removed on close. */
+  stateDir?: string;
 }
 
 export interface Runtime {
@@ -55,6 +69,8 @@ export interface Runtime {
   sfnUrl: string;
   s3Url: string;
   stagingBucket: string;
+  /** Where this runtime keeps its executions (`executions/`) and S3 objects (`s3/`). */
+  stateDir: string;
   sfn: LocalStepFunctions;
   stateMachineArns: { sync: string; async: string; largeBatch: string };
   /** How an AWS SDK client reaches this runtime's Step Functions and S3 endpoints. */
@@ -100,27 +116,55 @@ export const startRuntime = async (options: RuntimeOptions = {}): Promise<Runtim
   const meter = new Meter();
   let usageSince = new Date(0);
 
-  const s3Server = await startLocalS3({
-    host,
-    port: options.s3Port ?? 4568,
-    bucket: STAGING_BUCKET,
-  });
+  const stateDir =
+    options.stateDir ?? (await mkdtemp(path.join(os.tmpdir(), 'image-batch-state-')));
+  const removeState = () =>
+    options.stateDir ? Promise.resolve() : rm(stateDir, { recursive: true, force: true });
+  let s3Server: Awaited<ReturnType<typeof startLocalS3>>;
+  try {
+    s3Server = await startLocalS3({
+      host,
+      port: options.s3Port ?? 4568,
+      bucket: STAGING_BUCKET,
+      directory: path.join(stateDir, 's3'),
+    });
+  } catch (error) {
+    await removeState();
+    throw error;
+  }
   const local = { region: REGION, credentials: LOCAL_S3_CREDENTIALS };
   const s3Options: ClientOptions = { ...local, endpoint: s3Server.url };
 
   const { analyze: analyzeSettings, ingest: ingestSettings } = FUNCTION_SETTINGS;
-  const analyzeHandler = createAnalyzeHandler({
-    s3: metered(
-      createS3Client({ ...s3Options, endpoint: options.analysisS3Endpoint ?? s3Server.url }),
-      meter,
-    ),
-    logger: createLogger('image-analyze'),
-    metrics: createMetrics('image-analyze'),
-  });
+  const pools: SandboxPool[] = [];
+  const sandboxes = (
+    spec: ConstructorParameters<typeof SandboxPool>[0]['spec'],
+    settings: { memoryMb: number },
+    concurrency: number,
+  ) => {
+    const pool = new SandboxPool({
+      spec,
+      concurrency,
+      memoryMb: settings.memoryMb,
+      region: REGION,
+      environment: options.logLevel ? { POWERTOOLS_LOG_LEVEL: options.logLevel } : undefined,
+      onLog: options.onLog && ((line) => options.onLog?.(line, spec.function)),
+      onS3Command: (command) => meter.s3Request(command),
+    });
+    pools.push(pool);
+    return pool;
+  };
   const analyzeFn: LocalFunction = {
     ...analyzeSettings,
     arn: functionArn(analyzeSettings.name),
-    handler: analyzeHandler as unknown as Handler,
+    sandboxes: sandboxes(
+      {
+        function: analyzeSettings.name,
+        s3: { ...s3Options, endpoint: options.analysisS3Endpoint ?? s3Server.url },
+      },
+      analyzeSettings,
+      analyzeSettings.reservedConcurrency,
+    ),
     onInvoked: (ms) => meter.invocation(analyzeSettings.name, analyzeSettings.memoryMb, ms),
   };
   // The workflows' own S3 calls (deleting a batch's staged object, a Distributed Map's
@@ -131,7 +175,15 @@ export const startRuntime = async (options: RuntimeOptions = {}): Promise<Runtim
     accountId: ACCOUNT_ID,
     invokeTask: taskInvoker([analyzeFn], { s3: workflowS3 }),
     s3: workflowS3,
+    store: new ExecutionStore(path.join(stateDir, 'executions')),
   });
+  /** A run that will not finish leaves its staged images behind; this removes them, as the
+   * workflow's last state would have. */
+  const removeStaged = async (input: string) => {
+    const staged = (JSON.parse(input) as Partial<ExecutionInput>).staged;
+    if (!staged?.bucket || !staged.key) return;
+    await workflowS3.send(new DeleteObjectCommand({ Bucket: staged.bucket, Key: staged.key }));
+  };
   const definition = loadDefinition({ AnalyzeFunctionArn: analyzeFn.arn });
   const sync = sfn.createStateMachine({ name: MACHINE_NAMES.sync, type: 'EXPRESS', definition });
   const async = sfn.createStateMachine({
@@ -148,9 +200,12 @@ export const startRuntime = async (options: RuntimeOptions = {}): Promise<Runtim
   const sfnServer = createSfnServer(sfn);
   let sfnUrl: string;
   try {
+    // Runs a crash cut short end FAILED, their staged objects removed, before anyone asks.
+    await sfn.restore(removeStaged);
     sfnUrl = await listen(sfnServer, options.sfnPort ?? 8083, host);
   } catch (error) {
     await s3Server.close();
+    await removeState();
     throw error;
   }
   const sfnOptions: ClientOptions = { ...local, endpoint: sfnUrl };
@@ -167,13 +222,11 @@ export const startRuntime = async (options: RuntimeOptions = {}): Promise<Runtim
   const ingestFn: LocalFunction = {
     ...ingestSettings,
     arn: functionArn(ingestSettings.name),
-    handler: createIngestHandler({
-      config,
-      sfn: createSfnClient(sfnOptions),
-      s3: metered(createS3Client(s3Options), meter),
-      logger: createLogger('image-ingest'),
-      metrics: createMetrics('image-ingest'),
-    }) as unknown as Handler,
+    sandboxes: sandboxes(
+      { function: ingestSettings.name, config, sfn: sfnOptions, s3: s3Options },
+      ingestSettings,
+      options.ingestConcurrency ?? 10,
+    ),
     onInvoked: (ms) => meter.invocation(ingestSettings.name, ingestSettings.memoryMb, ms),
   };
 
@@ -191,6 +244,7 @@ export const startRuntime = async (options: RuntimeOptions = {}): Promise<Runtim
     apiUrl = await listen(gateway, options.port ?? 3000, host);
   } catch (error) {
     await Promise.all([close(sfnServer), s3Server.close()]);
+    await removeState();
     throw error;
   }
 
@@ -218,6 +272,7 @@ export const startRuntime = async (options: RuntimeOptions = {}): Promise<Runtim
     sfnUrl,
     s3Url: s3Server.url,
     stagingBucket: STAGING_BUCKET,
+    stateDir,
     sfn,
     stateMachineArns: { sync: sync.arn, async: async.arn, largeBatch: largeBatch.arn },
     clientOptions: { sfn: sfnOptions, s3: s3Options },
@@ -228,13 +283,23 @@ export const startRuntime = async (options: RuntimeOptions = {}): Promise<Runtim
     },
     close: async () => {
       await Promise.all([close(gateway), close(sfnServer)]);
+      // Runs still going cannot outlive the runtime: they end ABORTED, saying why, and what
+      // they staged goes, as after a crash.
       await Promise.all(
-        sfn.all().map((e) => {
-          e.stop();
-          return e.settled;
+        sfn.all().map(async (e) => {
+          if (e.status !== 'RUNNING') return;
+          e.stop(
+            'States.Runtime',
+            'The local runtime was stopped while this execution was running.',
+          );
+          await e.settled;
+          await removeStaged(e.input).catch(() => undefined);
         }),
       );
+      await sfn.flush();
+      await Promise.all(pools.map((pool) => pool.close()));
       await s3Server.close();
+      await removeState();
     },
   };
 };

@@ -1,9 +1,10 @@
 /**
  * A local S3 for the staged images: s3rver (the maintained @20minutes fork) speaks the S3 REST
  * API to the same @aws-sdk/client-s3 calls the Lambdas make in AWS; only the endpoint differs.
- * Objects live in a temporary directory that goes away with the runtime.
+ * Objects live in the directory given (the runtime's state folder, so that they survive a
+ * restart), or else in a temporary directory that goes away with the runtime.
  */
-import { mkdtemp, rm, unlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import S3rver from '@20minutes/s3rver';
@@ -34,8 +35,16 @@ const deleteWithoutPruning =
     );
   };
 
-export const startLocalS3 = async (options: { host: string; port: number; bucket: string }) => {
-  const directory = await mkdtemp(path.join(os.tmpdir(), 'image-batch-s3-'));
+export const startLocalS3 = async (options: {
+  host: string;
+  port: number;
+  bucket: string;
+  /** Kept after close; without it, a temporary directory removed on close. */
+  directory?: string;
+}) => {
+  const temporary = options.directory === undefined;
+  const directory = options.directory ?? (await mkdtemp(path.join(os.tmpdir(), 'image-batch-s3-')));
+  await mkdir(directory, { recursive: true });
   const server = new S3rver({
     address: options.host,
     port: options.port,
@@ -64,7 +73,7 @@ export const startLocalS3 = async (options: { host: string; port: number; bucket
     url: `http://${options.host}:${address.port}`,
     close: async () => {
       await server.close();
-      await rm(directory, { recursive: true, force: true });
+      if (temporary) await rm(directory, { recursive: true, force: true });
     },
   };
 };

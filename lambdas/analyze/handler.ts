@@ -30,8 +30,16 @@ const summary = (record: AnalysisRecord) => ({
     : { format: record.format, shape: record.shape }),
 });
 
+/** The execution the workflow names in the invocation's ClientContext (`custom.executionArn`),
+ * so that every line of a run can be found from its ARN. */
+const executionArnOf = (context: Context): string | undefined => {
+  const arn = (context.clientContext?.custom as { executionArn?: unknown } | undefined)
+    ?.executionArn;
+  return typeof arn === 'string' ? arn : undefined;
+};
+
 export const createHandler = ({ s3, logger, metrics, tracing = NO_TRACING }: AnalyzeHandlerDeps) =>
-  middy(async (event: AnalyzeEvent) => {
+  middy(async (event: AnalyzeEvent, context: Context) => {
     const started = performance.now();
     const result = await analyzeEvent(event, { s3 });
     const records = [result].flat();
@@ -39,7 +47,11 @@ export const createHandler = ({ s3, logger, metrics, tracing = NO_TRACING }: Ana
     const durationMs = Math.round((performance.now() - started) / Math.max(1, records.length));
     for (const record of records) {
       if (metrics) recordAnalysis(metrics, record, durationMs);
-      logger.info('image analyzed', { ...summary(record), durationMs });
+      logger.info('image analyzed', {
+        ...summary(record),
+        durationMs,
+        executionArn: executionArnOf(context),
+      });
     }
     return result;
   })

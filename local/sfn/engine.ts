@@ -15,6 +15,7 @@ import {
 } from 'aws-local-stepfunctions';
 import { EXPRESS_MAX_DURATION_MS, STATE_PAYLOAD_BYTES } from '../../lambdas/shared/aws-limits.ts';
 import { createS3Client } from '../../lambdas/shared/clients.ts';
+import type { ExecutionStore, StoredExecution } from '../store.ts';
 import { childDefinition, labelOf, prepareDefinition } from './distributed-definition.ts';
 import { DistributedMap } from './distributed-map.ts';
 import {
@@ -60,13 +61,30 @@ export interface Execution {
   cause?: string;
   startDate: Date;
   stopDate?: Date;
-  history: History;
+  history: ExecutionHistory;
   /** Resolves once the execution has stopped and its history is complete. */
   settled: Promise<void>;
   stop: (error?: string, cause?: string) => void;
   /** Set on the child executions of a Map Run. */
   mapRunArn?: string;
 }
+
+/** What an execution's history offers readers: a live History, or one read back from disk. */
+export interface ExecutionHistory {
+  readonly events: HistoryEvent[];
+  readonly lastType: string | undefined;
+}
+
+/** "Execution history is retained for 90 days after the execution is closed" (Standard).
+ * https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html */
+export const STANDARD_RETENTION_MS = 90 * 24 * 60 * 60 * 1000;
+
+/** Why a run left RUNNING by a crash ended: the error and cause it is given at the next start. */
+export const CRASHED = {
+  error: 'States.Runtime',
+  cause:
+    'The local runtime stopped (crash or kill) while this execution was running; it cannot be resumed, so it was ended when the runtime started again.',
+} as const;
 
 const NAME = /^[A-Za-z0-9_-]{1,80}$/;
 const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
@@ -83,7 +101,10 @@ export class LocalStepFunctions {
   readonly region: string;
   readonly accountId: string;
   readonly #invokeTask: TaskInvoker;
-  readonly #retain: number;
+  readonly #retainExpress: number;
+  readonly #retentionMs: number;
+  readonly #store: ExecutionStore | undefined;
+  #prunedAt = 0;
   readonly #expressMaxMs: number;
   readonly payloadLimitBytes: number;
 
@@ -91,8 +112,14 @@ export class LocalStepFunctions {
     region: string;
     accountId: string;
     invokeTask: TaskInvoker;
-    /** Finished executions kept for the API and the view (oldest dropped first). */
-    retainExecutions?: number;
+    /** Finished Express executions kept for the view, newest first. AWS keeps none (they
+     * cannot be described); Standard ones stay for `standardRetentionMs`, whatever their number,
+     * because a client may still poll them. */
+    retainExpressExecutions?: number;
+    /** How long a stopped Standard execution stays: AWS's 90 days. */
+    standardRetentionMs?: number;
+    /** Where executions survive restarts; without one they live in memory only. */
+    store?: ExecutionStore;
     /** Express's five-minute cap; tests shorten it. */
     expressMaxMs?: number;
     /** The 256 KiB state payload limit. Only the claim-check benchmark lifts it, to measure
@@ -105,7 +132,9 @@ export class LocalStepFunctions {
     this.region = options.region;
     this.accountId = options.accountId;
     this.#invokeTask = options.invokeTask;
-    this.#retain = options.retainExecutions ?? 1000;
+    this.#retainExpress = options.retainExpressExecutions ?? 1000;
+    this.#retentionMs = options.standardRetentionMs ?? STANDARD_RETENTION_MS;
+    this.#store = options.store;
     this.#expressMaxMs = options.expressMaxMs ?? EXPRESS_MAX_DURATION_MS;
     this.payloadLimitBytes = options.payloadLimitBytes ?? STATE_PAYLOAD_BYTES;
     let s3 = options.s3;
@@ -182,8 +211,63 @@ export class LocalStepFunctions {
     if (!NAME.test(name)) throw new SfnApiError('InvalidName', `Invalid Name: '${name}'`);
     const execution = this.#start(machine, input, name);
     this.executions.set(execution.executionArn, execution);
+    this.#persist(execution);
     this.#prune();
     return execution;
+  }
+
+  /**
+   * Written when it starts and when it stops. Express runs are written only while they run
+   * (so that a crash can clean up after them): AWS keeps no Express execution to describe.
+   */
+  #persist(execution: Execution) {
+    const store = this.#store;
+    if (!store) return;
+    void store.save(stored(execution));
+    void execution.settled.then(() =>
+      execution.type === 'EXPRESS'
+        ? store.remove(execution.executionArn)
+        : store.save(stored(execution, true)),
+    );
+  }
+
+  /**
+   * Reads back what the store holds. A run still RUNNING there was cut short by a crash: it
+   * ends FAILED with a cause that says so, and `abandoned` is told of its input (to remove
+   * what it staged). Standard runs past their retention are dropped.
+   */
+  async restore(abandoned: (input: string) => Promise<void> = async () => undefined) {
+    const store = this.#store;
+    if (!store) return;
+    const now = Date.now();
+    for (const record of await store.load()) {
+      if (this.executions.has(record.executionArn)) continue;
+      if (record.status === 'RUNNING') {
+        await abandoned(record.input).catch((error: Error) =>
+          console.error(`local state: could not clean up ${record.executionArn}: ${error.message}`),
+        );
+        if (record.type === 'EXPRESS') {
+          await store.remove(record.executionArn);
+          continue;
+        }
+        Object.assign(record, {
+          status: 'FAILED',
+          ...CRASHED,
+          stopDate: new Date(now).toISOString(),
+        });
+        record.events = crashedHistory(record, this.machines.get(record.stateMachineArn)?.roleArn);
+        await store.save(record);
+      }
+      if (record.type === 'EXPRESS') continue;
+      if (record.stopDate && now - Date.parse(record.stopDate) > this.#retentionMs) {
+        await store.remove(record.executionArn);
+        continue;
+      }
+      // Left on disk, but not shown, when its machine is no longer defined (renamed).
+      if (this.machines.has(record.stateMachineArn)) {
+        this.executions.set(record.executionArn, restored(record));
+      }
+    }
   }
 
   #start(machine: Machine, input: string, name: string): Execution {
@@ -249,21 +333,44 @@ export class LocalStepFunctions {
     return mapRun;
   }
 
-  /** A long-running local server keeps the latest runs, not every image it was ever sent;
-   * a Map Run and its children go with the execution that started them. */
+  /** A long-running local server keeps what a client could still ask for: Standard runs for
+   * their retention period, and of Express runs, which nobody can describe, the newest. A Map
+   * Run and its children go with the execution that started them. */
   #prune() {
-    if (this.executions.size <= this.#retain) return;
+    const now = Date.now();
+    let express = 0;
+    for (const e of this.executions.values()) if (e.type === 'EXPRESS') express += 1;
+    // Standard runs expire by age, which is checked at most once a minute.
+    const checkAge = now - this.#prunedAt > 60_000;
+    if (express <= this.#retainExpress && !checkAge) return;
+    if (checkAge) this.#prunedAt = now;
+    // Insertion order is start order: the oldest come first.
     for (const [arn, execution] of this.executions) {
-      if (this.executions.size <= this.#retain) break;
-      if (execution.status !== 'RUNNING') {
-        this.executions.delete(arn);
-        for (const mapRun of this.mapRuns.values()) {
-          if (mapRun.executionArn !== arn) continue;
-          for (const childArn of mapRun.children.keys()) this.#children.delete(childArn);
-          this.mapRuns.delete(mapRun.mapRunArn);
-        }
+      if (execution.status === 'RUNNING') continue;
+      if (execution.type === 'EXPRESS') {
+        if (express <= this.#retainExpress) continue;
+        express -= 1;
+      } else if (!checkAge || now - (execution.stopDate?.getTime() ?? now) <= this.#retentionMs) {
+        continue;
+      } else {
+        void this.#store?.remove(arn);
       }
+      this.#evict(arn);
     }
+  }
+
+  #evict(arn: string) {
+    this.executions.delete(arn);
+    for (const mapRun of this.mapRuns.values()) {
+      if (mapRun.executionArn !== arn) continue;
+      for (const childArn of mapRun.children.keys()) this.#children.delete(childArn);
+      this.mapRuns.delete(mapRun.mapRunArn);
+    }
+  }
+
+  /** Resolves once every execution's record is on disk. */
+  flush(): Promise<void> {
+    return this.#store?.flush() ?? Promise.resolve();
   }
 
   /** What a DISTRIBUTED Map state of one execution needs to run its Map Run. */
@@ -436,6 +543,68 @@ export class LocalStepFunctions {
     return execution;
   }
 }
+
+const stored = (e: Execution, withHistory = false): StoredExecution => ({
+  executionArn: e.executionArn,
+  stateMachineArn: e.stateMachineArn,
+  name: e.name,
+  type: e.type,
+  status: e.status,
+  input: e.input,
+  output: e.output,
+  error: e.error,
+  cause: e.cause,
+  startDate: e.startDate.toISOString(),
+  stopDate: e.stopDate?.toISOString(),
+  events: withHistory
+    ? e.history.events.map((event) => ({ ...event, timestamp: event.timestamp.toISOString() }))
+    : undefined,
+});
+
+/** What is known of a run a crash cut short: it started, and it failed when found. */
+const crashedHistory = (record: StoredExecution, roleArn = ''): StoredExecution['events'] => [
+  {
+    timestamp: record.startDate,
+    type: 'ExecutionStarted',
+    id: 1,
+    previousEventId: 0,
+    executionStartedEventDetails: {
+      input: record.input,
+      inputDetails: { truncated: false },
+      roleArn,
+    },
+  },
+  {
+    timestamp: record.stopDate ?? new Date().toISOString(),
+    type: 'ExecutionFailed',
+    id: 2,
+    previousEventId: 1,
+    executionFailedEventDetails: { error: record.error, cause: record.cause },
+  },
+];
+
+const restored = (record: StoredExecution): Execution => {
+  const events = (record.events ?? []).map((event) => ({
+    ...event,
+    timestamp: new Date(event.timestamp),
+  }));
+  return {
+    executionArn: record.executionArn,
+    stateMachineArn: record.stateMachineArn,
+    name: record.name,
+    type: record.type,
+    status: record.status,
+    input: record.input,
+    output: record.output,
+    error: record.error,
+    cause: record.cause,
+    startDate: new Date(record.startDate),
+    stopDate: record.stopDate ? new Date(record.stopDate) : undefined,
+    history: { events, lastType: events.at(-1)?.type },
+    settled: Promise.resolve(),
+    stop: () => undefined,
+  };
+};
 
 const outcomeOf = (error: unknown): Partial<Execution> & { status: ExecutionStatus } => {
   if (error instanceof ExecutionTimeoutError)

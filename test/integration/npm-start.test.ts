@@ -4,15 +4,22 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../infra/functions.ts';
 import { curl } from '../support/http.ts';
+
+// Its state in a folder of its own, not in the checkout's .local/.
+const stateDir = mkdtempSync(path.join(os.tmpdir(), 'npm-start-'));
+afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
 
 const start = () =>
   spawn('npm', ['start'], {
     cwd: PROJECT_ROOT,
     // Free ports: the defaults may be taken by a developer's own `npm start`.
-    env: { ...process.env, PORT: '0', SFN_PORT: '0', S3_PORT: '0' },
+    env: { ...process.env, PORT: '0', SFN_PORT: '0', S3_PORT: '0', LOCAL_STATE_DIR: stateDir },
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

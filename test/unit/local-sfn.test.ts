@@ -3,9 +3,12 @@
  * the lambda:invoke integration: what AWS would do with the same definition and inputs.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { analyzeItem } from '../../lambdas/analyze/analyze-item.ts';
 import type { MapItem } from '../../lambdas/shared/workflow.ts';
 import {
@@ -14,8 +17,9 @@ import {
   namedError,
   taskInvoker,
 } from '../../local/functions.ts';
-import { LocalStepFunctions } from '../../local/sfn/engine.ts';
+import { CRASHED, LocalStepFunctions } from '../../local/sfn/engine.ts';
 import type { SfnApiError } from '../../local/sfn/errors.ts';
+import { ExecutionStore } from '../../local/store.ts';
 import { loadDefinition } from '../../statemachine/definition.ts';
 import { fixtureImage } from '../support/fixtures.ts';
 
@@ -37,7 +41,10 @@ s3Mock.on(DeleteObjectCommand).callsFake(async ({ Key }: { Key: string }) => {
 });
 const analyze: Handler = (item) => analyzeItem(item as MapItem, { s3 });
 
-const setup = (handler: Handler = analyze, options: { expressMaxMs?: number } = {}) => {
+const setup = (
+  handler: Handler = analyze,
+  options: { expressMaxMs?: number; store?: ExecutionStore } = {},
+) => {
   const fn: LocalFunction = {
     name: 'image-analyze',
     arn: ARN,
@@ -49,7 +56,7 @@ const setup = (handler: Handler = analyze, options: { expressMaxMs?: number } = 
     region: 'us-east-1',
     accountId: '000000000000',
     invokeTask: taskInvoker([fn], { s3 }),
-    retainExecutions: 3,
+    retainExpressExecutions: 3,
     ...options,
   });
   const definition = loadDefinition({ AnalyzeFunctionArn: ARN });
@@ -214,9 +221,92 @@ describe('local Step Functions: what the API refuses, as AWS does', () => {
     );
   });
 
-  it('keeps only the latest finished executions', async () => {
-    const { sfn, express } = setup();
+  it('keeps only the latest finished Express executions, and every Standard one', async () => {
+    const { sfn, express, standard } = setup();
+    const polled = await Promise.all(
+      Array.from({ length: 4 }, () => sfn.start(standard.arn, inputOf(gray)).settled),
+    );
     for (let i = 0; i < 5; i++) await sfn.start(express.arn, inputOf(gray)).settled;
-    expect(sfn.all()).toHaveLength(3);
+    expect(polled).toHaveLength(4);
+    const kept = sfn.all();
+    expect(kept.filter((e) => e.type === 'EXPRESS')).toHaveLength(3);
+    expect(kept.filter((e) => e.type === 'STANDARD')).toHaveLength(4);
+  });
+});
+
+describe('local Step Functions: executions that outlive the runtime', () => {
+  const dirs: string[] = [];
+  afterEach(async () => {
+    await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+  const storeDir = async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'image-batch-store-'));
+    dirs.push(dir);
+    return dir;
+  };
+  const DAY = 24 * 60 * 60 * 1000;
+
+  it('reads stopped runs back with their history, and ends a run left RUNNING as FAILED', async () => {
+    const dir = await storeDir();
+    const first = setup(analyze, { store: new ExecutionStore(dir) });
+    const done = first.sfn.start(first.standard.arn, inputOf(gray));
+    await done.settled;
+    await first.sfn.flush();
+    // A run whose process died: its record says RUNNING.
+    const cut = inputOf(gray);
+    await new ExecutionStore(dir).save({
+      executionArn: `${first.standard.arn.replace(':stateMachine:', ':execution:')}:cut`,
+      stateMachineArn: first.standard.arn,
+      name: 'cut',
+      type: 'STANDARD',
+      status: 'RUNNING',
+      input: cut,
+      startDate: new Date().toISOString(),
+    });
+
+    const second = setup(analyze, { store: new ExecutionStore(dir) });
+    const abandoned: string[] = [];
+    await second.sfn.restore(async (input) => {
+      abandoned.push(input);
+    });
+    const again = second.sfn.describable(done.executionArn);
+    expect(again).toMatchObject({ status: 'SUCCEEDED', output: done.output });
+    expect(again.history.events.map((e) => e.type)).toEqual(done.history.events.map((e) => e.type));
+    expect(again.history.events[0]?.timestamp).toEqual(done.history.events[0]?.timestamp);
+    const crashed = second.sfn.describable(`${done.executionArn.replace(/:[^:]+$/, '')}:cut`);
+    expect(crashed).toMatchObject({ status: 'FAILED', ...CRASHED });
+    expect(crashed.history.events.map((e) => e.type)).toEqual([
+      'ExecutionStarted',
+      'ExecutionFailed',
+    ]);
+    expect(abandoned).toEqual([cut]);
+  });
+
+  it('drops a Standard run 90 days after it stopped, and keeps no Express run on disk', async () => {
+    const dir = await storeDir();
+    const store = new ExecutionStore(dir);
+    const { sfn, express, standard } = setup(analyze, { store });
+    await sfn.start(express.arn, inputOf(gray)).settled;
+    await sfn.flush();
+    expect(await readdir(dir)).toEqual([]);
+    const old = (name: string, days: number) =>
+      store.save({
+        executionArn: `${standard.arn.replace(':stateMachine:', ':execution:')}:${name}`,
+        stateMachineArn: standard.arn,
+        name,
+        type: 'STANDARD',
+        status: 'SUCCEEDED',
+        input: '{}',
+        output: '[]',
+        startDate: new Date(Date.now() - days * DAY).toISOString(),
+        stopDate: new Date(Date.now() - days * DAY).toISOString(),
+        events: [],
+      });
+    await Promise.all([old('expired', 91), old('kept', 89)]);
+
+    const later = setup(analyze, { store: new ExecutionStore(dir) });
+    await later.sfn.restore();
+    expect(later.sfn.all().map((e) => e.name)).toEqual(['kept']);
+    expect(await readdir(dir)).toEqual([`${standard.name}.kept.json`]);
   });
 });
