@@ -13,7 +13,12 @@ export default defineConfig({
     // Tests that read logs capture them; everything else stays quiet. npm ≥ 11 on Node ≥ 22
     // (npm start, npx esbuild in bundling) keeps Node's compile cache in the temp directory,
     // which tests must leave empty.
-    env: { POWERTOOLS_LOG_LEVEL: 'SILENT', NODE_DISABLE_COMPILE_CACHE: '1' },
+    // Metrics (EMF lines on stdout) too: the files that test them turn them back on.
+    env: {
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      NODE_DISABLE_COMPILE_CACHE: '1',
+    },
     reporters: jsonReport ? ['default', ['json', { outputFile: jsonReport }]] : ['default'],
   },
 });

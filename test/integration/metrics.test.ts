@@ -9,6 +9,9 @@ import { oracleImage } from '../support/fixtures.ts';
 import { postImages } from '../support/http.ts';
 import { useLocalRuntime } from '../support/runtime.ts';
 
+// The EMF lines are what this file tests: vitest.config.ts turns them off everywhere else.
+process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+
 const written: string[] = [];
 beforeAll(() => {
   vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {

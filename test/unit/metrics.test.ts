@@ -18,6 +18,9 @@ import type { AnalysisRecord } from '../../lambdas/shared/workflow.ts';
 import { lambdaContext } from '../support/events.ts';
 import { oracleImage } from '../support/fixtures.ts';
 
+// The EMF lines are what this file tests: vitest.config.ts turns them off everywhere else.
+process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+
 interface Emf {
   _aws: {
     CloudWatchMetrics: {
