@@ -384,7 +384,8 @@ describe("the history of the project's workflow, iterations running side by side
     expect(types).toContain('PassStateEntered');
     // The crashed chunk's two images became two records, and all five are in upload order.
     const output = JSON.parse(
-      (events.at(-1)?.executionSucceededEventDetails as { output: string }).output,
+      (events.at(-1)?.executionSucceededEventDetails as { output?: string } | undefined)?.output ??
+        'null',
     ) as { results: { index: number; error?: { code: string } }[] };
     expect(output.results.map((r) => [r.index, r.error?.code ?? null])).toEqual([
       [0, null],
