@@ -4,17 +4,20 @@
  * Chromium (Debian's, driven by playwright-core) — a click on a state shows its output.
  * Screenshots land in test-results/ (git-ignored) for a person to look at.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MapItem } from '../../lambdas/shared/workflow.ts';
+import { createS3Client } from '../../lambdas/shared/clients.ts';
 import { OPERATIONS } from '../../local/sfn/protocol.ts';
 import { loadDefinition } from '../../statemachine/definition.ts';
-import { get, postImages } from '../support/http.ts';
+import { postImages } from '../support/http.ts';
 import { useLocalRuntime } from '../support/runtime.ts';
+import { chunkedInput } from '../support/workflow-input.ts';
 
 const local = useLocalRuntime();
 const RESULTS = path.resolve(import.meta.dirname, '../../test-results');
@@ -61,19 +64,6 @@ const runArn = (headers: Headers) => {
 const runUrl = (arn: string, page = '/execution') =>
   `${local.runtime.sfnUrl}${page}?arn=${encodeURIComponent(arn)}`;
 
-/** Posts a batch asynchronously and waits, as a client polls, until it has finished. */
-const finishedAsyncRun = async (files: { name: string; bytes: Buffer }[]) => {
-  const started = await postImages(`${local.api}/shape`, files, {}, { prefer: 'respond-async' });
-  expect(started.status).toBe(202);
-  const location = started.headers.get('location') ?? '';
-  for (let i = 0; i < 200; i++) {
-    const polled = await get(new URL(location, local.api).toString());
-    if ((polled.body as { status: string }).status !== 'RUNNING') return runArn(started.headers);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('the batch did not finish');
-};
-
 const open = async (url: string): Promise<Page> => {
   const page = await browser.newPage();
   await page.goto(url);
@@ -102,24 +92,22 @@ describe('the console in a browser', () => {
     await page.waitForURL(/\/execution\?arn=/);
     expect(await page.locator('h1').textContent()).toContain('SUCCEEDED');
 
-    // The Map's box counts its iterations; the Task inside it is colored as succeeded.
-    const map = page.locator('.state[data-state="Analyse each image"]');
-    expect(await map.textContent()).toContain('3 iterations: 3 succeeded');
-    const task = page.locator('.state[data-state="Analyse image"]');
+    // Three small images are one chunk: one iteration, whose Task is colored as succeeded.
+    const map = page.locator('.state[data-state="Analyze each chunk"]');
+    expect(await map.textContent()).toContain('1 iteration: 1 succeeded');
+    const task = page.locator('.state[data-state="Analyze chunk"]');
     expect(await task.getAttribute('class')).toContain('s-succeeded');
 
     await task.click();
     const panel = page.locator('#panel');
-    await panel.locator('h3', { hasText: 'Analyse image' }).waitFor();
-    // Iteration 0 by default: its output is the first image's record.
+    await panel.locator('h3', { hasText: 'Analyze chunk' }).waitFor();
+    // The iteration's output is its chunk's records, one per image in upload order.
     const output = await panel.locator('pre.json').nth(1).textContent();
-    expect(JSON.parse(output ?? '')).toMatchObject({ index: 0, shape: [48, 64, 3] });
-
-    await panel.locator('input[name="iteration"]').fill('1');
-    await panel.locator('button', { hasText: 'Show' }).click();
-    await panel.locator('input[name="iteration"][value="1"]').waitFor();
-    const second = await panel.locator('pre.json').nth(1).textContent();
-    expect(JSON.parse(second ?? '')).toMatchObject({ index: 1, shape: [30, 20, 4] });
+    expect(JSON.parse(output ?? '')).toMatchObject([
+      { index: 0, shape: [48, 64, 3] },
+      { index: 1, shape: [30, 20, 4] },
+      { index: 2, shape: [60, 80, 3] },
+    ]);
 
     await page.locator('.state[data-state="Collect results"]').click();
     await panel.locator('h3', { hasText: 'Collect results' }).waitFor();
@@ -138,20 +126,47 @@ describe('the console in a browser', () => {
     await page.close();
   });
 
-  it('lists the iterations of a 100-image run a page at a time, in pages that stay small', async () => {
+  it('lists the iterations of a 100-chunk run a page at a time, in pages that stay small', async () => {
+    // A request's images are cut into at most eight chunks, too few to page: this run's input
+    // is made here, 100 chunks of one real image each, staged in the local S3 as the ingest
+    // stages a request's images.
     const bytes = await image(12, 10, 3, 'png');
-    const arn = await finishedAsyncRun(
-      Array.from({ length: 100 }, (_, i) => ({ name: `${i}.png`, bytes })),
+    const staged = { bucket: local.runtime.stagingBucket, key: `staging/${randomUUID()}/images` };
+    const sizes = Array.from({ length: 100 }, () => bytes.length);
+    await createS3Client(local.runtime.clientOptions.s3).send(
+      new PutObjectCommand({
+        Bucket: staged.bucket,
+        Key: staged.key,
+        Body: Buffer.concat(sizes.map(() => bytes)),
+      }),
     );
+    const input = chunkedInput({ staged, sizes, chunks: sizes.map(() => 1) });
+    const execution = local.runtime.sfn.start(
+      local.runtime.stateMachineArns.async,
+      JSON.stringify(input),
+    );
+    await execution.settled;
+    expect(execution.status).toBe('SUCCEEDED');
+    const arn = execution.executionArn;
     const run = await fetch(runUrl(arn));
     const html = await run.text();
     expect(run.status).toBe(200);
-    // The 100 items and their 700 events are a click away, not in the page.
+    // The 100 chunks and their 700 events are a click away, not in the page.
     expect(Buffer.byteLength(html)).toBeLessThan(48_000);
     expect(html).toContain('100 iterations: 100 succeeded');
 
     const page = await open(runUrl(arn));
-    await page.locator('a', { hasText: 'Analyse each image' }).first().click();
+    // The panel shows one iteration at a time: the second chunk's is the second image's record.
+    await page.locator('.state[data-state="Analyze chunk"]').click();
+    const panel = page.locator('#panel');
+    await panel.locator('h3', { hasText: 'Analyze chunk' }).waitFor();
+    await panel.locator('input[name="iteration"]').fill('1');
+    await panel.locator('button', { hasText: 'Show' }).click();
+    await panel.locator('input[name="iteration"][value="1"]').waitFor();
+    const second = await panel.locator('pre.json').nth(1).textContent();
+    expect(JSON.parse(second ?? '')).toMatchObject([{ index: 1, shape: [10, 12, 3] }]);
+
+    await page.locator('a', { hasText: 'Analyze each chunk' }).first().click();
     await page.waitForURL(/\/map\?/);
     expect(await page.locator('tbody tr').count()).toBe(50);
     expect(await page.locator('tbody tr').first().textContent()).toContain('SUCCEEDED');
@@ -270,7 +285,7 @@ describe('the console over HTTP', () => {
       },
       body: JSON.stringify({
         stateMachineArn: local.runtime.stateMachineArns.async,
-        input: JSON.stringify({ request: { view: 'shape', multipart: true }, items: [], note }),
+        input: JSON.stringify({ request: { view: 'shape', multipart: true }, chunks: [], note }),
       }),
     });
     const { executionArn } = (await res.json()) as { executionArn: string };
@@ -292,31 +307,23 @@ describe('the console over HTTP', () => {
       type: 'STANDARD',
       definition: loadDefinition({ AnalyzeFunctionArn: missing }),
     });
+    // Two chunks: two iterations, each caught.
     const staged = { bucket: local.runtime.stagingBucket, key: 'staging/console/images' };
-    const items = [0, 1].map(
-      (index): MapItem => ({
-        index,
-        name: 'image',
-        filename: `${index}.png`,
-        contentType: null,
-        size: 0,
-        object: staged,
-        offset: 0,
-        deadline: null,
-      }),
-    );
-    const caught = sfn.start(
-      caughtMachine.arn,
-      JSON.stringify({ request: { view: 'shape', multipart: true }, staged, items }),
-    );
+    const input = chunkedInput({ staged, sizes: [0, 0], chunks: [1, 1] });
+    const caught = sfn.start(caughtMachine.arn, JSON.stringify(input));
     await caught.settled;
     expect(caught.status).toBe('SUCCEEDED');
+    const { results } = JSON.parse(caught.output ?? '') as { results: { error: object }[] };
+    expect(results.map((r) => r.error)).toMatchObject([
+      { code: 'ANALYSIS_FAILED', retryable: false },
+      { code: 'ANALYSIS_FAILED', retryable: false },
+    ]);
     const page = await (await fetch(runUrl(caught.executionArn))).text();
-    expect(page).toMatch(/class="state s-caught"[^>]*data-state="Analyse image"/);
+    expect(page).toMatch(/class="state s-caught"[^>]*data-state="Analyze chunk"/);
     expect(page).toMatch(/class="state s-succeeded"[^>]*data-state="Record analysis failure"/);
     const iterations = await (
       await fetch(
-        `${runUrl(caught.executionArn, '/map')}&state=${encodeURIComponent('Analyse each image')}`,
+        `${runUrl(caught.executionArn, '/map')}&state=${encodeURIComponent('Analyze each chunk')}`,
       )
     ).text();
     expect(

@@ -18,9 +18,9 @@ import {
 } from '@aws-sdk/client-sfn';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client, createSfnClient } from '../../lambdas/shared/clients.ts';
-import type { MapItem } from '../../lambdas/shared/workflow.ts';
 import { fixtureImage } from '../support/fixtures.ts';
 import { useLocalRuntime } from '../support/runtime.ts';
+import { chunkedInput } from '../support/workflow-input.ts';
 
 const local = useLocalRuntime();
 let sfn: SFNClient;
@@ -30,30 +30,17 @@ beforeAll(() => {
   sfn = createSfnClient(local.runtime.clientOptions.sfn);
 });
 
-/** An execution input as the ingest makes it: the images staged in the local S3 first. */
-const input = async (...names: string[]) => {
+/** An execution input as the ingest makes it: the images staged in the local S3 first, then
+ * cut into chunks of the given sizes (one chunk of all by default, as for a small batch). */
+const input = async (names: string[], chunks?: number[]) => {
   const s3 = createS3Client(local.runtime.clientOptions.s3);
   const images = names.map((name) => fixtureImage(name));
   const staged = { bucket: local.runtime.stagingBucket, key: `staging/${randomUUID()}/images` };
   await s3.send(
     new PutObjectCommand({ Bucket: staged.bucket, Key: staged.key, Body: Buffer.concat(images) }),
   );
-  let offset = 0;
-  const items = names.map((name, index): MapItem => {
-    const size = images[index]?.length ?? 0;
-    offset += size;
-    return {
-      index,
-      name: 'image',
-      filename: name,
-      contentType: null,
-      size,
-      object: staged,
-      offset: offset - size,
-      deadline: null,
-    };
-  });
-  return JSON.stringify({ request: { view: 'shape', multipart: true }, staged, items });
+  const sizes = images.map((image) => image.length);
+  return JSON.stringify(chunkedInput({ staged, sizes, chunks, filename: (i) => names[i] ?? null }));
 };
 
 const rejection = async (promise: Promise<unknown>) => {
@@ -91,7 +78,7 @@ describe('the local endpoint, through @aws-sdk/client-sfn', () => {
     await client.send(
       new StartSyncExecutionCommand({
         stateMachineArn: local.runtime.stateMachineArns.sync,
-        input: '{"items":[]}',
+        input: '{"chunks":[]}',
       }),
     );
     const endpoint = new URL(local.runtime.sfnUrl);
@@ -113,22 +100,24 @@ describe('the local endpoint, through @aws-sdk/client-sfn', () => {
       ),
     );
     expect(sync?.definition).toBe(async?.definition);
-    expect(JSON.parse(sync?.definition ?? '').StartAt).toBe('Analyse each image');
+    expect(JSON.parse(sync?.definition ?? '').StartAt).toBe('Analyze each chunk');
   });
 
   it('runs the EXPRESS machine synchronously with StartSyncExecution', async () => {
     const result = await sfn.send(
       new StartSyncExecutionCommand({
         stateMachineArn: local.runtime.stateMachineArns.sync,
-        input: await input('photo_400x600.jpg', 'gif_160x120.gif'),
+        input: await input(['photo_400x600.jpg', 'gif_160x120.gif', 'gray_300x200.jpg'], [2, 1]),
       }),
     );
     expect(result.status).toBe('SUCCEEDED');
     expect(result.startDate).toBeInstanceOf(Date);
     const output = JSON.parse(result.output ?? '');
+    // Two chunks, their records flattened in upload order.
     expect(output.results.map((r: { shape: number[] }) => r.shape)).toEqual([
       [600, 400, 3],
       [120, 160],
+      [200, 300],
     ]);
   });
 
@@ -136,7 +125,7 @@ describe('the local endpoint, through @aws-sdk/client-sfn', () => {
     const { executionArn } = await sfn.send(
       new StartExecutionCommand({
         stateMachineArn: local.runtime.stateMachineArns.async,
-        input: await input('gray_300x200.jpg'),
+        input: await input(['gray_300x200.jpg']),
         name: 'sdk-standard-run',
       }),
     );
@@ -183,7 +172,7 @@ describe('the local endpoint, through @aws-sdk/client-sfn', () => {
     const { executionArn } = await sfn.send(
       new StartExecutionCommand({
         stateMachineArn: local.runtime.stateMachineArns.async,
-        input: await input('photo_400x600.jpg', 'photo_400x600.jpg'),
+        input: await input(['photo_400x600.jpg', 'photo_400x600.jpg'], [1, 1]),
       }),
     );
     await waitFor(executionArn ?? '');
@@ -200,7 +189,7 @@ describe('the local endpoint, through @aws-sdk/client-sfn', () => {
     const { executionArn } = await sfn.send(
       new StartExecutionCommand({
         stateMachineArn: local.runtime.stateMachineArns.async,
-        input: await input(...Array.from({ length: 30 }, () => 'gray_300x200.jpg')),
+        input: await input(Array.from({ length: 30 }, () => 'gray_300x200.jpg')),
       }),
     );
     await sfn.send(new StopExecutionCommand({ executionArn, error: 'UserCancelled' }));
@@ -214,7 +203,7 @@ describe('the local endpoint refuses what AWS refuses, with AWS error types', ()
     const { executionArn } = await sfn.send(
       new StartSyncExecutionCommand({
         stateMachineArn: local.runtime.stateMachineArns.sync,
-        input: await input('gray_300x200.jpg'),
+        input: await input(['gray_300x200.jpg']),
       }),
     );
     const error = await rejection(sfn.send(new DescribeExecutionCommand({ executionArn })));
@@ -243,7 +232,7 @@ describe('the local endpoint refuses what AWS refuses, with AWS error types', ()
       sfn.send(
         new StartExecutionCommand({
           stateMachineArn: local.runtime.stateMachineArns.async,
-          input: JSON.stringify({ items: [], pad: 'x'.repeat(262_144) }),
+          input: JSON.stringify({ chunks: [], pad: 'x'.repeat(262_144) }),
         }),
       ),
     );

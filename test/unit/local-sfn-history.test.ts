@@ -19,10 +19,11 @@
  */
 import { HistoryEvent$, HistoryEventType } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
-import type { MapItem } from '../../lambdas/shared/workflow.ts';
+import type { Chunk } from '../../lambdas/shared/workflow.ts';
 import { LocalStepFunctions } from '../../local/sfn/engine.ts';
 import { History, type HistoryEvent } from '../../local/sfn/history.ts';
 import { loadDefinition } from '../../statemachine/definition.ts';
+import { chunkedInput } from '../support/workflow-input.ts';
 
 const FN = 'arn:aws:lambda:us-east-1:000000000000:function:history-test';
 
@@ -315,39 +316,27 @@ describe('the history of an inline Map, as in AWS', () => {
 describe("the history of the project's workflow, iterations running side by side", () => {
   const definition = loadDefinition({ AnalyzeFunctionArn: FN });
   const staged = { bucket: 'staging', key: 'staging/history/images' };
-  const items = [0, 1, 2, 3].map(
-    (index): MapItem => ({
-      index,
-      name: 'image',
-      filename: `${index}.png`,
-      contentType: 'image/png',
-      size: 100,
-      object: staged,
-      offset: index * 100,
-      deadline: null,
-    }),
-  );
+  // Four chunks (the third of two images): the Map runs four iterations side by side.
+  const input = chunkedInput({ staged, sizes: [100, 100, 100, 100, 100], chunks: [1, 1, 2, 1] });
 
-  /** Slow, quick, crashing and retried images at once, so the iterations interleave. */
+  /** Slow, quick, crashing and retried chunks at once, so the iterations interleave. */
   const analyze = () => {
     const attempts = new Map<number, number>();
     return async (payload: unknown) => {
-      const { index } = payload as { index: number };
-      const attempt = (attempts.get(index) ?? 0) + 1;
-      attempts.set(index, attempt);
-      await new Promise((resolve) => setTimeout(resolve, [30, 5, 15, 0][index]));
-      if (index === 2) throw named('RangeError', 'crashed');
-      if (index === 3 && attempt === 1) throw named('Lambda.TooManyRequestsException', 'busy');
-      return { index, shape: [1, 1] };
+      const { Items } = payload as Chunk;
+      // Its position in the input, which is the index of its Map iteration.
+      const chunk = input.chunks.findIndex((c) => c.Items[0]?.index === Items[0]?.index);
+      const attempt = (attempts.get(chunk) ?? 0) + 1;
+      attempts.set(chunk, attempt);
+      await new Promise((resolve) => setTimeout(resolve, [30, 5, 15, 0][chunk]));
+      if (chunk === 2) throw named('RangeError', 'crashed');
+      if (chunk === 3 && attempt === 1) throw named('Lambda.TooManyRequestsException', 'busy');
+      return Items.map(({ index }) => ({ index, shape: [1, 1] }));
     };
   };
 
   it('links every event to one before it, inside its own iteration, with time never going back', async () => {
-    const events = await run(
-      definition,
-      { request: { view: 'shape', multipart: true }, staged, items },
-      analyze(),
-    );
+    const events = await run(definition, input, analyze());
     const types = events.map((e) => e.type);
     expect(types[0]).toBe('ExecutionStarted');
     expect(types.at(-1)).toBe('ExecutionSucceeded');
@@ -360,13 +349,20 @@ describe("the history of the project's workflow, iterations running side by side
         );
     }
     // Each iteration is one chain from its MapIterationStarted to its MapIterationSucceeded.
-    const started = events.filter((e) => e.type === 'MapIterationStarted');
+    // (The failed chunk's records are written by an inner Map, whose iterations are not these.)
+    const started = events.filter(
+      (e) =>
+        e.type === 'MapIterationStarted' &&
+        (e.mapIterationStartedEventDetails as { name: string }).name === 'Analyze each chunk',
+    );
     expect(started).toHaveLength(4);
     for (const start of started) {
       const { index } = start.mapIterationStartedEventDetails as { index: number };
       const end = events.find(
         (e) =>
           e.type === 'MapIterationSucceeded' &&
+          (e.mapIterationSucceededEventDetails as { name: string; index: number }).name ===
+            'Analyze each chunk' &&
           (e.mapIterationSucceededEventDetails as { index: number }).index === index,
       );
       const chain: string[] = [];
@@ -383,17 +379,25 @@ describe("the history of the project's workflow, iterations running side by side
     }
     // Running side by side, some events are not caused by the one just before them.
     expect(events.some((e) => e.previousEventId !== e.id - 1)).toBe(true);
-    // Four analyses, one retried, then the staged object's deletion.
+    // Four chunks analyzed, one retried, then the staged object's deletion.
     expect(types.filter((t) => t === 'TaskScheduled')).toHaveLength(6);
     expect(types).toContain('PassStateEntered');
+    // The crashed chunk's two images became two records, and all five are in upload order.
+    const output = JSON.parse(
+      (events.at(-1)?.executionSucceededEventDetails as { output?: string } | undefined)?.output ??
+        'null',
+    ) as { results: { index: number; error?: { code: string } }[] };
+    expect(output.results.map((r) => [r.index, r.error?.code ?? null])).toEqual([
+      [0, null],
+      [1, null],
+      [2, 'ANALYSIS_FAILED'],
+      [3, 'ANALYSIS_FAILED'],
+      [4, null],
+    ]);
   });
 
-  it('schedules each Task with its own item as the Payload', async () => {
-    const events = await run(
-      definition,
-      { request: { view: 'shape', multipart: true }, staged, items },
-      analyze(),
-    );
+  it('schedules each Task with its own chunk as the Payload', async () => {
+    const events = await run(definition, input, analyze());
     const scheduled = events.filter(
       (e) =>
         e.type === 'TaskScheduled' &&
@@ -405,9 +409,9 @@ describe("the history of the project's workflow, iterations running side by side
         parameters: string;
         timeoutInSeconds: number;
       };
-      const parameters = JSON.parse(details.parameters) as { Payload: { index: number } };
+      const parameters = JSON.parse(details.parameters) as { Payload: Chunk };
       expect(details.timeoutInSeconds).toBe(60);
-      // Walking back the chain reaches the Task's own TaskStateEntered, with the same item.
+      // Walking back the chain reaches the Task's own TaskStateEntered, with the same chunk.
       let entered = byId(events, e.previousEventId);
       while (entered && entered.type !== 'TaskStateEntered') {
         entered = byId(events, entered.previousEventId);
@@ -415,6 +419,11 @@ describe("the history of the project's workflow, iterations running side by side
       const state = entered?.stateEnteredEventDetails as { input: string } | undefined;
       expect(parameters.Payload).toEqual(JSON.parse(state?.input ?? 'null'));
     }
+    // Every chunk was scheduled (the fourth twice: it was retried), each whole.
+    const payloads = scheduled.map(
+      (e) => JSON.parse((e.taskScheduledEventDetails as { parameters: string }).parameters).Payload,
+    );
+    for (const chunk of input.chunks) expect(payloads).toContainEqual(chunk);
   });
 });
 
@@ -425,16 +434,21 @@ describe('the history, checked against the AWS API model', () => {
     const flaky = async (payload: unknown) => {
       calls += 1;
       if (calls === 1) throw named('Lambda.TooManyRequestsException', 'busy');
-      if ((payload as { index: number }).index === 1) throw named('RangeError', 'crashed');
-      return payload;
+      const { Items } = payload as Chunk;
+      if (Items[0]?.index === 1) throw named('RangeError', 'crashed');
+      return Items.map(({ index }) => ({ index, shape: [1, 1] }));
     };
-    const items = [0, 1].map((index) => ({
-      index,
-      name: 'image',
-      filename: 'a',
-      contentType: null,
-    }));
-    checkModel(await run(definition, { request: {}, items }, flaky));
+    const staged = { bucket: 'staging', key: 'staging/model/images' };
+    const events = await run(
+      definition,
+      chunkedInput({ staged, sizes: [10, 10], chunks: [1, 1] }),
+      flaky,
+    );
+    // A success, a retry and a catch, all recorded: the run itself succeeds.
+    const types = events.map((e) => e.type);
+    expect(types.at(-1)).toBe('ExecutionSucceeded');
+    expect(types).toEqual(expect.arrayContaining(['TaskSucceeded', 'TaskFailed']));
+    checkModel(events);
     checkModel(
       await run(
         mapOf({ StartAt: 'Call', States: { Call: invoke({ End: true }) } }),

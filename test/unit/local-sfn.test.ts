@@ -9,8 +9,8 @@ import path from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { analyzeItem } from '../../lambdas/analyze/analyze-item.ts';
-import type { MapItem } from '../../lambdas/shared/workflow.ts';
+import { analyzeEvent } from '../../lambdas/analyze/analyze-item.ts';
+import type { AnalyzeEvent, Chunk } from '../../lambdas/shared/workflow.ts';
 import {
   type Handler,
   type LocalFunction,
@@ -22,24 +22,27 @@ import type { SfnApiError } from '../../local/sfn/errors.ts';
 import { ExecutionStore } from '../../local/store.ts';
 import { loadDefinition } from '../../statemachine/definition.ts';
 import { fixtureImage } from '../support/fixtures.ts';
+import { chunkedInput } from '../support/workflow-input.ts';
 
 const ARN = 'arn:aws:lambda:us-east-1:000000000000:function:image-analyze';
 const s3 = new S3Client({ region: 'us-east-1' });
 /** The staging bucket, as far as the analysis needs one: items reference what is put here. */
-const staged = new Map<string, Buffer>();
+const objects = new Map<string, Buffer>();
 const s3Mock = mockClient(S3Client);
 s3Mock.on(GetObjectCommand).callsFake(async ({ Key, Range }: { Key: string; Range: string }) => {
-  const object = staged.get(Key);
+  const object = objects.get(Key);
   if (!object) throw new NoSuchKey({ message: 'gone', $metadata: {} });
   const [, start, end] = /^bytes=(\d+)-(\d+)$/.exec(Range) ?? [];
   const bytes = object.subarray(Number(start), Number(end) + 1);
   return { Body: { transformToByteArray: async () => new Uint8Array(bytes) } };
 });
 s3Mock.on(DeleteObjectCommand).callsFake(async ({ Key }: { Key: string }) => {
-  staged.delete(Key);
+  objects.delete(Key);
   return {};
 });
-const analyze: Handler = (item) => analyzeItem(item as MapItem, { s3 });
+const analyze: Handler = (event) => analyzeEvent(event as AnalyzeEvent, { s3 });
+/** The indexes of the images a chunk holds. */
+const indexesOf = (event: unknown) => (event as Chunk).Items.map((item) => item.index);
 
 const setup = (
   handler: Handler = analyze,
@@ -67,26 +70,12 @@ const setup = (
   };
 };
 
-/** An execution input as the ingest makes it, its images staged as one object. */
-const inputOf = (...images: Buffer[]) => {
-  const object = { bucket: 'staging', key: `staging/${randomUUID()}/images` };
-  staged.set(object.key, Buffer.concat(images));
-  let offset = 0;
-  const items = images.map((bytes, index): MapItem => {
-    const item = {
-      index,
-      name: 'image',
-      filename: `${index}.img`,
-      contentType: null,
-      size: bytes.length,
-      object,
-      offset,
-      deadline: null,
-    };
-    offset += bytes.length;
-    return item;
-  });
-  return JSON.stringify({ request: { view: 'shape', multipart: true }, staged: object, items });
+/** An execution input as the ingest makes it, its images staged as one object and cut into
+ * chunks of the given sizes (one chunk of all by default). */
+const inputOf = (images: Buffer[], chunks?: number[]) => {
+  const staged = { bucket: 'staging', key: `staging/${randomUUID()}/images` };
+  objects.set(staged.key, Buffer.concat(images));
+  return JSON.stringify(chunkedInput({ staged, sizes: images.map((b) => b.length), chunks }));
 };
 
 const cat = fixtureImage('photo_400x600.jpg');
@@ -103,11 +92,16 @@ const apiError = (fn: () => unknown) => {
 };
 
 describe('local Step Functions: running the workflow', () => {
-  it('analyses every image and collects the records in upload order', async () => {
-    const { sfn, express } = setup();
-    const run = sfn.start(express.arn, inputOf(cat, truncated, gray));
+  it('analyzes every chunk in one invocation and collects the records in upload order', async () => {
+    const invoked: number[][] = [];
+    const { sfn, express } = setup(async (event, context) => {
+      invoked.push(indexesOf(event));
+      return analyze(event, context);
+    });
+    const run = sfn.start(express.arn, inputOf([cat, truncated, gray], [2, 1]));
     await run.settled;
     expect(run.status).toBe('SUCCEEDED');
+    expect(invoked.sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0))).toEqual([[0, 1], [2]]);
     const output = JSON.parse(run.output ?? '');
     expect(output.request).toEqual({ view: 'shape', multipart: true });
     expect(output.imageCount).toBe(3);
@@ -117,39 +111,41 @@ describe('local Step Functions: running the workflow', () => {
     expect(output.results[2].shape).toEqual([200, 300]);
   });
 
-  it('turns a crashing analysis into a record with an error, and the batch succeeds', async () => {
-    const { sfn, express } = setup(async (event) => {
-      const mapItem = event as MapItem;
-      if (mapItem.index === 1) throw namedError('RangeError', 'secret internals');
-      return analyze(event, undefined as never);
+  it('turns a crashing invocation into one record with an error per image of its chunk, and the batch succeeds', async () => {
+    const { sfn, express } = setup(async (event, context) => {
+      if (indexesOf(event).includes(1)) throw namedError('RangeError', 'secret internals');
+      return analyze(event, context);
     });
-    const run = sfn.start(express.arn, inputOf(cat, gray));
+    const run = sfn.start(express.arn, inputOf([cat, gray, cat], [1, 2]));
     await run.settled;
     expect(run.status).toBe('SUCCEEDED');
-    const failed = JSON.parse(run.output ?? '').results[1];
-    expect(failed).toEqual({
-      index: 1,
+    const { results } = JSON.parse(run.output ?? '');
+    expect(results).toHaveLength(3);
+    expect(results[0]).toMatchObject({ index: 0, shape: [600, 400, 3] });
+    const failed = (index: number, bytes: number) => ({
+      index,
       name: 'image',
-      filename: '1.img',
+      filename: `${index}.img`,
       contentType: null,
-      bytes: gray.length,
+      bytes,
       error: {
         code: 'ANALYSIS_FAILED',
         message: 'The analysis of this image failed (RangeError).',
         retryable: false,
       },
     });
+    expect(results.slice(1)).toEqual([failed(1, gray.length), failed(2, cat.length)]);
     expect(run.output).not.toContain('secret internals');
   });
 
-  it("retries Lambda's transient errors before giving up on an image", async () => {
+  it("retries Lambda's transient errors before giving up on a chunk", async () => {
     let calls = 0;
     const { sfn, express } = setup(async (event, context) => {
       calls += 1;
       if (calls === 1) throw namedError('Lambda.TooManyRequestsException', 'Rate exceeded');
       return analyze(event, context);
     });
-    const run = sfn.start(express.arn, inputOf(gray));
+    const run = sfn.start(express.arn, inputOf([gray]));
     await run.settled;
     expect(calls).toBe(2);
     expect(JSON.parse(run.output ?? '').results[0].shape).toEqual([200, 300]);
@@ -157,7 +153,7 @@ describe('local Step Functions: running the workflow', () => {
 
   it('fails the execution with States.DataLimitExceeded when a result passes 256 KiB, Catch or not', async () => {
     const { sfn, express } = setup(async () => ({ index: 0, padding: 'x'.repeat(300_000) }));
-    const run = sfn.start(express.arn, inputOf(gray));
+    const run = sfn.start(express.arn, inputOf([gray]));
     await run.settled;
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('States.DataLimitExceeded');
@@ -166,7 +162,7 @@ describe('local Step Functions: running the workflow', () => {
 
   it('times an Express execution out at its cap', async () => {
     const { sfn, express } = setup(() => new Promise(() => undefined), { expressMaxMs: 200 });
-    const run = sfn.start(express.arn, inputOf(gray));
+    const run = sfn.start(express.arn, inputOf([gray]));
     await run.settled;
     expect(run.status).toBe('TIMED_OUT');
     expect(run.history.events.at(-1)?.type).toBe('ExecutionTimedOut');
@@ -174,7 +170,7 @@ describe('local Step Functions: running the workflow', () => {
 
   it('stops a running execution as ABORTED', async () => {
     const { sfn, standard } = setup(() => new Promise(() => undefined));
-    const run = sfn.start(standard.arn, inputOf(gray));
+    const run = sfn.start(standard.arn, inputOf([gray]));
     run.stop('Cancelled', 'by the test');
     await run.settled;
     expect(run.status).toBe('ABORTED');
@@ -189,7 +185,7 @@ describe('local Step Functions: what the API refuses, as AWS does', () => {
   it('refuses an input over 256 KiB', () => {
     const { sfn, express } = setup();
     const error = apiError(() =>
-      sfn.start(express.arn, JSON.stringify({ items: [], padding: 'x'.repeat(270_000) })),
+      sfn.start(express.arn, JSON.stringify({ chunks: [], padding: 'x'.repeat(270_000) })),
     );
     expect(error.type).toBe('ValidationException');
   });
@@ -202,16 +198,16 @@ describe('local Step Functions: what the API refuses, as AWS does', () => {
 
   it('refuses a second STANDARD execution with the same name', async () => {
     const { sfn, standard } = setup();
-    await sfn.start(standard.arn, inputOf(gray), 'once').settled;
-    expect(apiError(() => sfn.start(standard.arn, inputOf(gray), 'once')).type).toBe(
+    await sfn.start(standard.arn, inputOf([gray]), 'once').settled;
+    expect(apiError(() => sfn.start(standard.arn, inputOf([gray]), 'once')).type).toBe(
       'ExecutionAlreadyExists',
     );
   });
 
   it('does not describe Express executions (InvalidArn) but does describe Standard ones', async () => {
     const { sfn, express, standard } = setup();
-    const quick = sfn.start(express.arn, inputOf(gray));
-    const kept = sfn.start(standard.arn, inputOf(gray));
+    const quick = sfn.start(express.arn, inputOf([gray]));
+    const kept = sfn.start(standard.arn, inputOf([gray]));
     await Promise.all([quick.settled, kept.settled]);
     expect(quick.executionArn).toContain(':express:Sync:');
     expect(apiError(() => sfn.describable(quick.executionArn)).type).toBe('InvalidArn');
@@ -224,9 +220,9 @@ describe('local Step Functions: what the API refuses, as AWS does', () => {
   it('keeps only the latest finished Express executions, and every Standard one', async () => {
     const { sfn, express, standard } = setup();
     const polled = await Promise.all(
-      Array.from({ length: 4 }, () => sfn.start(standard.arn, inputOf(gray)).settled),
+      Array.from({ length: 4 }, () => sfn.start(standard.arn, inputOf([gray])).settled),
     );
-    for (let i = 0; i < 5; i++) await sfn.start(express.arn, inputOf(gray)).settled;
+    for (let i = 0; i < 5; i++) await sfn.start(express.arn, inputOf([gray])).settled;
     expect(polled).toHaveLength(4);
     const kept = sfn.all();
     expect(kept.filter((e) => e.type === 'EXPRESS')).toHaveLength(3);
@@ -249,11 +245,11 @@ describe('local Step Functions: executions that outlive the runtime', () => {
   it('reads stopped runs back with their history, and ends a run left RUNNING as FAILED', async () => {
     const dir = await storeDir();
     const first = setup(analyze, { store: new ExecutionStore(dir) });
-    const done = first.sfn.start(first.standard.arn, inputOf(gray));
+    const done = first.sfn.start(first.standard.arn, inputOf([gray]));
     await done.settled;
     await first.sfn.flush();
     // A run whose process died: its record says RUNNING.
-    const cut = inputOf(gray);
+    const cut = inputOf([gray]);
     await new ExecutionStore(dir).save({
       executionArn: `${first.standard.arn.replace(':stateMachine:', ':execution:')}:cut`,
       stateMachineArn: first.standard.arn,
@@ -286,7 +282,7 @@ describe('local Step Functions: executions that outlive the runtime', () => {
     const dir = await storeDir();
     const store = new ExecutionStore(dir);
     const { sfn, express, standard } = setup(analyze, { store });
-    await sfn.start(express.arn, inputOf(gray)).settled;
+    await sfn.start(express.arn, inputOf([gray])).settled;
     await sfn.flush();
     expect(await readdir(dir)).toEqual([]);
     const old = (name: string, days: number) =>
