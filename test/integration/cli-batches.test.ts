@@ -40,13 +40,7 @@ let large = '';
 let largeFiles: string[] = [];
 const LARGE = 2000;
 
-/**
- * `npm start` on free ports. With `--openssl-legacy-provider`: the local S3 (s3rver) encrypts
- * ListObjectsV2's continuation tokens with DES, which Node 24's OpenSSL 3 refuses without the
- * legacy provider, so any listing past 1,000 keys — the start of a batch of more than 1,000
- * images lists its uploads — answers 500 InternalError. Until local/s3.ts stops relying on it,
- * the flag lets this test run the 2,000-image batch the CLI must carry.
- */
+/** `npm start` on free ports, as a user runs it. */
 const startService = async () => {
   const child = spawn('npm', ['start'], {
     cwd: ROOT,
@@ -55,7 +49,6 @@ const startService = async () => {
       PORT: '0',
       SFN_PORT: '0',
       S3_PORT: '0',
-      NODE_OPTIONS: '--openssl-legacy-provider',
     },
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
