@@ -227,9 +227,14 @@ describe('a large set, piped', () => {
   }, 120_000);
 });
 
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
 /** A stand-in for the API and S3 in one server: POST /batches gives forms that post back to it,
- * and `upload` decides what S3 says to them. */
-const standIn = async (upload: (res: http.ServerResponse) => void) => {
+ * `upload` decides what S3 says to them and `other` answers the rest. */
+const standIn = async (
+  upload: (res: http.ServerResponse) => void,
+  other: Handler = (_req, res) => res.writeHead(404).end(),
+) => {
   const requests: { method: string; url: string; closedEarly: boolean }[] = [];
   const batchId = '0b5c1f7e-2b9a-4c1e-9d55-6a4f0f1d2e3c';
   const server = http.createServer((req, res) => {
@@ -262,7 +267,7 @@ const standIn = async (upload: (res: http.ServerResponse) => void) => {
       } else if (req.url === '/s3') {
         upload(res);
       } else {
-        res.writeHead(404).end();
+        other(req, res);
       }
     });
   });
@@ -286,6 +291,71 @@ const until = async (what: string, check: () => boolean, ms = 20_000) => {
   }
   throw new Error(`timed out waiting for ${what}`);
 };
+
+const answerJson = (res: http.ServerResponse, status: number, body: unknown) => {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+};
+
+describe('a deployment with lower limits than the published ones', () => {
+  it('sends a set its sync route refuses with 413 through /batches instead', async () => {
+    const files = largeFiles.slice(0, 3);
+    let fake: Awaited<ReturnType<typeof standIn>> | undefined;
+    fake = await standIn(
+      (res) => res.writeHead(204).end(),
+      (req, res) => {
+        const self = `/batches/${fake?.batchId}`;
+        if (req.url === '/shape') {
+          answerJson(res, 413, {
+            error: { code: 'TOO_MANY_IMAGES', message: 'At most 2 images.', limit: 2 },
+          });
+        } else if (req.url === `${self}/start`) {
+          answerJson(res, 202, { batchId: fake?.batchId, status: 'RUNNING' });
+        } else if (req.url === self) {
+          answerJson(res, 200, {
+            status: 'SUCCEEDED',
+            progress: { total: 3, succeeded: 3, failed: 0, notUploaded: 0 },
+          });
+        } else if (req.url === `${self}/results?limit=1000&cursor=0`) {
+          answerJson(res, 200, {
+            items: [
+              [8, 8, 4],
+              [8, 8, 3],
+            ],
+            nextCursor: '2',
+          });
+        } else if (req.url === `${self}/results?limit=1000&cursor=2`) {
+          answerJson(res, 200, { items: [[8, 8, 3]], nextCursor: null });
+        } else {
+          res.writeHead(404).end();
+        }
+      },
+    );
+    try {
+      const run = await cli(['analyze', ...files, '--view', 'shape', '--api', fake.url]);
+      expect(run.stderr).toContain(`to ${fake.url}/batches (large batch`);
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout)).toEqual([
+        { file: files[0], shape: [8, 8, 4] },
+        { file: files[1], shape: [8, 8, 3] },
+        { file: files[2], shape: [8, 8, 3] },
+      ]);
+      expect(fake.requests.map((r) => `${r.method} ${r.url}`)).toEqual([
+        'POST /shape',
+        'POST /batches',
+        'POST /s3',
+        'POST /s3',
+        'POST /s3',
+        `POST /batches/${fake.batchId}/start`,
+        `GET /batches/${fake.batchId}`,
+        `GET /batches/${fake.batchId}/results?limit=1000&cursor=0`,
+        `GET /batches/${fake.batchId}/results?limit=1000&cursor=2`,
+      ]);
+    } finally {
+      await fake.close();
+    }
+  });
+});
 
 describe('when the uploads do not go through', () => {
   it('stops uploading on Ctrl-C, exits 130 and names the batch it leaves to the lifecycle rule', async () => {
