@@ -237,7 +237,6 @@ const compare = async (runtime: Runtime, images: number) => {
   const large = await withPeakRss(() => largeBatch(api, images));
   check(large.result.shapes, images, 'large batch');
   const largeUsage = withChildren(runtime, large.result.id, runtime.usage());
-  if (process.env.BENCH_DEBUG) console.log(JSON.stringify({ inlineUsage, largeUsage }));
 
   const mb = (n: number) => `${fmt(n / 1024 ** 2, 0)} MB`;
   const rate = (ms: number) => (images * 1000) / ms;

@@ -1,10 +1,14 @@
 /**
  * A large batch's records, read back from S3: the ResultWriter's files (its manifest.json
- * names SUCCEEDED_n.json and FAILED_n.json, each a list of child executions) and the records of
- * the images never uploaded, put in upload order and shaped by the batch's view.
+ * names SUCCEEDED_n.json and FAILED_n.json, each a list of child executions, inputs included:
+ * ~65 MB for 100,000 images) and the records of the images never uploaded, put in upload order
+ * and shaped by the batch's view. The first page asked for reads them all once and writes the
+ * records in upload order as pages of 1,000 (`results/<id>/pages/<n>.json`); every page after
+ * that reads one or two of those.
  * https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html
  */
 import type { S3Client } from '@aws-sdk/client-s3';
+import { BATCH_LIMITS } from '../shared/config.ts';
 import {
   type BatchRecord,
   type ItemBatch,
@@ -12,7 +16,7 @@ import {
   type NotUploadedRecord,
   type View,
 } from '../shared/workflow.ts';
-import { getJson } from './batch-store.ts';
+import { getJson, putJson } from './batch-store.ts';
 
 interface ResultManifest {
   ResultFiles: Partial<Record<'SUCCEEDED' | 'FAILED' | 'PENDING', { Key: string }[]>>;
@@ -64,6 +68,54 @@ export const readRecords = async (
   await read('FAILED', failedChild);
   records.push(...((await getJson<NotUploadedRecord[]>(s3, bucket, notUploadedKey)) ?? []));
   return records.sort((a, b) => a.index - b.index);
+};
+
+const PAGE = BATCH_LIMITS.maxResultsPerPage;
+
+export interface ResultsLocation {
+  bucket: string;
+  /** `results/<id>`: the ResultWriter's prefix, where the pages go too. */
+  prefix: string;
+  /** The ResultWriter's manifest.json (from the execution's output). */
+  manifestKey: string;
+  notUploadedKey: string;
+}
+
+/** Writes the records as pages of 1,000, sixteen PUTs at a time; returns them. */
+const writePages = async (s3: S3Client, where: ResultsLocation) => {
+  const records = await readRecords(s3, where);
+  const pages: BatchRecord[][] = [];
+  for (let i = 0; i < records.length; i += PAGE) pages.push(records.slice(i, i + PAGE));
+  for (let i = 0; i < pages.length; i += 16) {
+    await Promise.all(
+      pages
+        .slice(i, i + 16)
+        .map((page, j) =>
+          putJson(s3, where.bucket, `${where.prefix}/pages/${i + j}.json`, JSON.stringify(page)),
+        ),
+    );
+  }
+  return pages;
+};
+
+/** Records [from, to) in upload order. Two requests racing both write the same pages. */
+export const recordsBetween = async (
+  s3: S3Client,
+  where: ResultsLocation,
+  from: number,
+  to: number,
+): Promise<BatchRecord[]> => {
+  if (to <= from) return [];
+  const first = Math.floor(from / PAGE);
+  const wanted = [...Array(Math.floor((to - 1) / PAGE) - first + 1).keys()].map((k) => first + k);
+  let pages = await Promise.all(
+    wanted.map((k) => getJson<BatchRecord[]>(s3, where.bucket, `${where.prefix}/pages/${k}.json`)),
+  );
+  if (pages.some((page) => page === undefined)) {
+    const all = await writePages(s3, where);
+    pages = wanted.map((k) => all[k] ?? []);
+  }
+  return pages.flatMap((page) => page ?? []).slice(from - first * PAGE, to - first * PAGE);
 };
 
 const hasError = (record: BatchRecord): record is Extract<BatchRecord, { error: unknown }> =>

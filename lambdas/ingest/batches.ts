@@ -16,7 +16,7 @@ import {
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { BATCH_LIMITS } from '../shared/config.ts';
 import type { LargeBatchInput, MapItem, NotUploadedRecord } from '../shared/workflow.ts';
-import { readRecords, renderRecord } from './batch-results.ts';
+import { recordsBetween, renderRecord } from './batch-results.ts';
 import { BATCH_ID, batchKeys, putJson, readDeclaration, uploadedIndexes } from './batch-store.ts';
 import { parseDeclaration } from './declaration.ts';
 import { BatchNotFinishedError, LargeBatchUnavailableError, NotFoundError } from './errors.ts';
@@ -283,14 +283,22 @@ const resultsPage = async (event: IngestEvent, deps: Deps, id: string) => {
   const input = inputOf(d);
   const cursor = queryInteger(event, 'cursor', { min: 0, max: input.images, default: 0 });
   const output = JSON.parse(d.output ?? '{}') as { ResultWriterDetails?: { Key?: string } };
-  const records = await readRecords(deps.s3, {
-    bucket: deps.config.stagingBucket,
-    manifestKey: output.ResultWriterDetails?.Key ?? '',
-    notUploadedKey: batchKeys(id).notUploaded,
-  });
-  const end = Math.min(records.length, cursor + limit);
+  // Every declared image has one record: the uploaded ones from the workflow, the others
+  // NOT_UPLOADED; positions are indexes.
+  const end = Math.min(input.images, cursor + limit);
+  const records = await recordsBetween(
+    deps.s3,
+    {
+      bucket: deps.config.stagingBucket,
+      prefix: batchKeys(id).results,
+      manifestKey: output.ResultWriterDetails?.Key ?? '',
+      notUploadedKey: batchKeys(id).notUploaded,
+    },
+    cursor,
+    end,
+  );
   return json(200, {
-    items: records.slice(cursor, end).map((record) => renderRecord(input.view, record)),
-    nextCursor: end < records.length ? String(end) : null,
+    items: records.map((record) => renderRecord(input.view, record)),
+    nextCursor: end < input.images ? String(end) : null,
   });
 };

@@ -31,8 +31,7 @@ export const presignUpload = async (
     expiresSeconds: number;
   },
 ): Promise<UploadForm> => {
-  // @aws-sdk/s3-presigned-post pins its own @aws-sdk/client-s3; the client's shape is the same.
-  const { url, fields } = await createPresignedPost(s3 as never, {
+  const { url, fields } = await createPresignedPost(s3, {
     Bucket: bucket,
     Key: key,
     Fields: { 'Content-Type': image.contentType },

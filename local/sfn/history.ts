@@ -382,8 +382,10 @@ export class History {
    */
   #isDistributed(state: NonNullable<LibraryEvent['state']>) {
     const definition = this.#states.get(state.name);
+    // The engine renames the library's Task events of a DISTRIBUTED Map to 'Map' (engine.ts,
+    // drainHistory): either name is this state.
     return (
-      state.type === 'Task' &&
+      (state.type === 'Task' || state.type === 'Map') &&
       definition?.Type === 'Map' &&
       definition.ItemProcessor?.ProcessorConfig?.Mode === 'DISTRIBUTED'
     );
@@ -429,7 +431,7 @@ export class History {
     scope: Scope,
     at: number,
   ) {
-    if (state.type === 'Task' && scope.task?.distributed) {
+    if (scope.task?.distributed && scope.task.name === state.name) {
       scope.task.failed = true;
       this.#push('MapStateFailed', scope, at, () => ({}));
       return;
@@ -458,7 +460,7 @@ export class History {
     const exited = () => ({
       stateExitedEventDetails: { name: state.name, ...payload('output', state.output) },
     });
-    if (state.type === 'Task' && scope.task?.distributed) {
+    if (scope.task?.distributed && scope.task.name === state.name) {
       if (!scope.task.failed) this.#record('MapStateSucceeded', scope.cursor, at, () => ({}));
       scope.task = undefined;
       this.#push('MapStateExited', scope, at, exited);

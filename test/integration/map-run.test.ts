@@ -171,7 +171,7 @@ describe('a large batch through a DISTRIBUTED Map on the local runtime', () => {
       mapRunArn,
       executionArn,
       status: 'SUCCEEDED',
-      maxConcurrency: 100,
+      maxConcurrency: 10,
       toleratedFailurePercentage: 5,
       toleratedFailureCount: 0,
       itemCounts: {

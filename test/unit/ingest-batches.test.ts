@@ -13,7 +13,7 @@ import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { renderRecord } from '../../lambdas/ingest/batch-results.ts';
+import { recordsBetween, renderRecord } from '../../lambdas/ingest/batch-results.ts';
 import { imagesPerInvocation } from '../../lambdas/ingest/batches.ts';
 import { createHandler } from '../../lambdas/ingest/handler.ts';
 import { DEFAULT_LIMITS, type IngestConfig } from '../../lambdas/shared/config.ts';
@@ -249,5 +249,71 @@ describe('the images one analysis invocation takes', () => {
     expect(imagesPerInvocation(3 * 50 * 1024 * 1024, 3)).toBe(5);
     expect(imagesPerInvocation(0, 0)).toBe(100);
     expect(imagesPerInvocation(2 * 2 ** 40, 2)).toBe(1);
+  });
+});
+
+describe('the results pages', () => {
+  const where = {
+    bucket: 'staging-bucket',
+    prefix: `results/${ID}`,
+    manifestKey: `results/${ID}/run/manifest.json`,
+    notUploadedKey: `results/${ID}/not-uploaded.json`,
+  };
+  const record = (index: number) => ({
+    index,
+    name: null,
+    filename: `${index}.png`,
+    contentType: 'image/png',
+    bytes: 1,
+    error: { code: 'EMPTY_IMAGE', message: 'm' },
+  });
+  const item = (index: number) => ({
+    ...record(index),
+    size: 1,
+    object: {},
+    offset: 0,
+    deadline: null,
+  });
+
+  it('are written once, in upload order, from the result files, and read from then on', async () => {
+    // 2,499 records from 25 children finishing out of order, one child failed, one image missing.
+    const children = [...Array(24).keys()].reverse().map((c) => ({
+      Input: '{}',
+      Output: JSON.stringify([...Array(100).keys()].map((i) => record(c * 100 + i))),
+    }));
+    puts[where.manifestKey] = JSON.stringify({
+      ResultFiles: {
+        SUCCEEDED: [{ Key: 'ok.json' }],
+        FAILED: [{ Key: 'failed.json' }],
+        PENDING: [],
+      },
+    });
+    puts['ok.json'] = JSON.stringify(children);
+    const failedItems = [...Array(99).keys()].map((i) => item(2400 + i));
+    puts['failed.json'] = JSON.stringify([
+      { Input: JSON.stringify({ Items: failedItems }), Error: 'States.Timeout' },
+    ]);
+    puts[where.notUploadedKey] = JSON.stringify([
+      { ...record(2499), error: { code: 'NOT_UPLOADED', message: 'm', retryable: false } },
+    ]);
+
+    const middle = await recordsBetween(clients.s3, where, 998, 1002);
+    expect(middle.map((r) => r.index)).toEqual([998, 999, 1000, 1001]);
+    expect(
+      Object.keys(puts)
+        .filter((k) => k.includes('/pages/'))
+        .sort(),
+    ).toEqual([
+      `results/${ID}/pages/0.json`,
+      `results/${ID}/pages/1.json`,
+      `results/${ID}/pages/2.json`,
+    ]);
+    const tail = await recordsBetween(clients.s3, { ...where, manifestKey: 'gone' }, 2398, 2500);
+    expect(tail.map((r) => r.index)).toEqual([...Array(102).keys()].map((i) => 2398 + i));
+    expect(tail[2]).toMatchObject({
+      index: 2400,
+      error: { code: 'ANALYSIS_FAILED', retryable: true },
+    });
+    expect(tail.at(-1)).toMatchObject({ index: 2499, error: { code: 'NOT_UPLOADED' } });
   });
 });

@@ -18,7 +18,7 @@ const BUCKET = 'image-batch-staging';
 const options = { bucket: BUCKET, secretAccessKey: LOCAL_S3_CREDENTIALS.secretAccessKey };
 
 const formFor = async (conditions: unknown[] = [['content-length-range', 10, 10]]) => {
-  const { fields } = await createPresignedPost(s3 as never, {
+  const { fields } = await createPresignedPost(s3, {
     Bucket: BUCKET,
     Key: 'batches/b/uploads/0',
     Fields: { 'Content-Type': 'image/png' },
