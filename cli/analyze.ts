@@ -3,10 +3,10 @@
  * per file in the order given. Answers the exit status: 0, 1 when `--fail-on-unreadable` meets
  * an unreadable image; failures throw (see errors.ts).
  */
-import { UsageError } from './errors.ts';
+import { ServiceError, UsageError } from './errors.ts';
 import { collectFiles } from './files.ts';
 import { ApiClient } from './http.ts';
-import { type Format, isUnreadable, render, toRecords } from './output.ts';
+import { errorOf, type Format, isNotAnalyzed, isUnreadable, render, toRecords } from './output.ts';
 import { barProgress, lineProgress, type Progress } from './progress.ts';
 import { chooseRoute, type RouteName, TRANSPORTS } from './transports/index.ts';
 import type { View } from './transports/transport.ts';
@@ -30,6 +30,7 @@ export interface AnalyzeOptions {
   format?: Format;
   sync?: boolean;
   async?: boolean;
+  batch?: boolean;
   concurrency: number;
   failOnUnreadable?: boolean;
   apiKey?: string;
@@ -41,7 +42,18 @@ export interface AnalyzeOptions {
 export interface RunState {
   progress?: Progress;
   run?: string;
+  /** What an interruption now would leave in the service, that the CLI cannot clean up. */
+  leftBehind?: () => string;
 }
+
+/** The sync route's refusals of a set too large for one request, which the large-batch route
+ * takes: the service's configuration or the images' pixels said no where the published
+ * limits said yes. Nothing was started (README, "Limits"). */
+const TOO_LARGE_FOR_ONE_REQUEST = new Set([
+  'TOO_MANY_IMAGES',
+  'PAYLOAD_TOO_LARGE',
+  'PIXEL_BUDGET_EXCEEDED',
+]);
 
 const apiUrl = (api: string) => {
   let url: URL;
@@ -76,23 +88,48 @@ export const analyzeCommand = async (
 ): Promise<number> => {
   const client = await clientFor(options, io.env);
   const files = await collectFiles(paths, io.cwd);
-  const forced: RouteName | undefined = options.sync ? 'sync' : options.async ? 'async' : undefined;
-  const route = chooseRoute(files, forced);
-  const progress = io.stderr.isTTY ? barProgress(io.stderr) : lineProgress(io.stderr);
-  state.progress = progress;
-  const answers = await TRANSPORTS[route].analyze(
-    { view: options.view, files },
-    {
-      client,
-      progress,
-      signal: io.interrupt,
-      concurrency: options.concurrency,
-      onRun: (run) => {
-        state.run = run;
-        progress.runStarted(run);
+  const forced: RouteName | undefined = options.sync
+    ? 'sync'
+    : options.async
+      ? 'async'
+      : options.batch
+        ? 'batch'
+        : undefined;
+  const send = (route: RouteName) => {
+    const progress = io.stderr.isTTY ? barProgress(io.stderr) : lineProgress(io.stderr);
+    state.progress = progress;
+    return TRANSPORTS[route].analyze(
+      { view: options.view, files },
+      {
+        client,
+        progress,
+        signal: io.interrupt,
+        concurrency: options.concurrency,
+        onRun: (run) => {
+          state.run = run;
+          state.leftBehind = undefined;
+          progress.runStarted(run);
+        },
+        onLeftBehind: (describe) => {
+          state.leftBehind = describe;
+        },
       },
-    },
-  );
+    );
+  };
+  const route = chooseRoute(files, forced);
+  let answers: unknown[];
+  try {
+    answers = await send(route);
+  } catch (error) {
+    const refused =
+      error instanceof ServiceError &&
+      error.status === 413 &&
+      TOO_LARGE_FOR_ONE_REQUEST.has(error.code ?? '');
+    if (forced || route !== 'sync' || !refused || io.interrupt.aborted) throw error;
+    state.progress?.stop();
+    answers = await send('batch');
+  }
+  const progress = state.progress as Progress;
   const records = toRecords(
     options.view,
     files.map((f) => f.file),
@@ -103,5 +140,15 @@ export const analyzeCommand = async (
   progress.stop();
   const format = options.format ?? (io.stdout.isTTY ? 'table' : 'json');
   io.stdout.write(`${render(format, options.view, records)}\n`);
+  // Images the service failed to analyze (its fault, not theirs) are printed with their error,
+  // and the run is a service error: nothing is lost, and the status says to run them again.
+  const failed = records.filter(isNotAnalyzed);
+  if (failed.length > 0) {
+    const codes = [...new Set(failed.map((r) => errorOf(r)?.code))].join(', ');
+    io.stderr.write(
+      `image-batch: ${failed.length} of ${records.length} images were not analyzed (${codes}: the service's failure, not the images'); run them again\n`,
+    );
+    return 2;
+  }
   return options.failOnUnreadable && unreadable > 0 ? 1 : 0;
 };

@@ -40,7 +40,7 @@ export class ServiceError extends CliError {
   }
 }
 
-/** A set no route available today takes (the large-batch API, issue 10, has not landed). */
+/** A set no route takes: more images than a large batch declares, or one image too large. */
 export class TooLargeError extends CliError {}
 
 /** Ctrl-C: 130, as shells report a process ended by SIGINT. */

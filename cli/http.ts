@@ -31,7 +31,7 @@ const UPLOAD_CHUNK_BYTES = 64 * 1024;
  * it still goes out with Content-Length (API Gateway takes no chunked uploads). With no queue
  * (high-water mark 0), fetch asks for the next chunk only once it has taken the last one: what
  * it has asked for so far is what it has sent, give or take a socket buffer. */
-const countingStream = (bytes: Uint8Array, onUpload: (sent: number) => void) => {
+export const countingStream = (bytes: Uint8Array, onUpload: (sent: number) => void) => {
   let sent = 0;
   return new ReadableStream<Uint8Array>(
     {

@@ -11,6 +11,10 @@ export const PUBLISHED_LIMITS = {
   /** Request body "in practice about 4.4 MB": Lambda's 6 MiB event carries the body in base64
    * (a third larger), with the rest of the event beside it. */
   maxRequestBytes: 4_400_000,
+  /** Images one large batch (`POST /batches`) may declare. */
+  maxBatchImages: 100_000,
+  /** Bytes one image of a large batch may have (its presigned form holds it to that). */
+  maxImageBytes: 50 * 1024 * 1024,
 } as const;
 
 export type Limits = { [K in keyof typeof PUBLISHED_LIMITS]: number };

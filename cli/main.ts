@@ -43,9 +43,12 @@ const program = (io: CliIo, state: RunState, exit: { code: number }) => {
         'output (default: table on a terminal, json otherwise)',
       ).choices(FORMATS),
     )
-    .addOption(new Option('--sync', 'force the synchronous route').conflicts('async'))
-    .addOption(new Option('--async', 'force the asynchronous route (202, then polling)'))
-    .option('--concurrency <n>', 'files read at once', positiveInteger, 8)
+    .addOption(new Option('--sync', 'force the synchronous route').conflicts(['async', 'batch']))
+    .addOption(
+      new Option('--async', 'force the asynchronous route (202, then polling)').conflicts('batch'),
+    )
+    .option('--batch', 'force the large-batch route (/batches: uploads straight to S3)')
+    .option('--concurrency <n>', 'files read or uploaded at once', positiveInteger, 8)
     .option('--fail-on-unreadable', 'exit 1 when any image is unreadable')
     .addOption(
       new Option('--api-key <key>', 'API key, for a stack deployed with -c auth=apiKey').env(
@@ -75,7 +78,11 @@ export const main = async (argv: string[], io: CliIo): Promise<number> => {
       return 2;
     }
     if (io.interrupt.aborted) {
-      const left = state.run ? `; ${state.run} goes on in the service` : '';
+      const left = state.leftBehind
+        ? `; ${state.leftBehind()}`
+        : state.run
+          ? `; ${state.run} goes on in the service`
+          : '';
       io.stderr.write(`image-batch: interrupted${left}\n`);
       return 130;
     }

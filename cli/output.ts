@@ -13,16 +13,40 @@ interface AnalysisRecord {
   shape?: number[];
   nbytes?: number;
   format?: string;
-  error?: { code: string; message: string };
+  error?: RecordError;
 }
 
-/** `{file, shape}`, `{file, nbytes}` or `{file, …the full record}`. */
+interface RecordError {
+  code: string;
+  message: string;
+  retryable?: boolean;
+}
+
+/** An answer that is an error, not a shape or a size: the large-batch route's `{error}` for an
+ * image /shape or /nbytes could not analyze (never uploaded, or the platform failed). */
+const errorAnswer = (answer: unknown): RecordError | undefined =>
+  typeof answer === 'object' && answer !== null && !Array.isArray(answer)
+    ? (answer as AnalysisRecord).error
+    : undefined;
+
+/** `{file, shape}`, `{file, nbytes}` or `{file, …the full record}`; `{file, error}` where the
+ * service could not analyze the image. */
 export const toRecords = (view: View, files: readonly string[], answers: readonly unknown[]) =>
   files.map((file, i): OutputRecord => {
     const answer = answers[i];
     if (view === 'analyze') return { file, ...(answer as object) };
-    return { file, [view]: answer };
+    const error = errorAnswer(answer);
+    return error ? { file, error } : { file, [view]: answer };
   });
+
+export const errorOf = (record: OutputRecord) => (record as AnalysisRecord).error;
+
+/** Not analyzed for the service's own reasons (a platform failure after retries, an upload that
+ * never arrived), as opposed to an image that is not one: worth running again. */
+export const isNotAnalyzed = (record: OutputRecord) => {
+  const error = errorOf(record);
+  return error?.retryable === true || error?.code === 'NOT_UPLOADED';
+};
 
 /** Unreadable: `[]` for /shape and /nbytes (as the original answered), `error` for /analyze. */
 export const isUnreadable = (view: View, record: OutputRecord) =>
@@ -36,9 +60,9 @@ const shapeText = (shape: unknown) =>
 const errorText = (view: View, record: OutputRecord) => {
   if (view === 'analyze') {
     // The code only: the message is in the JSON and CSV outputs, too long for a table.
-    return (record as AnalysisRecord).error?.code ?? '';
+    return errorOf(record)?.code ?? '';
   }
-  return isUnreadable(view, record) ? 'unreadable' : '';
+  return errorOf(record)?.code ?? (isUnreadable(view, record) ? 'unreadable' : '');
 };
 
 const TABLE_COLUMNS: Record<View, [string, (r: OutputRecord) => string][]> = {
@@ -114,11 +138,11 @@ const csv = (view: View, records: readonly OutputRecord[]) => {
       ? [
           ['file', ...ANALYZE_CSV, 'errorCode', 'errorMessage'],
           ...records.map((r) => {
-            const error = (r as AnalysisRecord).error;
+            const error = errorOf(r);
             return [r.file, ...ANALYZE_CSV.map((k) => r[k]), error?.code, error?.message];
           }),
         ]
-      : [['file', view], ...records.map((r) => [r.file, r[view]])];
+      : [['file', view, 'error'], ...records.map((r) => [r.file, r[view], errorText(view, r)])];
   return rows.map((row) => row.map(csvCell).join(',')).join('\r\n');
 };
 

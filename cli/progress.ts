@@ -29,16 +29,21 @@ const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} 
 export const lineProgress = (out: NodeJS.WritableStream): Progress => {
   let started = Date.now();
   let lastStatus = '';
-  let totalBytes = 0;
+  let totalImages = 0;
+  let uploadDone = false;
   const say = (line: string) => out.write(`${line}\n`);
   return {
     uploadStarted(count, bytes, target) {
       started = Date.now();
-      totalBytes = bytes;
+      totalImages = count;
+      uploadDone = false;
       say(`uploading ${images(count)} (${size(bytes)}) to ${target}`);
     },
-    uploaded(count, bytes) {
-      if (bytes === totalBytes) say(`uploaded ${images(count)} in ${seconds(started)}`);
+    uploaded(count) {
+      // Once, when the last image is wholly sent (bytes of several may be in flight at once).
+      if (count === totalImages && !uploadDone)
+        say(`uploaded ${images(count)} in ${seconds(started)}`);
+      uploadDone ||= count === totalImages;
     },
     analysisStarted() {
       lastStatus = '';

@@ -16,7 +16,7 @@ interface ExecutionView {
 
 const DEFAULT_POLL_MS = 1000;
 
-const retryAfterMs = (headers: Headers) => {
+export const retryAfterMs = (headers: Headers) => {
   const seconds = Number(headers.get('retry-after'));
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULT_POLL_MS;
 };

@@ -1,8 +1,8 @@
 /**
  * A transport carries a set of images to the service by one of its routes and brings back one
  * answer per image, in order, exactly as the route's view shapes it (`[h,w,c]` or `[]` for
- * /shape, kB or `[]` for /nbytes, a record for /analyze). The CLI picks one per run; the
- * large-batch API (`/batches`, issue 10) will be one more.
+ * /shape, kB or `[]` for /nbytes, a record for /analyze; on the large-batch route `{error}`
+ * for an image /shape or /nbytes could not analyze). The CLI picks one per run.
  */
 import { ServiceError } from '../errors.ts';
 import type { InputFile } from '../files.ts';
@@ -26,6 +26,9 @@ export interface TransportContext {
   concurrency: number;
   /** Set by a transport once the service holds a run the user may want to find again. */
   onRun?: (description: string) => void;
+  /** Set by a transport that holds something in the service it cannot clean up if the run is
+   * interrupted now: says what remains, at the time it is asked. */
+  onLeftBehind?: (describe: () => string) => void;
 }
 
 export interface Transport {

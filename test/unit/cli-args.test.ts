@@ -38,6 +38,8 @@ describe('image-batch arguments', () => {
     [['analyze', 'png_la.png', '--view', 'colour'], 'an unknown view'],
     [['analyze', 'png_la.png', '--format', 'xml'], 'an unknown format'],
     [['analyze', 'png_la.png', '--sync', '--async'], 'both routes forced'],
+    [['analyze', 'png_la.png', '--async', '--batch'], 'two routes forced'],
+    [['analyze', 'png_la.png', '--batch', '--sync'], 'two routes forced, in the other order'],
     [['analyze', 'png_la.png', '--concurrency', '0'], 'a concurrency of 0'],
     [['analyze', 'png_la.png', '--bogus'], 'an unknown option'],
     [['analyze', 'missing.png'], 'a missing file'],

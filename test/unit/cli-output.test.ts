@@ -1,6 +1,6 @@
 /** What the CLI prints: one record per file, in order, as JSON, JSON lines, CSV or a table. */
 import { describe, expect, it } from 'vitest';
-import { isUnreadable, render, toRecords } from '../../cli/output.ts';
+import { isNotAnalyzed, isUnreadable, render, toRecords } from '../../cli/output.ts';
 import { chooseRoute } from '../../cli/transports/index.ts';
 
 const cat = {
@@ -62,7 +62,7 @@ describe('render', () => {
       /^"photos\/notes, ""draft"".txt",,,.*,UNSUPPORTED_FORMAT,Not a supported image$/,
     );
     expect(render('csv', 'nbytes', toRecords('nbytes', ['a.png'], [[]]))).toBe(
-      'file,nbytes\r\na.png,[]',
+      'file,nbytes,error\r\na.png,[],unreadable',
     );
   });
 
@@ -79,27 +79,63 @@ describe('render', () => {
   });
 });
 
+describe('an image the service could not analyze', () => {
+  const notUploaded = {
+    error: { code: 'NOT_UPLOADED', message: 'The image was not uploaded.', retryable: false },
+  };
+  const failed = { error: { code: 'ANALYSIS_FAILED', message: 'Lambda', retryable: true } };
+
+  it('is an error on /shape and /nbytes, not the [] of an unreadable image', () => {
+    const records = toRecords('shape', ['a.png', 'b.png', 'c.png'], [notUploaded, [], [8, 8, 3]]);
+    expect(records).toEqual([
+      { file: 'a.png', error: notUploaded.error },
+      { file: 'b.png', shape: [] },
+      { file: 'c.png', shape: [8, 8, 3] },
+    ]);
+    expect(records.map((r) => [isUnreadable('shape', r), isNotAnalyzed(r)])).toEqual([
+      [false, true],
+      [true, false],
+      [false, false],
+    ]);
+    expect(render('csv', 'shape', records).split('\r\n')[1]).toBe('a.png,,NOT_UPLOADED');
+    expect(render('table', 'shape', records).split('\n')[2]).toBe('a.png           NOT_UPLOADED');
+  });
+
+  it('is worth running again when the platform failed, not when the image did', () => {
+    const records = toRecords('analyze', ['a.png', 'b.png'], [failed, broken]);
+    expect(records.map(isNotAnalyzed)).toEqual([true, false]);
+  });
+});
+
 describe('chooseRoute', () => {
   const set = (count: number, size = 1000) =>
     Array.from({ length: count }, (_, i) => ({ file: `${i}.png`, path: `/${i}.png`, size }));
 
-  it('sends up to 50 images synchronously and up to 200 asynchronously', () => {
+  it('sends what one request takes synchronously, by count and by bytes', () => {
     expect(chooseRoute(set(50), undefined)).toBe('sync');
-    expect(chooseRoute(set(51), undefined)).toBe('async');
-    expect(chooseRoute(set(200), undefined)).toBe('async');
+    expect(chooseRoute(set(1, 4_399_000), undefined)).toBe('sync');
   });
 
-  it('refuses more than one request takes, by count or by bytes, naming what is missing', () => {
-    expect(() => chooseRoute(set(201), undefined)).toThrow(
-      '201 files: over the 200 one request takes, and the large-batch path (direct uploads to S3) is not available yet',
+  it('sends anything larger through /batches, never the 202 route', () => {
+    expect(chooseRoute(set(51), undefined)).toBe('batch');
+    expect(chooseRoute(set(201), undefined)).toBe('batch');
+    expect(chooseRoute(set(2, 2_300_000), undefined)).toBe('batch');
+    expect(chooseRoute(set(100_000), undefined)).toBe('batch');
+  });
+
+  it('refuses, naming why, a set no route takes: too many images or one too large', () => {
+    expect(() => chooseRoute(set(100_001), undefined)).toThrow(
+      '100001 files: over the 100000 one large batch takes; split the set',
     );
-    expect(() => chooseRoute(set(2, 2_300_000), undefined)).toThrow(
-      /2 files, about 4\.6 MB: over the 4\.4 MB one request takes/,
+    const huge = [...set(60), { file: 'scan.tif', path: '/scan.tif', size: 52_428_801 }];
+    expect(() => chooseRoute(huge, undefined)).toThrow(
+      'scan.tif is 52.4 MB: over the 52.4 MB the service takes for one image',
     );
   });
 
-  it('lets --sync and --async force a route and the service judge', () => {
+  it('lets --sync, --async and --batch force a route and the service judge', () => {
     expect(chooseRoute(set(201), 'sync')).toBe('sync');
     expect(chooseRoute(set(1), 'async')).toBe('async');
+    expect(chooseRoute(set(1), 'batch')).toBe('batch');
   });
 });
