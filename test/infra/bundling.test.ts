@@ -171,7 +171,8 @@ describe('bundling', () => {
       const types = Object.values(template.Resources as Record<string, { Type: string }>).map(
         (r) => r.Type,
       );
-      expect(types.filter((t) => t === 'AWS::StepFunctions::StateMachine')).toHaveLength(2);
+      // Sync, async and large-batch workflows.
+      expect(types.filter((t) => t === 'AWS::StepFunctions::StateMachine')).toHaveLength(3);
       expect(types).toContain('AWS::ApiGateway::RestApi');
       expect(types).toContain('AWS::S3::Bucket');
     } finally {

@@ -80,7 +80,13 @@ describe('what the workflows hand the analysis Lambda', () => {
       for (const [task, maps] of lambdaTasks(definition.States)) {
         // The item itself, not a selection of the execution input.
         expect(task.Parameters?.['Payload.$']).toBe('$');
-        expect(Object.keys(task.Parameters ?? {}).sort()).toEqual(['FunctionName', 'Payload.$']);
+        // Beside it only the function and the execution's ARN, for the function's logs.
+        expect(Object.keys(task.Parameters ?? {}).sort()).toEqual([
+          'ClientContext.$',
+          'FunctionName',
+          'Payload.$',
+        ]);
+        expect(task.Parameters?.['ClientContext.$']).toContain('$$.Execution.Id');
         for (const map of maps) {
           expect(map.ItemsPath).toBe('$.chunks');
           expect(map.ItemSelector).toBeUndefined();
