@@ -114,14 +114,14 @@ export const analyzeImage = async (
 
   // When the plugin a signature picks refuses the file, Pillow goes on to the plugins without
   // one: a damaged signature can still open as IM, SPIDER or TGA.
-  const orFallback = (analysis: ImageAnalysis): ImageAnalysis =>
-    isRefusal(analysis) ? (fallback(bytes, maxPixels, fail) ?? analysis) : analysis;
+  const orFallback = async (analysis: ImageAnalysis): Promise<ImageAnalysis> =>
+    isRefusal(analysis) ? ((await fallback(bytes, maxPixels, fail)) ?? analysis) : analysis;
   const reader = READERS.find((r) => r.accepts(bytes));
   if (reader) {
-    const analysis = analyzeWith(reader, bytes, maxPixels, fail);
+    const analysis = await analyzeWith(reader, bytes, maxPixels, fail);
     return analysis
       ? orFallback(analysis)
-      : (fallback(bytes, maxPixels, fail) ?? unsupported(fail));
+      : ((await fallback(bytes, maxPixels, fail)) ?? unsupported(fail));
   }
 
   // TIFF: Pillow's mode and its raw-strip checks come first; libvips then reads compressed data.
@@ -151,7 +151,7 @@ export const analyzeImage = async (
   } catch (error) {
     // IM, SPIDER and TGA have no signature: Pillow tries them on anything no other plugin claimed.
     if (/unsupported image format/i.test(describe(error)))
-      return fallback(bytes, maxPixels, fail) ?? unsupported(fail);
+      return (await fallback(bytes, maxPixels, fail)) ?? unsupported(fail);
     return failFromLibvips(error, fail, maxPixels);
   }
   const pixels = meta.width * meta.height;
@@ -252,14 +252,14 @@ const facts = (bytes: Uint8Array, meta: Metadata, mode: PillowMode): ImageFacts 
 type Fail = (code: ImageErrorCode, message: string) => ImageAnalysis;
 
 /** Analysis by one of our readers; undefined when the bytes turn out not to be its format. */
-const analyzeWith = (
+const analyzeWith = async (
   reader: FormatReader,
   bytes: Uint8Array,
   maxPixels: number,
   fail: Fail,
-): ImageAnalysis | undefined => {
+): Promise<ImageAnalysis | undefined> => {
   try {
-    const image = reader.read(bytes, (pixels) => {
+    const image = await (reader.readLarge ?? reader.read)(bytes, (pixels) => {
       if (pixels > maxPixels) throw new PixelLimitError(pixels);
     });
     return readerFacts(reader.format, reader.mediaType, bytes, image);
@@ -301,9 +301,9 @@ const readerFacts = (
 };
 
 /** The readers for formats without a signature, in Pillow's order. */
-const fallback = (bytes: Uint8Array, maxPixels: number, fail: Fail) => {
+const fallback = async (bytes: Uint8Array, maxPixels: number, fail: Fail) => {
   for (const reader of [im, spider, tga]) {
-    const analysis = analyzeWith(reader, bytes, maxPixels, fail);
+    const analysis = await analyzeWith(reader, bytes, maxPixels, fail);
     if (analysis) return analysis;
   }
   return undefined;

@@ -1,9 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { analyzeImage, MAX_PIXELS, MEMORY_BUDGET } from '../../lambdas/analyze/analysis.ts';
+import { readPng, readPngLarge } from '../../lambdas/analyze/png.ts';
 import { type ImageAnalysis, isFailure } from '../../lambdas/shared/types.ts';
 import {
   type Expected,
@@ -172,6 +173,57 @@ describe('analyzeImage failures', () => {
         if (isFailure(result)) expect(result.error.message).not.toMatch(/\n|at .*\.(ts|js):/);
       }
     }
+  });
+});
+
+describe('the fast paths answer as the careful ones', () => {
+  /** The reader's answer, or the error it raised, as comparable text. */
+  const outcome = async (read: () => unknown) => {
+    try {
+      return JSON.stringify(await read());
+    } catch (error) {
+      return `${(error as Error).constructor.name}: ${(error as Error).message}`;
+    }
+  };
+
+  it('answers every PNG of the differential corpus alike, streamed or inflated at once', async () => {
+    const dir = path.resolve(import.meta.dirname, '../fixtures/differential/corpus/png');
+    const names = readdirSync(dir);
+    expect(names.length).toBeGreaterThan(1000);
+    for (const name of names) {
+      const bytes = readFileSync(path.join(dir, name));
+      const careful = await outcome(() => readPng(bytes, () => {}));
+      // A threshold of 0 sends even the smallest image down the streamed path.
+      expect([name, await outcome(() => readPngLarge(bytes, () => {}, 0))]).toEqual([
+        name,
+        careful,
+      ]);
+    }
+  });
+
+  it('answers a large PNG cut, bit-flipped or padded alike by either path', async () => {
+    const [width, height] = [1600, 1200];
+    const noise = Buffer.alloc(width * height * 3);
+    for (let i = 0, seed = 7; i < noise.length; i++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      noise[i] = (i >> 6) + (seed >>> 29);
+    }
+    const whole = await sharp(noise, { raw: { width, height, channels: 3 } }).png().toBuffer();
+    const idat = whole.indexOf('IDAT');
+    const mutants: [string, Buffer][] = [['whole', whole]];
+    for (const fraction of [0.3, 0.9, 0.999])
+      mutants.push([`cut at ${fraction}`, whole.subarray(0, Math.floor(whole.length * fraction))]);
+    mutants.push(['cut before the adler-32', whole.subarray(0, whole.length - 12 - 4 - 2)]);
+    for (const at of [idat + 200, Math.floor(whole.length / 2), whole.length - 40]) {
+      const flipped = Buffer.from(whole);
+      flipped[at] = (flipped[at] as number) ^ 0x10;
+      mutants.push([`bit flipped at ${at}`, flipped]);
+    }
+    for (const [name, bytes] of mutants) {
+      const careful = await outcome(() => readPng(bytes, () => {}));
+      expect([name, await outcome(() => readPngLarge(bytes, () => {}))]).toEqual([name, careful]);
+    }
+    expect(await outcome(() => readPngLarge(whole, () => {}))).toMatch(/"width":1600/);
   });
 });
 
