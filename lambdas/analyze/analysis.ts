@@ -163,7 +163,14 @@ export const analyzeImage = async (
 
   try {
     const strict = tiff !== undefined && !tiff.fax;
-    await validatePixels(bytes, maxPixels, fullDecode, strict, pixels, meta.space === 'cmyk');
+    const column = !fullDecode && tiff !== undefined && !tiff.tiled ? meta.height : undefined;
+    await validatePixels(bytes, {
+      maxPixels,
+      shrink: !fullDecode && pixels >= SHRINK_FROM_PIXELS,
+      strict,
+      column,
+      cmyk: meta.space === 'cmyk',
+    });
   } catch (error) {
     return failFromLibvips(error, fail, maxPixels);
   }
@@ -180,22 +187,32 @@ export const analyzeImage = async (
  */
 const SHRINK_FROM_PIXELS = 1_000_000;
 
-const validatePixels = (
-  bytes: Uint8Array,
-  maxPixels: number,
-  fullDecode: boolean,
-  strict: boolean,
-  pixels: number,
-  cmyk: boolean,
-) => {
+interface Validation {
+  maxPixels: number;
+  /** Shrink-on-load to 1×1 (JPEG and WebP decode at 1/8 scale). */
+  shrink: boolean;
+  /** libtiff's errors fail the load (else only truncation). */
+  strict: boolean;
+  /**
+   * A TIFF in strips: ask for the first column only, `column` rows high. libtiff has no
+   * reduced-size decode, but libvips decodes each strip whole to cut the column out of it, so
+   * every strip is still decoded (and its errors raised) while no image-sized output is made,
+   * copied or shrunk. Not for tiles: a column touches only the first tile of each row.
+   */
+  column: number | undefined;
+  cmyk: boolean;
+}
+
+const validatePixels = (bytes: Uint8Array, v: Validation) => {
   // libtiff reports damaged strips as errors that libvips passes on as warnings unless asked;
   // Pillow's libtiff decoder fails on them (except in fax data, whose bad lines it mends).
-  const failOn = strict ? 'error' : 'truncated';
-  const image = sharp(bytes, { failOn, limitInputPixels: maxPixels });
+  const failOn = v.strict ? 'error' : 'truncated';
+  const image = sharp(bytes, { failOn, limitInputPixels: v.maxPixels });
   // CMYK stays CMYK: converting it to sRGB through a profile would cost 30 ms, and prove nothing.
-  if (cmyk) image.pipelineColourspace('cmyk').toColourspace('cmyk');
-  const shrink = !fullDecode && pixels >= SHRINK_FROM_PIXELS;
-  return (shrink ? image.resize(1, 1, { fit: 'fill' }) : image).raw().toBuffer();
+  if (v.cmyk) image.pipelineColourspace('cmyk').toColourspace('cmyk');
+  if (v.column !== undefined) image.extract({ left: 0, top: 0, width: 1, height: v.column });
+  else if (v.shrink) image.resize(1, 1, { fit: 'fill' });
+  return image.raw().toBuffer();
 };
 
 const modeOf = (meta: Metadata, bytes: Uint8Array): PillowMode => {

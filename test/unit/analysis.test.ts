@@ -227,6 +227,51 @@ describe('the fast paths answer as the careful ones', () => {
   });
 });
 
+describe('TIFF strips validated through one column', () => {
+  const noise = (width: number, height: number) => {
+    const pixels = Buffer.alloc(width * height * 3);
+    for (let i = 0, seed = 3; i < pixels.length; i++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      pixels[i] = (i >> 5) + (seed >>> 30);
+    }
+    return sharp(pixels, { raw: { width, height, channels: 3 } });
+  };
+
+  it('still decodes the last strip, and fails on its damage', async () => {
+    // 16 rows a strip; the data of the last strip lies just before the directory.
+    const whole = await noise(300, 200).tiff({ compression: 'lzw', tileHeight: 16 }).toBuffer();
+    const damaged = Buffer.from(whole);
+    damaged.fill(0xff, whole.readUInt32LE(4) - 400, whole.readUInt32LE(4) - 200);
+    expect(await analyzeImage(whole)).toMatchObject({ shape: [200, 300, 3] });
+    expect(await analyzeImage(damaged)).toMatchObject({ error: { code: 'CORRUPT_IMAGE' } });
+  });
+
+  it('answers strip and tile TIFFs, whole or damaged, as a full decode does', async () => {
+    const files = [
+      await noise(300, 200).tiff({ compression: 'lzw', tileHeight: 16 }).toBuffer(),
+      await noise(300, 200).tiff({ compression: 'deflate', predictor: 'horizontal' }).toBuffer(),
+      await noise(300, 200).greyscale().tiff({ compression: 'packbits' }).toBuffer(),
+      await noise(300, 200).tiff({ compression: 'lzw', tile: true, tileWidth: 64 }).toBuffer(),
+    ];
+    let damaged = 0;
+    for (const [index, whole] of files.entries()) {
+      const mutants: [string, Buffer][] = [[`file ${index}`, whole]];
+      for (let at = 16; at < whole.length; at += Math.floor(whole.length / 23)) {
+        const flipped = Buffer.from(whole);
+        flipped[at] = (flipped[at] as number) ^ (1 << (at % 8));
+        mutants.push([`file ${index}, bit flipped at ${at}`, flipped]);
+        mutants.push([`file ${index}, cut at ${at}`, whole.subarray(0, at)]);
+      }
+      for (const [name, bytes] of mutants) {
+        const answer = await analyzeImage(bytes);
+        if (isFailure(answer)) damaged++;
+        expect([name, answer]).toEqual([name, await analyzeImage(bytes, { fullDecode: true })]);
+      }
+    }
+    expect(damaged).toBeGreaterThan(40);
+  });
+});
+
 describe('analyzeImage facts', () => {
   it('describes a JPEG the way a user wants it', async () => {
     expect(await analyzeImage(fixtureImage('photo_400x600.jpg'))).toEqual({
