@@ -18,7 +18,7 @@ import { gif } from './gif.ts';
 import { icns } from './icns.ts';
 import { cur, ico } from './ico.ts';
 import { im } from './im.ts';
-import { progressiveJpegMemory } from './jpeg.ts';
+import { type JpegHeader, progressiveJpegMemory, readJpegHeader } from './jpeg.ts';
 import { jpeg2000 } from './jpeg2000.ts';
 import { msp } from './msp.ts';
 import { pcx } from './pcx.ts';
@@ -145,9 +145,14 @@ export const analyzeImage = async (
     }
   }
 
-  let meta: Metadata;
+  // A plain JPEG's header facts come from its markers: libvips is asked once, to validate.
+  const jpeg = tiff ? undefined : readJpegHeader(bytes);
+  let meta: Header;
   try {
-    meta = await sharp(bytes, { limitInputPixels: maxPixels }).metadata();
+    meta =
+      jpeg && jpeg.width * jpeg.height <= maxPixels
+        ? jpegFacts(jpeg)
+        : await sharp(bytes, { limitInputPixels: maxPixels }).metadata();
   } catch (error) {
     // IM, SPIDER and TGA have no signature: Pillow tries them on anything no other plugin claimed.
     if (/unsupported image format/i.test(describe(error)))
@@ -215,7 +220,41 @@ const validatePixels = (bytes: Uint8Array, v: Validation) => {
   return image.raw().toBuffer();
 };
 
-const modeOf = (meta: Metadata, bytes: Uint8Array): PillowMode => {
+/** The part of sharp's metadata() the facts are made of. */
+type Header = Pick<
+  Metadata,
+  | 'format'
+  | 'mediaType'
+  | 'width'
+  | 'height'
+  | 'channels'
+  | 'depth'
+  | 'bitsPerSample'
+  | 'hasAlpha'
+  | 'isPalette'
+  | 'space'
+  | 'orientation'
+  | 'pages'
+  | 'isProgressive'
+  | 'compression'
+>;
+
+/** What metadata() answers for such a JPEG (libjpeg decodes 1, 3 or 4 components to 8 bits). */
+const jpegFacts = (jpeg: JpegHeader): Header => ({
+  format: 'jpeg',
+  mediaType: 'image/jpeg',
+  width: jpeg.width,
+  height: jpeg.height,
+  channels: jpeg.components,
+  depth: 'uchar',
+  hasAlpha: false,
+  isPalette: false,
+  space: jpeg.components === 1 ? 'b-w' : jpeg.components === 4 ? 'cmyk' : 'srgb',
+  ...(jpeg.orientation !== undefined && { orientation: jpeg.orientation }),
+  isProgressive: jpeg.isProgressive,
+});
+
+const modeOf = (meta: Header, bytes: Uint8Array): PillowMode => {
   if (meta.format === 'webp') {
     // Pillow's WebPAnimDecoder takes the mode from the VP8X alpha flag; libvips adds alpha
     // to an animation whose frames do not cover the canvas.
@@ -249,7 +288,7 @@ const BITS: Record<string, number> = {
   double: 64,
 };
 
-const facts = (bytes: Uint8Array, meta: Metadata, mode: PillowMode): ImageFacts => ({
+const facts = (bytes: Uint8Array, meta: Header, mode: PillowMode): ImageFacts => ({
   format: meta.format === 'heif' && meta.compression === 'av1' ? 'avif' : meta.format,
   mediaType: meta.mediaType ?? `image/${meta.format}`,
   width: meta.width,
