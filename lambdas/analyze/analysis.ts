@@ -18,7 +18,7 @@ import { gif } from './gif.ts';
 import { icns } from './icns.ts';
 import { cur, ico } from './ico.ts';
 import { im } from './im.ts';
-import { type JpegHeader, progressiveJpegMemory, readJpegHeader } from './jpeg.ts';
+import { progressiveJpegMemory, readJpegHeader } from './jpeg.ts';
 import { jpeg2000 } from './jpeg2000.ts';
 import { msp } from './msp.ts';
 import { pcx } from './pcx.ts';
@@ -38,6 +38,7 @@ import { spider } from './spider.ts';
 import { sun } from './sun.ts';
 import { tga } from './tga.ts';
 import { isTiff, readTiff, type TiffInfo } from './tiff.ts';
+import { readWebpHeader } from './webp.ts';
 import { xbm } from './xbm.ts';
 import { xpm } from './xpm.ts';
 
@@ -145,13 +146,14 @@ export const analyzeImage = async (
     }
   }
 
-  // A plain JPEG's header facts come from its markers: libvips is asked once, to validate.
-  const jpeg = tiff ? undefined : readJpegHeader(bytes);
+  // A plain JPEG's or WebP's header facts come from its first bytes: libvips is asked once,
+  // to validate. Anything else (and anything over the limit) asks metadata() first, as before.
+  const header = tiff ? undefined : plainHeader(bytes);
   let meta: Header;
   try {
     meta =
-      jpeg && jpeg.width * jpeg.height <= maxPixels
-        ? jpegFacts(jpeg)
+      header && header.width * header.height <= maxPixels
+        ? header
         : await sharp(bytes, { limitInputPixels: maxPixels }).metadata();
   } catch (error) {
     // IM, SPIDER and TGA have no signature: Pillow tries them on anything no other plugin claimed.
@@ -239,20 +241,42 @@ type Header = Pick<
   | 'compression'
 >;
 
-/** What metadata() answers for such a JPEG (libjpeg decodes 1, 3 or 4 components to 8 bits). */
-const jpegFacts = (jpeg: JpegHeader): Header => ({
-  format: 'jpeg',
-  mediaType: 'image/jpeg',
-  width: jpeg.width,
-  height: jpeg.height,
-  channels: jpeg.components,
-  depth: 'uchar',
-  hasAlpha: false,
-  isPalette: false,
-  space: jpeg.components === 1 ? 'b-w' : jpeg.components === 4 ? 'cmyk' : 'srgb',
-  ...(jpeg.orientation !== undefined && { orientation: jpeg.orientation }),
-  isProgressive: jpeg.isProgressive,
-});
+/** What metadata() answers for a JPEG or a WebP whose header we read (see jpeg.ts, webp.ts). */
+const plainHeader = (bytes: Uint8Array): Header | undefined => {
+  const common = { depth: 'uchar', isPalette: false, isProgressive: false, space: 'srgb' } as const;
+  const jpeg = readJpegHeader(bytes);
+  if (jpeg) {
+    // libjpeg decodes 1, 3 or 4 components to 8 bits each.
+    const { components, orientation } = jpeg;
+    return {
+      ...common,
+      format: 'jpeg',
+      mediaType: 'image/jpeg',
+      width: jpeg.width,
+      height: jpeg.height,
+      channels: components,
+      hasAlpha: false,
+      space: components === 1 ? 'b-w' : components === 4 ? 'cmyk' : 'srgb',
+      ...(orientation !== undefined && { orientation }),
+      isProgressive: jpeg.isProgressive,
+    };
+  }
+  const webp = readWebpHeader(bytes);
+  if (webp) {
+    const { width, height, hasAlpha } = webp;
+    const channels = hasAlpha ? 4 : 3;
+    return {
+      ...common,
+      format: 'webp',
+      mediaType: 'image/webp',
+      width,
+      height,
+      channels,
+      hasAlpha,
+    };
+  }
+  return undefined;
+};
 
 const modeOf = (meta: Header, bytes: Uint8Array): PillowMode => {
   if (meta.format === 'webp') {

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeImage, MAX_PIXELS, MEMORY_BUDGET } from '../../lambdas/analyze/analysis.ts';
 import { readJpegHeader } from '../../lambdas/analyze/jpeg.ts';
 import { readPng, readPngLarge } from '../../lambdas/analyze/png.ts';
+import { readWebpHeader } from '../../lambdas/analyze/webp.ts';
 import { type ImageAnalysis, isFailure } from '../../lambdas/shared/types.ts';
 import {
   type Expected,
@@ -207,6 +208,28 @@ describe('the fast paths answer as the careful ones', () => {
       ]);
     }
     expect(read).toBeGreaterThan(300);
+  });
+
+  it('reads the header facts of every corpus WebP it accepts as libvips reports them', async () => {
+    const dir = path.resolve(import.meta.dirname, '../fixtures/differential/corpus/webp');
+    let read = 0;
+    for (const name of readdirSync(dir)) {
+      const bytes = readFileSync(path.join(dir, name));
+      const header = readWebpHeader(bytes);
+      const meta = await sharp(bytes)
+        .metadata()
+        .catch(() => undefined);
+      if (!header || !meta) continue;
+      read++;
+      const { width, height, hasAlpha, channels, pages, orientation } = meta;
+      expect([name, { ...header, channels: header.hasAlpha ? 4 : 3 }, pages, orientation]).toEqual([
+        name,
+        { width, height, hasAlpha, channels },
+        undefined,
+        undefined,
+      ]);
+    }
+    expect(read).toBeGreaterThan(60);
   });
 
   it('answers every PNG of the differential corpus alike, streamed or inflated at once', async () => {
