@@ -149,10 +149,15 @@ export const analyzeImage = async (
   // A plain JPEG's or WebP's header facts come from its first bytes: libvips is asked once,
   // to validate. Anything else (and anything over the limit) asks metadata() first, as before.
   const header = tiff ? undefined : plainHeader(bytes);
+  // Over a bound, metadata() still comes first: a header libvips rejects is answered as before.
+  const withinBounds =
+    header !== undefined &&
+    header.width * header.height <= maxPixels &&
+    (header.format !== 'jpeg' || progressiveJpegMemory(bytes) <= MEMORY_BUDGET);
   let meta: Header;
   try {
     meta =
-      header && header.width * header.height <= maxPixels
+      header && withinBounds
         ? header
         : await sharp(bytes, { limitInputPixels: maxPixels }).metadata();
   } catch (error) {
