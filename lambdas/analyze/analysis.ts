@@ -147,9 +147,9 @@ export const analyzeImage = async (
   }
 
   // A plain JPEG's or WebP's header facts come from its first bytes: libvips is asked once,
-  // to validate. Anything else (and anything over the limit) asks metadata() first, as before.
+  // to validate. Anything else asks metadata() first, as before; so does an image over a bound,
+  // so that a header libvips rejects is still answered as such.
   const header = tiff ? undefined : plainHeader(bytes);
-  // Over a bound, metadata() still comes first: a header libvips rejects is answered as before.
   const withinBounds =
     header !== undefined &&
     header.width * header.height <= maxPixels &&
