@@ -18,7 +18,7 @@ import { gif } from './gif.ts';
 import { icns } from './icns.ts';
 import { cur, ico } from './ico.ts';
 import { im } from './im.ts';
-import { progressiveJpegMemory } from './jpeg.ts';
+import { progressiveJpegMemory, readJpegHeader } from './jpeg.ts';
 import { jpeg2000 } from './jpeg2000.ts';
 import { msp } from './msp.ts';
 import { pcx } from './pcx.ts';
@@ -38,6 +38,7 @@ import { spider } from './spider.ts';
 import { sun } from './sun.ts';
 import { tga } from './tga.ts';
 import { isTiff, readTiff, type TiffInfo } from './tiff.ts';
+import { readWebpHeader } from './webp.ts';
 import { xbm } from './xbm.ts';
 import { xpm } from './xpm.ts';
 
@@ -114,14 +115,14 @@ export const analyzeImage = async (
 
   // When the plugin a signature picks refuses the file, Pillow goes on to the plugins without
   // one: a damaged signature can still open as IM, SPIDER or TGA.
-  const orFallback = (analysis: ImageAnalysis): ImageAnalysis =>
-    isRefusal(analysis) ? (fallback(bytes, maxPixels, fail) ?? analysis) : analysis;
+  const orFallback = async (analysis: ImageAnalysis): Promise<ImageAnalysis> =>
+    isRefusal(analysis) ? ((await fallback(bytes, maxPixels, fail)) ?? analysis) : analysis;
   const reader = READERS.find((r) => r.accepts(bytes));
   if (reader) {
-    const analysis = analyzeWith(reader, bytes, maxPixels, fail);
+    const analysis = await analyzeWith(reader, bytes, maxPixels, fail);
     return analysis
       ? orFallback(analysis)
-      : (fallback(bytes, maxPixels, fail) ?? unsupported(fail));
+      : ((await fallback(bytes, maxPixels, fail)) ?? unsupported(fail));
   }
 
   // TIFF: Pillow's mode and its raw-strip checks come first; libvips then reads compressed data.
@@ -145,13 +146,24 @@ export const analyzeImage = async (
     }
   }
 
-  let meta: Metadata;
+  // A plain JPEG's or WebP's header facts come from its first bytes: libvips is asked once,
+  // to validate. Anything else asks metadata() first, as before; so does an image over a bound,
+  // so that a header libvips rejects is still answered as such.
+  const header = tiff ? undefined : plainHeader(bytes);
+  const withinBounds =
+    header !== undefined &&
+    header.width * header.height <= maxPixels &&
+    (header.format !== 'jpeg' || progressiveJpegMemory(bytes) <= MEMORY_BUDGET);
+  let meta: Header;
   try {
-    meta = await sharp(bytes, { limitInputPixels: maxPixels }).metadata();
+    meta =
+      header && withinBounds
+        ? header
+        : await sharp(bytes, { limitInputPixels: maxPixels }).metadata();
   } catch (error) {
     // IM, SPIDER and TGA have no signature: Pillow tries them on anything no other plugin claimed.
     if (/unsupported image format/i.test(describe(error)))
-      return fallback(bytes, maxPixels, fail) ?? unsupported(fail);
+      return (await fallback(bytes, maxPixels, fail)) ?? unsupported(fail);
     return failFromLibvips(error, fail, maxPixels);
   }
   const pixels = meta.width * meta.height;
@@ -163,7 +175,14 @@ export const analyzeImage = async (
 
   try {
     const strict = tiff !== undefined && !tiff.fax;
-    await validatePixels(bytes, maxPixels, fullDecode, strict, pixels, meta.space === 'cmyk');
+    const column = !fullDecode && tiff !== undefined && !tiff.tiled ? meta.height : undefined;
+    await validatePixels(bytes, {
+      maxPixels,
+      shrink: !fullDecode && pixels >= SHRINK_FROM_PIXELS,
+      strict,
+      column,
+      cmyk: meta.space === 'cmyk',
+    });
   } catch (error) {
     return failFromLibvips(error, fail, maxPixels);
   }
@@ -180,25 +199,91 @@ export const analyzeImage = async (
  */
 const SHRINK_FROM_PIXELS = 1_000_000;
 
-const validatePixels = (
-  bytes: Uint8Array,
-  maxPixels: number,
-  fullDecode: boolean,
-  strict: boolean,
-  pixels: number,
-  cmyk: boolean,
-) => {
+interface Validation {
+  maxPixels: number;
+  /** Shrink-on-load to 1×1 (JPEG and WebP decode at 1/8 scale). */
+  shrink: boolean;
+  /** libtiff's errors fail the load (else only truncation). */
+  strict: boolean;
+  /**
+   * A TIFF in strips: ask for the first column only, `column` rows high. libtiff has no
+   * reduced-size decode, but libvips decodes each strip whole to cut the column out of it, so
+   * every strip is still decoded (and its errors raised) while no image-sized output is made,
+   * copied or shrunk. Not for tiles: a column touches only the first tile of each row.
+   */
+  column: number | undefined;
+  cmyk: boolean;
+}
+
+const validatePixels = (bytes: Uint8Array, v: Validation) => {
   // libtiff reports damaged strips as errors that libvips passes on as warnings unless asked;
   // Pillow's libtiff decoder fails on them (except in fax data, whose bad lines it mends).
-  const failOn = strict ? 'error' : 'truncated';
-  const image = sharp(bytes, { failOn, limitInputPixels: maxPixels });
+  const failOn = v.strict ? 'error' : 'truncated';
+  const image = sharp(bytes, { failOn, limitInputPixels: v.maxPixels });
   // CMYK stays CMYK: converting it to sRGB through a profile would cost 30 ms, and prove nothing.
-  if (cmyk) image.pipelineColourspace('cmyk').toColourspace('cmyk');
-  const shrink = !fullDecode && pixels >= SHRINK_FROM_PIXELS;
-  return (shrink ? image.resize(1, 1, { fit: 'fill' }) : image).raw().toBuffer();
+  if (v.cmyk) image.pipelineColourspace('cmyk').toColourspace('cmyk');
+  if (v.column !== undefined) image.extract({ left: 0, top: 0, width: 1, height: v.column });
+  else if (v.shrink) image.resize(1, 1, { fit: 'fill' });
+  return image.raw().toBuffer();
 };
 
-const modeOf = (meta: Metadata, bytes: Uint8Array): PillowMode => {
+/** The part of sharp's metadata() the facts are made of. */
+type Header = Pick<
+  Metadata,
+  | 'format'
+  | 'mediaType'
+  | 'width'
+  | 'height'
+  | 'channels'
+  | 'depth'
+  | 'bitsPerSample'
+  | 'hasAlpha'
+  | 'isPalette'
+  | 'space'
+  | 'orientation'
+  | 'pages'
+  | 'isProgressive'
+  | 'compression'
+>;
+
+/** What metadata() answers for a JPEG or a WebP whose header we read (see jpeg.ts, webp.ts). */
+const plainHeader = (bytes: Uint8Array): Header | undefined => {
+  const common = { depth: 'uchar', isPalette: false, isProgressive: false, space: 'srgb' } as const;
+  const jpeg = readJpegHeader(bytes);
+  if (jpeg) {
+    // libjpeg decodes 1, 3 or 4 components to 8 bits each.
+    const { components, orientation } = jpeg;
+    return {
+      ...common,
+      format: 'jpeg',
+      mediaType: 'image/jpeg',
+      width: jpeg.width,
+      height: jpeg.height,
+      channels: components,
+      hasAlpha: false,
+      space: components === 1 ? 'b-w' : components === 4 ? 'cmyk' : 'srgb',
+      ...(orientation !== undefined && { orientation }),
+      isProgressive: jpeg.isProgressive,
+    };
+  }
+  const webp = readWebpHeader(bytes);
+  if (webp) {
+    const { width, height, hasAlpha } = webp;
+    const channels = hasAlpha ? 4 : 3;
+    return {
+      ...common,
+      format: 'webp',
+      mediaType: 'image/webp',
+      width,
+      height,
+      channels,
+      hasAlpha,
+    };
+  }
+  return undefined;
+};
+
+const modeOf = (meta: Header, bytes: Uint8Array): PillowMode => {
   if (meta.format === 'webp') {
     // Pillow's WebPAnimDecoder takes the mode from the VP8X alpha flag; libvips adds alpha
     // to an animation whose frames do not cover the canvas.
@@ -232,7 +317,7 @@ const BITS: Record<string, number> = {
   double: 64,
 };
 
-const facts = (bytes: Uint8Array, meta: Metadata, mode: PillowMode): ImageFacts => ({
+const facts = (bytes: Uint8Array, meta: Header, mode: PillowMode): ImageFacts => ({
   format: meta.format === 'heif' && meta.compression === 'av1' ? 'avif' : meta.format,
   mediaType: meta.mediaType ?? `image/${meta.format}`,
   width: meta.width,
@@ -252,14 +337,14 @@ const facts = (bytes: Uint8Array, meta: Metadata, mode: PillowMode): ImageFacts 
 type Fail = (code: ImageErrorCode, message: string) => ImageAnalysis;
 
 /** Analysis by one of our readers; undefined when the bytes turn out not to be its format. */
-const analyzeWith = (
+const analyzeWith = async (
   reader: FormatReader,
   bytes: Uint8Array,
   maxPixels: number,
   fail: Fail,
-): ImageAnalysis | undefined => {
+): Promise<ImageAnalysis | undefined> => {
   try {
-    const image = reader.read(bytes, (pixels) => {
+    const image = await (reader.readLarge ?? reader.read)(bytes, (pixels) => {
       if (pixels > maxPixels) throw new PixelLimitError(pixels);
     });
     return readerFacts(reader.format, reader.mediaType, bytes, image);
@@ -301,9 +386,9 @@ const readerFacts = (
 };
 
 /** The readers for formats without a signature, in Pillow's order. */
-const fallback = (bytes: Uint8Array, maxPixels: number, fail: Fail) => {
+const fallback = async (bytes: Uint8Array, maxPixels: number, fail: Fail) => {
   for (const reader of [im, spider, tga]) {
-    const analysis = analyzeWith(reader, bytes, maxPixels, fail);
+    const analysis = await analyzeWith(reader, bytes, maxPixels, fail);
     if (analysis) return analysis;
   }
   return undefined;

@@ -162,7 +162,7 @@ const countsInFrame = (bytes: Uint8Array, from: number, bits: number, pixels: nu
     size += n;
     at += 1 + n;
   }
-  const data = new Uint8Array(size + 3); // padded for the 3-byte window
+  const data = new Uint8Array(size);
   for (let i = 0, p = from; i < size; ) {
     const n = bytes[p] as number;
     data.set(bytes.subarray(p + 1, p + 1 + n), i);
@@ -172,32 +172,52 @@ const countsInFrame = (bytes: Uint8Array, from: number, bits: number, pixels: nu
   const clear = 1 << bits;
   const end = clear + 1;
   const length = new Uint16Array(GIFTABLE).fill(1, 0, clear);
-  const totalBits = size * 8;
-  let [next, codesize, afterClear, lastcode, bit, done] = [clear + 2, bits + 1, true, 0, 0, 0];
+  // Codes are LSB-first: the low `held` bits of `buffer` are unread. Plain assignments only:
+  // this loop runs once per code, millions of times for a large frame.
+  let buffer = 0;
+  let held = 0;
+  let pos = 0;
+  let next = clear + 2;
+  let codesize = bits + 1;
   let codemask = (1 << codesize) - 1;
-  while (bit + codesize <= totalBits) {
-    const byte = bit >>> 3;
-    const window =
-      (data[byte] as number) |
-      ((data[byte + 1] as number) << 8) |
-      ((data[byte + 2] as number) << 16);
-    const c = (window >>> (bit & 7)) & codemask;
-    bit += codesize;
+  let afterClear = true;
+  let lastcode = 0;
+  let done = 0;
+  for (;;) {
+    if (held < codesize) {
+      if (pos + 2 > size) {
+        if (pos === size) return false;
+        buffer |= (data[pos++] as number) << held;
+        held += 8;
+        if (held < codesize) continue;
+      } else {
+        // Two bytes at once: at most 11 bits are held, so 27 fit.
+        buffer |= ((data[pos] as number) | ((data[pos + 1] as number) << 8)) << held;
+        pos += 2;
+        held += 16;
+      }
+    }
+    const c = buffer & codemask;
+    buffer >>>= codesize;
+    held -= codesize;
     if (c === clear) {
       if (!afterClear) {
-        [next, codesize, afterClear] = [clear + 2, bits + 1, true];
+        next = clear + 2;
+        codesize = bits + 1;
         codemask = (1 << codesize) - 1;
+        afterClear = true;
       }
       continue;
     }
     if (c === end) continue;
-    let run: number;
     if (afterClear) {
       if (c > clear) fail('broken data stream');
-      [lastcode, afterClear, run] = [c, false, 1];
+      lastcode = c;
+      afterClear = false;
+      done += 1;
     } else {
       if (c > next) fail('broken data stream');
-      run = c === next ? (length[lastcode] as number) + 1 : (length[c] as number);
+      const run = c === next ? (length[lastcode] as number) + 1 : (length[c] as number);
       if (run > GIFBUFFER) fail('broken data stream');
       if (next < GIFTABLE) {
         length[next] = (length[lastcode] as number) + 1;
@@ -205,11 +225,10 @@ const countsInFrame = (bytes: Uint8Array, from: number, bits: number, pixels: nu
         next++;
       }
       lastcode = c;
+      done += run;
     }
-    done += run;
     if (done >= pixels) return true;
   }
-  return false;
 };
 
 /**

@@ -6,7 +6,7 @@
  * end of the zlib stream when it falls on a row boundary (a height one row too large passes).
  * Decoding here is inflating and checking each row's filter byte: exactly what Pillow can fail on.
  */
-import { constants, crc32, inflateSync } from 'node:zlib';
+import { constants, crc32, createInflate, inflateSync } from 'node:zlib';
 import type { PillowMode } from './pillow.ts';
 import { type FormatReader, fail, MEMORY_BUDGET, MemoryBudgetError } from './readers.ts';
 
@@ -240,8 +240,20 @@ const inflate = (data: Uint8Array, limit: number) => {
   return { out: partial(data.subarray(0, good)) as Buffer, ended: false, corrupt: true };
 };
 
-/** Reads a PNG as Pillow does; throws FormatError where Pillow (or NumPy on its result) raised. */
-export const readPng = (bytes: Uint8Array, checkPixels: (pixels: number) => void): PngInfo => {
+/** What Image.open found, and the image data load() will feed its decoder. */
+interface Opened {
+  s: State;
+  mode: PillowMode;
+  /** The consecutive IDAT chunks' data. */
+  parts: Uint8Array[];
+  /** Where the chunks after the image data start. */
+  next: number;
+  layout: ReturnType<typeof rowSizes>;
+  /** Bytes of filtered rows the decoder needs. */
+  required: number;
+}
+
+const openPng = (bytes: Uint8Array, checkPixels: (pixels: number) => void): Opened => {
   const s: State = {
     width: 0,
     height: 0,
@@ -297,8 +309,15 @@ export const readPng = (bytes: Uint8Array, checkPixels: (pixels: number) => void
   const required = layout.sizes.reduce((sum, p) => sum + p.count * p.size, 0);
   // Inflating holds the filtered rows: bounded, as the decoded image would be in Pillow.
   if (required > MEMORY_BUDGET) throw new MemoryBudgetError(required);
-  // The slack lets the longest fitting prefix cover every row (one input byte inflates to < 4 KB).
-  const { out, ended, corrupt } = inflate(Buffer.concat(parts), required + 4096);
+  return { s, mode, parts, next, layout, required };
+};
+
+/** The slack lets the longest fitting prefix cover every row (one input byte inflates to < 4 KB). */
+const SLACK = 4096;
+
+/** load(): the rows as Pillow's decoder meets them, damaged data included. */
+const checkRows = (bytes: Uint8Array, { s, mode, parts, next, layout, required }: Opened) => {
+  const { out, ended, corrupt } = inflate(Buffer.concat(parts), required + SLACK);
   let decoded = 0;
   let offset = 0;
   for (const pass of layout.sizes) {
@@ -316,6 +335,79 @@ export const readPng = (bytes: Uint8Array, checkPixels: (pixels: number) => void
   if (ended && offset === out.length && decoded > 0) return finish(bytes, s, mode, next);
   return fail(corrupt ? 'broken data stream' : 'image file is truncated');
 };
+
+/** Reads a PNG as Pillow does; throws FormatError where Pillow (or NumPy on its result) raised. */
+export const readPng = (bytes: Uint8Array, checkPixels: (pixels: number) => void): PngInfo =>
+  checkRows(bytes, openPng(bytes, checkPixels));
+
+/**
+ * Below this many bytes of rows the synchronous inflate is cheaper than a stream's round trips
+ * to the thread pool.
+ */
+const STREAM_FROM = 4 * 2 ** 20;
+
+/**
+ * readPng for large images, by a fast path for the common case: the data is inflated as a
+ * stream on the thread pool, each 1 MB of output checked (row filter bytes) and dropped, rather
+ * than inflated into one buffer as large as the image, then joined. Only a stream that ends
+ * cleanly, within the slack, with every row present and valid, is answered here: that is
+ * exactly where the careful path answers "complete" too. Anything else (damage, early end, data
+ * past the slack) goes the careful way, so the answers are the same.
+ */
+export const readPngLarge = async (
+  bytes: Uint8Array,
+  checkPixels: (pixels: number) => void,
+  streamFrom = STREAM_FROM,
+): Promise<PngInfo> => {
+  const opened = openPng(bytes, checkPixels);
+  const { s, mode, parts, next, layout, required } = opened;
+  if (required >= streamFrom && (await inflatesCleanly(parts, layout.sizes, required + SLACK)))
+    return finish(bytes, s, mode, next);
+  return checkRows(bytes, opened);
+};
+
+const inflatesCleanly = (
+  parts: Uint8Array[],
+  sizes: { count: number; size: number }[],
+  limit: number,
+) =>
+  new Promise<boolean>((resolve) => {
+    const stream = createInflate({ chunkSize: 2 ** 20 });
+    let [total, pass, left, row, valid] = [0, 0, sizes[0]?.count ?? 0, 0, true];
+    const done = (answer: boolean) => {
+      stream.destroy();
+      resolve(answer);
+    };
+    stream.on('data', (chunk: Buffer) => {
+      const end = total + chunk.length;
+      // `row` is where the next row's filter byte is in the whole output.
+      for (let size = sizes[pass]?.size ?? 0; valid && size > 0 && row < end; ) {
+        if ((chunk[row - total] as number) > 4) valid = false;
+        row += size;
+        if (--left === 0) {
+          pass++;
+          left = sizes[pass]?.count ?? 0;
+          size = sizes[pass]?.size ?? 0;
+        }
+      }
+      total = end;
+      if (!valid || total > limit) done(false);
+    });
+    stream.on('error', () => done(false));
+    stream.on('end', () => done(valid && pass === sizes.length && total >= row));
+    // One write a megabyte: every write is a trip to the thread pool (IDAT chunks are often 8 KB).
+    let group: Uint8Array[] = [];
+    let grouped = 0;
+    for (const part of parts) {
+      group.push(part);
+      grouped += part.length;
+      if (grouped >= 2 ** 20) {
+        stream.write(Buffer.concat(group));
+        [group, grouped] = [[], 0];
+      }
+    }
+    stream.end(Buffer.concat(group));
+  });
 
 const readChunkOrUndefined = (bytes: Uint8Array, at: number) => {
   try {
@@ -355,22 +447,24 @@ const finish = (bytes: Uint8Array, s: State, mode: PillowMode, from: number): Pn
   };
 };
 
+const describePng = (info: PngInfo) => {
+  const grey = info.colourType === 0 || info.colourType === 4;
+  const deep = info.bitDepth === 16;
+  return {
+    ...info,
+    hasAlpha: info.hasTransparency,
+    isPalette: info.colourType === 3,
+    // libvips' names, as sharp reports them for the other formats.
+    colourSpace: grey ? (deep ? 'grey16' : 'b-w') : deep ? 'rgb16' : 'srgb',
+    pages: info.frames,
+    isProgressive: info.interlaced,
+  };
+};
+
 export const png: FormatReader = {
   format: 'png',
   mediaType: 'image/png',
   accepts: isPng,
-  read: (b, checkPixels) => {
-    const info = readPng(b, checkPixels);
-    const grey = info.colourType === 0 || info.colourType === 4;
-    const deep = info.bitDepth === 16;
-    return {
-      ...info,
-      hasAlpha: info.hasTransparency,
-      isPalette: info.colourType === 3,
-      // libvips' names, as sharp reports them for the other formats.
-      colourSpace: grey ? (deep ? 'grey16' : 'b-w') : deep ? 'rgb16' : 'srgb',
-      pages: info.frames,
-      isProgressive: info.interlaced,
-    };
-  },
+  read: (b, checkPixels) => describePng(readPng(b, checkPixels)),
+  readLarge: async (b, checkPixels) => describePng(await readPngLarge(b, checkPixels)),
 };

@@ -59,6 +59,8 @@ export interface FormatReader {
   accepts: (bytes: Uint8Array) => boolean;
   /** `checkPixels` runs once the size is known, before any data is looked at. */
   read: (bytes: Uint8Array, checkPixels: (pixels: number) => void) => Decoded;
+  /** The same answers as `read`, by a path that pays off on large data (the thread pool). */
+  readLarge?: (bytes: Uint8Array, checkPixels: (pixels: number) => void) => Promise<Decoded>;
 }
 
 /** Little- and big-endian readers that fail like struct.unpack on a short buffer. */

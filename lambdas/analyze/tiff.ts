@@ -178,6 +178,8 @@ export interface TiffInfo {
   compressed: boolean;
   /** CCITT fax data: libtiff only warns about damaged lines (Pillow keeps the image). */
   fax: boolean;
+  /** Tiles rather than strips: a column of pixels does not touch all of the data. */
+  tiled: boolean;
 }
 
 /** Reads the first IFD as TiffImagePlugin._setup does; checks uncompressed strips hold their rows. */
@@ -217,6 +219,7 @@ export const readTiff = (b: Uint8Array): TiffInfo => {
     photometric: photo,
     pages: pages(b),
     fax: compression >= 2 && compression <= 4,
+    tiled: tags.has(TAGS.tileWidth) || tags.has(TAGS.tileLength) || tags.has(TAGS.tileOffsets),
   };
   if (compression !== 1) return { ...info, compressed: true };
 

@@ -1,9 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { analyzeImage, MAX_PIXELS, MEMORY_BUDGET } from '../../lambdas/analyze/analysis.ts';
+import { readJpegHeader } from '../../lambdas/analyze/jpeg.ts';
+import { readPng, readPngLarge } from '../../lambdas/analyze/png.ts';
+import { readWebpHeader } from '../../lambdas/analyze/webp.ts';
 import { type ImageAnalysis, isFailure } from '../../lambdas/shared/types.ts';
 import {
   type Expected,
@@ -172,6 +175,148 @@ describe('analyzeImage failures', () => {
         if (isFailure(result)) expect(result.error.message).not.toMatch(/\n|at .*\.(ts|js):/);
       }
     }
+  });
+});
+
+describe('the fast paths answer as the careful ones', () => {
+  /** The reader's answer, or the error it raised, as comparable text. */
+  const outcome = async (read: () => unknown) => {
+    try {
+      return JSON.stringify(await read());
+    } catch (error) {
+      return `${(error as Error).constructor.name}: ${(error as Error).message}`;
+    }
+  };
+
+  it('reads the header facts of every corpus JPEG it accepts as libvips reports them', async () => {
+    const dir = path.resolve(import.meta.dirname, '../fixtures/differential/corpus/jpeg');
+    let read = 0;
+    for (const name of readdirSync(dir)) {
+      const bytes = readFileSync(path.join(dir, name));
+      const header = readJpegHeader(bytes);
+      if (!header) continue;
+      const meta = await sharp(bytes)
+        .metadata()
+        .catch(() => undefined);
+      // Where libvips refuses the header, the validation that follows refuses it the same way.
+      if (!meta) continue;
+      read++;
+      const { width, height, channels, isProgressive, orientation } = meta;
+      expect([name, header]).toEqual([
+        name,
+        { width, height, components: channels, isProgressive, orientation },
+      ]);
+    }
+    expect(read).toBeGreaterThan(300);
+  });
+
+  it('reads the header facts of every corpus WebP it accepts as libvips reports them', async () => {
+    const dir = path.resolve(import.meta.dirname, '../fixtures/differential/corpus/webp');
+    let read = 0;
+    for (const name of readdirSync(dir)) {
+      const bytes = readFileSync(path.join(dir, name));
+      const header = readWebpHeader(bytes);
+      const meta = await sharp(bytes)
+        .metadata()
+        .catch(() => undefined);
+      if (!header || !meta) continue;
+      read++;
+      const { width, height, hasAlpha, channels, pages, orientation } = meta;
+      expect([name, { ...header, channels: header.hasAlpha ? 4 : 3 }, pages, orientation]).toEqual([
+        name,
+        { width, height, hasAlpha, channels },
+        undefined,
+        undefined,
+      ]);
+    }
+    expect(read).toBeGreaterThan(60);
+  });
+
+  it('answers every PNG of the differential corpus alike, streamed or inflated at once', async () => {
+    const dir = path.resolve(import.meta.dirname, '../fixtures/differential/corpus/png');
+    const names = readdirSync(dir);
+    expect(names.length).toBeGreaterThan(1000);
+    for (const name of names) {
+      const bytes = readFileSync(path.join(dir, name));
+      const careful = await outcome(() => readPng(bytes, () => {}));
+      // A threshold of 0 sends even the smallest image down the streamed path.
+      expect([name, await outcome(() => readPngLarge(bytes, () => {}, 0))]).toEqual([
+        name,
+        careful,
+      ]);
+    }
+  });
+
+  it('answers a large PNG cut, bit-flipped or padded alike by either path', async () => {
+    const [width, height] = [1600, 1200];
+    const noise = Buffer.alloc(width * height * 3);
+    for (let i = 0, seed = 7; i < noise.length; i++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      noise[i] = (i >> 6) + (seed >>> 29);
+    }
+    const whole = await sharp(noise, { raw: { width, height, channels: 3 } })
+      .png()
+      .toBuffer();
+    const idat = whole.indexOf('IDAT');
+    const mutants: [string, Buffer][] = [['whole', whole]];
+    for (const fraction of [0.3, 0.9, 0.999])
+      mutants.push([`cut at ${fraction}`, whole.subarray(0, Math.floor(whole.length * fraction))]);
+    mutants.push(['cut before the adler-32', whole.subarray(0, whole.length - 12 - 4 - 2)]);
+    for (const at of [idat + 200, Math.floor(whole.length / 2), whole.length - 40]) {
+      const flipped = Buffer.from(whole);
+      flipped[at] = (flipped[at] as number) ^ 0x10;
+      mutants.push([`bit flipped at ${at}`, flipped]);
+    }
+    for (const [name, bytes] of mutants) {
+      const careful = await outcome(() => readPng(bytes, () => {}));
+      expect([name, await outcome(() => readPngLarge(bytes, () => {}))]).toEqual([name, careful]);
+    }
+    expect(await outcome(() => readPngLarge(whole, () => {}))).toMatch(/"width":1600/);
+  });
+});
+
+describe('TIFF strips validated through one column', () => {
+  const noise = (width: number, height: number) => {
+    const pixels = Buffer.alloc(width * height * 3);
+    for (let i = 0, seed = 3; i < pixels.length; i++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      pixels[i] = (i >> 5) + (seed >>> 30);
+    }
+    return sharp(pixels, { raw: { width, height, channels: 3 } });
+  };
+
+  it('still decodes the last strip, and fails on its damage', async () => {
+    // 16 rows a strip; the data of the last strip lies just before the directory.
+    const whole = await noise(300, 200).tiff({ compression: 'lzw', tileHeight: 16 }).toBuffer();
+    const damaged = Buffer.from(whole);
+    damaged.fill(0xff, whole.readUInt32LE(4) - 400, whole.readUInt32LE(4) - 200);
+    expect(await analyzeImage(whole)).toMatchObject({ shape: [200, 300, 3] });
+    expect(await analyzeImage(damaged)).toMatchObject({ error: { code: 'CORRUPT_IMAGE' } });
+  });
+
+  it('answers strip and tile TIFFs, whole or damaged, as a full decode does', async () => {
+    const files = [
+      await noise(300, 200).tiff({ compression: 'lzw', tileHeight: 16 }).toBuffer(),
+      await noise(300, 200).tiff({ compression: 'deflate', predictor: 'horizontal' }).toBuffer(),
+      await noise(300, 200).greyscale().tiff({ compression: 'packbits' }).toBuffer(),
+      await noise(300, 200).tiff({ compression: 'lzw', tile: true, tileWidth: 64 }).toBuffer(),
+    ];
+    let damaged = 0;
+    for (const [index, whole] of files.entries()) {
+      const mutants: [string, Buffer][] = [[`file ${index}`, whole]];
+      for (let at = 16; at < whole.length; at += Math.floor(whole.length / 23)) {
+        const flipped = Buffer.from(whole);
+        flipped[at] = (flipped[at] as number) ^ (1 << (at % 8));
+        mutants.push([`file ${index}, bit flipped at ${at}`, flipped]);
+        mutants.push([`file ${index}, cut at ${at}`, whole.subarray(0, at)]);
+      }
+      for (const [name, bytes] of mutants) {
+        const answer = await analyzeImage(bytes);
+        if (isFailure(answer)) damaged++;
+        expect([name, answer]).toEqual([name, await analyzeImage(bytes, { fullDecode: true })]);
+      }
+    }
+    expect(damaged).toBeGreaterThan(40);
   });
 });
 
