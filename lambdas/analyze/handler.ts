@@ -72,6 +72,10 @@ const deployed = async () => {
 let built: ReturnType<typeof deployed> | undefined;
 
 export const handler = async (event: AnalyzeEvent, context: Context) => {
-  built ??= deployed();
+  // A failed cold start is not kept: the next invocation tries again, as a new environment would.
+  built ??= deployed().catch((error: unknown) => {
+    built = undefined;
+    throw error;
+  });
   return (await built)(event, context);
 };

@@ -40,7 +40,8 @@ let large = '';
 let largeFiles: string[] = [];
 const LARGE = 2000;
 
-/** `npm start` on free ports, as a user runs it. */
+/** `npm start` on free ports, as a user runs it, its state in the test's own folder (not the
+ * checkout's .local/). */
 const startService = async () => {
   const child = spawn('npm', ['start'], {
     cwd: ROOT,
@@ -49,6 +50,7 @@ const startService = async () => {
       PORT: '0',
       SFN_PORT: '0',
       S3_PORT: '0',
+      LOCAL_STATE_DIR: path.join(work, 'state'),
     },
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -77,7 +79,7 @@ const stopService = async () => {
   const child = service;
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
-  // Ctrl-C to its process group: the runtime removes its S3 directory on the way out.
+  // Ctrl-C to its process group, as a user stops it; its state goes with the test's folder.
   process.kill(-(child.pid as number), 'SIGINT');
   await exited;
 };
@@ -87,8 +89,8 @@ const FIXTURES = fixtureExpected()
   .filter((name) => name !== 'rgb_4000x3000.jpg');
 
 beforeAll(async () => {
-  await Promise.all([buildCli(), startService()]);
   work = await mkdtemp(path.join(os.tmpdir(), 'cli-batches-'));
+  await Promise.all([buildCli(), startService()]);
   large = path.join(work, 'large');
   await mkdir(large);
   for (let i = 0; i < LARGE; i++) {
