@@ -44,7 +44,7 @@ const sample = path.relative(
   path.join(import.meta.dirname, '..', 'test', 'fixtures', 'images', 'photo_400x600.jpg'),
 );
 console.log(`
-Image batch API        ${runtime.apiUrl}   (POST /shape, /nbytes, /analyze)
+Image batch API        ${runtime.apiUrl}   (POST /shape, /nbytes, /analyze, /batches)
 Step Functions (local) ${runtime.sfnUrl}   (AWS JSON protocol; open it in a browser to see runs)
 S3 (local)             ${runtime.s3Url}   (bucket ${runtime.stagingBucket}: where images wait)
 Local state            ${path.relative(process.cwd(), stateDir) || '.'}   (runs and staged objects, kept across restarts)

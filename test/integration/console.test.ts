@@ -13,7 +13,6 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../lambdas/shared/clients.ts';
-import { OPERATIONS } from '../../local/sfn/protocol.ts';
 import { loadDefinition } from '../../statemachine/definition.ts';
 import { postImages } from '../support/http.ts';
 import { useLocalRuntime } from '../support/runtime.ts';
@@ -208,54 +207,51 @@ describe('the console in a browser', () => {
     await page.close();
   });
 
-  // Runs where the engine serves Map Runs (DescribeMapRun), as AWS's console reads them.
-  it.skipIf(!OPERATIONS.DescribeMapRun)(
-    "opens a Distributed Map's Map Run and one of its child executions",
-    async () => {
-      const machine = local.runtime.sfn.createStateMachine({
-        name: 'ConsoleDistributed',
-        type: 'STANDARD',
-        definition: JSON.stringify({
-          StartAt: 'Each item',
-          States: {
-            'Each item': {
-              Type: 'Map',
-              ItemsPath: '$.items',
-              Label: 'Items',
-              MaxConcurrency: 4,
-              ItemProcessor: {
-                ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
-                StartAt: 'Work',
-                States: { Work: { Type: 'Pass', End: true } },
-              },
-              End: true,
+  // The engine serves Map Runs (DescribeMapRun), as AWS's console reads them.
+  it("opens a Distributed Map's Map Run and one of its child executions", async () => {
+    const machine = local.runtime.sfn.createStateMachine({
+      name: 'ConsoleDistributed',
+      type: 'STANDARD',
+      definition: JSON.stringify({
+        StartAt: 'Each item',
+        States: {
+          'Each item': {
+            Type: 'Map',
+            ItemsPath: '$.items',
+            Label: 'Items',
+            MaxConcurrency: 4,
+            ItemProcessor: {
+              ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+              StartAt: 'Work',
+              States: { Work: { Type: 'Pass', End: true } },
             },
+            End: true,
           },
-        }),
-      });
-      const items = Array.from({ length: 30 }, (_, i) => ({ i }));
-      const run = local.runtime.sfn.start(machine.arn, JSON.stringify({ items }));
-      await run.settled;
-      const page = await open(runUrl(run.executionArn));
-      const map = page.locator('.state[data-state="Each item"]');
-      expect(await map.textContent()).toContain('30 items: 30 succeeded');
-      expect(await page.locator('.state[data-state="Work"]').textContent()).toContain(
-        'runs in child executions',
-      );
-      await page.locator('a[href^="/map-run"]').first().click();
-      await page.waitForURL(/\/map-run\?/);
-      expect(await page.locator('h1').textContent()).toContain('SUCCEEDED');
-      expect(await page.locator('tbody tr').count()).toBe(25);
-      await page.screenshot({ path: path.join(RESULTS, 'console-map-run.png') });
-      await page.locator('tbody tr a').first().click();
-      await page.waitForURL(/\/execution\?/);
-      expect(await page.locator('h1').textContent()).toContain('SUCCEEDED');
-      expect(await page.locator('.state[data-state="Work"]').getAttribute('class')).toContain(
-        's-succeeded',
-      );
-      await page.close();
-    },
-  );
+        },
+      }),
+    });
+    const items = Array.from({ length: 30 }, (_, i) => ({ i }));
+    const run = local.runtime.sfn.start(machine.arn, JSON.stringify({ items }));
+    await run.settled;
+    const page = await open(runUrl(run.executionArn));
+    const map = page.locator('.state[data-state="Each item"]');
+    expect(await map.textContent()).toContain('30 items: 30 succeeded');
+    expect(await page.locator('.state[data-state="Work"]').textContent()).toContain(
+      'runs in child executions',
+    );
+    await page.locator('a[href^="/map-run"]').first().click();
+    await page.waitForURL(/\/map-run\?/);
+    expect(await page.locator('h1').textContent()).toContain('SUCCEEDED');
+    expect(await page.locator('tbody tr').count()).toBe(25);
+    await page.screenshot({ path: path.join(RESULTS, 'console-map-run.png') });
+    await page.locator('tbody tr a').first().click();
+    await page.waitForURL(/\/execution\?/);
+    expect(await page.locator('h1').textContent()).toContain('SUCCEEDED');
+    expect(await page.locator('.state[data-state="Work"]').getAttribute('class')).toContain(
+      's-succeeded',
+    );
+    await page.close();
+  });
 
   it('filters the runs list by type and status', async () => {
     const page = await open(local.runtime.sfnUrl);

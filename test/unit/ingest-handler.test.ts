@@ -458,18 +458,30 @@ describe('ingest: workflow outcomes', () => {
   });
 
   it('gives up with 504 a second before the Lambda would run out of time', async () => {
-    sfn.on(StartSyncExecutionCommand).callsFake(() => new Promise(() => undefined));
-    const started = Date.now();
-    const res = await call(
-      restEvent({ path: '/shape', headers: { 'content-type': 'image/jpeg' }, body: cat }),
-      2_500,
-    );
-    expect(res.statusCode).toBe(504);
-    expect(res.json).toEqual({
-      error: expect.objectContaining({ code: 'WORKFLOW_TIMED_OUT', hint: expect.any(String) }),
-    });
-    // Given up by the ingest itself, not by middy's last-moment timeout.
-    expect(Date.now() - started).toBeLessThan(2_400);
+    // On a fake clock: the ingest gives up at 1.5 s of a 2.5 s remainder — a second to answer —,
+    // not at middy's last-moment timeout, whatever the machine's load.
+    vi.useFakeTimers();
+    try {
+      sfn.on(StartSyncExecutionCommand).callsFake(() => new Promise(() => undefined));
+      let settled = false;
+      const pending = call(
+        restEvent({ path: '/shape', headers: { 'content-type': 'image/jpeg' }, body: cat }),
+        2_500,
+      ).finally(() => {
+        settled = true;
+      });
+      await vi.advanceTimersByTimeAsync(1_400);
+      expect(settled).toBe(false);
+      await vi.advanceTimersByTimeAsync(200);
+      expect(settled).toBe(true);
+      const res = await pending;
+      expect(res.statusCode).toBe(504);
+      expect(res.json).toEqual({
+        error: expect.objectContaining({ code: 'WORKFLOW_TIMED_OUT', hint: expect.any(String) }),
+      });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('returns a generic 500 when Step Functions cannot be reached, without a stack trace', async () => {

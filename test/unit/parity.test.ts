@@ -1,6 +1,6 @@
 /**
  * Differential test: every file of the committed corpus (valid images in every format Pillow 9.4
- * opens, and mutants of them) is analysed, and its shape and nbytes compared with what the
+ * opens, and mutants of them) is analyzed, and its shape and nbytes compared with what the
  * original service answered (recorded by test/fixtures/differential/make_corpus.py).
  * A disagreement fails unless exceptions.json lists it with a reason.
  */
@@ -126,7 +126,7 @@ describe('parity with the original service on the differential corpus', () => {
     expect(stale).toEqual([]);
   });
 
-  it('analyses every file of the corpus', () => {
+  it('analyzes every file of the corpus', () => {
     expect(outcomes.length).toBe(answers.length);
     expect(answers.length).toBeGreaterThanOrEqual(5000);
   });
