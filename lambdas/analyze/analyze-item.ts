@@ -51,6 +51,13 @@ export const analyzeItem = async (
  */
 export const CHUNK_CONCURRENCY = 4;
 
+/** A request's chunk is one contiguous run of its staged object, whose declared pixels the
+ * ingest capped: its images may overlap. A Distributed Map's batch is one upload per image, of
+ * up to 50 MB each, whose pixels nobody has bounded: one at a time, so that the function holds
+ * one image's decoding budget (analysis.ts) at most, never four. */
+export const concurrencyFor = (items: MapItem[]) =>
+  contiguousRuns(items).length === 1 ? Math.min(CHUNK_CONCURRENCY, items.length) : 1;
+
 /**
  * A chunk (or a Distributed Map's batch): one record per item, in order. Each run of
  * contiguous items is read with one GET, and only if one of its images is still awaited; the
@@ -91,7 +98,7 @@ export const analyzeItems = async (
       if (item) records[i] = await analyzeOne(item);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(CHUNK_CONCURRENCY, items.length) }, worker));
+  await Promise.all(Array.from({ length: concurrencyFor(items) }, worker));
   return records;
 };
 

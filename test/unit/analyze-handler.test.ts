@@ -2,7 +2,12 @@ import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { analyzeItem, analyzeItems } from '../../lambdas/analyze/analyze-item.ts';
+import {
+  analyzeItem,
+  analyzeItems,
+  CHUNK_CONCURRENCY,
+  concurrencyFor,
+} from '../../lambdas/analyze/analyze-item.ts';
 import { createHandler } from '../../lambdas/analyze/handler.ts';
 import { createLogger } from '../../lambdas/shared/logger.ts';
 import type { MapItem } from '../../lambdas/shared/workflow.ts';
@@ -34,6 +39,23 @@ beforeEach(() => {
     const [, start, end] = /^bytes=(\d+)-(\d+)$/.exec(input.Range ?? '') ?? [];
     const bytes = object.subarray(Number(start), Number(end) + 1);
     return { Body: { transformToByteArray: async () => new Uint8Array(bytes) } };
+  });
+});
+
+describe('how many images an invocation analyzes at once', () => {
+  it('overlaps the images of a request chunk, whose pixels the ingest capped', () => {
+    const chunk = [0, 1, 2, 3, 4, 5].map((index) =>
+      item({ index, size: 10, offset: 100 + index * 10 }),
+    );
+    expect(concurrencyFor(chunk)).toBe(CHUNK_CONCURRENCY);
+    expect(concurrencyFor(chunk.slice(0, 2))).toBe(2);
+  });
+
+  it('takes a large batch’s uploads, one object each and unbounded in pixels, one at a time', () => {
+    const uploads = [0, 1, 2, 3].map((index) =>
+      item({ index, object: { bucket: 'b', key: `batches/x/uploads/${index}` }, offset: 0 }),
+    );
+    expect(concurrencyFor(uploads)).toBe(1);
   });
 });
 
