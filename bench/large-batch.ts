@@ -16,6 +16,7 @@
 import type { Usage } from '../local/meter.ts';
 import { type Runtime, startRuntime } from '../local/runtime.ts';
 import { fixtureExpected, fixtureImage } from '../test/support/fixtures.ts';
+import { type Lines, printCostTable } from './cost.ts';
 import { BATCH } from './e2e.ts';
 import { fmt } from './measure.ts';
 import { LAMBDA_PLATFORM_LOG_BYTES, PRICES, PRICES_DATE } from './prices.ts';
@@ -168,7 +169,6 @@ const check = (shapes: unknown[], images: number, what: string) => {
   });
 };
 
-type Lines = Record<string, number>;
 const lambdaCost = (u: Usage) =>
   Object.values(u.lambda).reduce(
     (sum, f) =>
@@ -260,17 +260,7 @@ const compare = async (runtime: Runtime, images: number) => {
     ['/batches', costLines(largeUsage, { uploads: images })],
   ];
   const per1000 = (v: number) => `$${fmt((v * 1000) / images, 5)}`;
-  const total = (l: Lines) => Object.values(l).reduce((a, b) => a + b, 0);
   console.log(`\nCost per 1,000 images (AWS list prices of ${PRICES_DATE}, bench/prices.ts):`);
-  console.log(`| component | ${columns.map(([n]) => n).join(' | ')} |`);
-  console.log(`|---|${columns.map(() => '---').join('|')}|`);
-  for (const component of Object.keys(columns[0]?.[1] ?? {}))
-    console.log(
-      `| ${component} | ${columns.map(([, l]) => per1000(l[component] ?? 0)).join(' | ')} |`,
-    );
-  const base = total(columns[0]?.[1] ?? {});
-  console.log(
-    `| **total** | ${columns.map(([, l]) => `**${per1000(total(l))}** (${fmt(total(l) / base, 2)}×)`).join(' | ')} |`,
-  );
+  printCostTable(columns, per1000, 2);
   return { ratio: inline.ms / large.ms };
 };
