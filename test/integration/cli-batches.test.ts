@@ -11,25 +11,25 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from '../../cli/build.ts';
 import { mediaTypeOf } from '../../cli/transports/form.ts';
 import { LOCAL_S3_CREDENTIALS } from '../../local/s3.ts';
+import {
+  finishCli,
+  LAUNCHER,
+  ROOT,
+  SYSTEM_NODE,
+  startCli,
+  until,
+  withoutDecoderDetail,
+} from '../support/cli.ts';
 import { FIXTURE_IMAGES, fixtureExpected } from '../support/fixtures.ts';
 import { postImages } from '../support/http.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const LAUNCHER = path.join(ROOT, 'bin', 'image-batch.js');
 const BUCKET = 'image-batch-staging';
-
-/** The first `node` on PATH that is not the project's own (node_modules/.bin, Node 24). */
-const SYSTEM_NODE =
-  execFileSync('which', ['-a', 'node'], { encoding: 'utf8' })
-    .split('\n')
-    .find((p) => p && !p.includes('node_modules')) ?? process.execPath;
 
 let service: ChildProcess | undefined;
 let api = '';
@@ -120,33 +120,8 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-const start = (args: string[], env: Record<string, string> = {}) =>
-  spawn(SYSTEM_NODE, [LAUNCHER, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, IMAGE_BATCH_API: api, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-
-const finish = async (child: ReturnType<typeof start>): Promise<Run> => {
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr.on('data', (c: Buffer) => {
-    stderr += c.toString();
-  });
-  const [code] = (await once(child, 'close')) as [number | null];
-  return { code, stdout, stderr };
-};
-
-const cli = (args: string[]) => finish(start(args));
+const start = (args: string[]) => startCli(api, args);
+const cli = (args: string[]) => finishCli(start(args));
 
 /** What the synchronous route answers for these files, 50 a request, as the CLI names them. */
 const answersOf = async (view: string, files: string[]) => {
@@ -165,11 +140,6 @@ const answersOf = async (view: string, files: string[]) => {
   }
   return answers;
 };
-
-/** libvips keeps one error buffer per process: a corrupt image's message may end with another
- * decode's words in parentheses. The code and the message before them are the contract. */
-const withoutDecoderDetail = (records: unknown) =>
-  JSON.parse(JSON.stringify(records).replace(/ \([^()"]*\)\."/g, '."'));
 
 const uploadsLeft = async (batchId: string) =>
   (
@@ -285,13 +255,6 @@ const standIn = async (
   };
 };
 
-const until = async (what: string, check: () => boolean, ms = 20_000) => {
-  for (const deadline = Date.now() + ms; Date.now() < deadline; await sleep(50)) {
-    if (check()) return;
-  }
-  throw new Error(`timed out waiting for ${what}`);
-};
-
 const answerJson = (res: http.ServerResponse, status: number, body: unknown) => {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
@@ -362,7 +325,7 @@ describe('when the uploads do not go through', () => {
     const fake = await standIn(() => undefined);
     try {
       const child = start(['analyze', large, '--batch', '--api', fake.url]);
-      const done = finish(child);
+      const done = finishCli(child);
       await until('the uploads', () => fake.requests.filter((r) => r.url === '/s3').length === 8);
       child.kill('SIGINT');
       const run = await done;
