@@ -4,7 +4,7 @@
  * Run and paged back — the built launcher on the system Node, against `npm start` over
  * loopback, with real files (8×8 PNGs and JPEGs made by sharp, and the project's fixtures).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
@@ -18,10 +18,9 @@ import { buildCli } from '../../cli/build.ts';
 import { mediaTypeOf } from '../../cli/transports/form.ts';
 import { LOCAL_S3_CREDENTIALS } from '../../local/s3.ts';
 import {
+  cliInTerminal,
   finishCli,
-  LAUNCHER,
   ROOT,
-  SYSTEM_NODE,
   startCli,
   until,
   withoutDecoderDetail,
@@ -365,44 +364,22 @@ describe('when the uploads do not go through', () => {
 });
 
 describe('on a terminal (tmux)', () => {
-  let socket = '';
-  const tmux = (...args: string[]) =>
-    execFileSync('tmux', ['-S', socket, ...args], { encoding: 'utf8' });
-  const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
-  // From the start of the scrollback: the 300-line table pushes the bars off the screen.
-  const screen = () => tmux('capture-pane', '-p', '-S', '-', '-t', 'cli');
-
-  afterAll(() => {
-    if (socket) execFileSync('tmux', ['-S', socket, 'kill-server']);
-  });
+  let terminal: ReturnType<typeof cliInTerminal> | undefined;
+  afterAll(() => terminal?.stop());
 
   it('shows the upload bar in images and bytes, the analysis bar, then the table', async () => {
-    socket = path.join(work, 'tmux');
     const files = largeFiles.slice(0, 300);
     const listed = path.join(work, 'three-hundred');
     await mkdir(listed);
     for (const file of files) await copyFile(file, path.join(listed, path.basename(file)));
-    const command = [SYSTEM_NODE, LAUNCHER, 'analyze', listed, '--api', api].map(quote).join(' ');
-    tmux(
-      'new-session',
-      '-d',
-      '-s',
-      'cli',
-      '-x',
-      '140',
-      '-y',
-      '50',
-      '-c',
-      ROOT,
-      'bash',
-      '-c',
-      `${command}; echo "exit=$?"; sleep 60`,
-    );
+    terminal = cliInTerminal(path.join(work, 'tmux'), ['analyze', listed, '--api', api]);
+    const { screen } = terminal;
     let seen = '';
     await until(
       'the run to end',
       () => {
-        seen = screen();
+        // From the start of the scrollback: the 300-line table pushes the bars off the screen.
+        seen = screen(true);
         return /exit=\d+/.test(seen);
       },
       120_000,

@@ -15,8 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from '../../cli/build.ts';
 import { mediaTypeOf } from '../../cli/transports/form.ts';
 import {
+  cliInTerminal,
   finishCli,
-  LAUNCHER,
   ROOT,
   SYSTEM_NODE,
   startCli,
@@ -272,38 +272,15 @@ describe('Ctrl-C', () => {
 });
 
 describe('on a terminal (tmux)', () => {
-  let socket = '';
-  const tmux = (...args: string[]) =>
-    execFileSync('tmux', ['-S', socket, ...args], { encoding: 'utf8' });
-  const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
-  const screen = () => tmux('capture-pane', '-p', '-t', 'cli');
-
-  /** Runs the CLI in a 140×50 terminal; the shell prints its exit status after it. */
+  let terminal: ReturnType<typeof cliInTerminal> | undefined;
   const runInTerminal = (args: string[]) => {
-    socket = path.join(work, `tmux-${Date.now()}`);
-    const command = [SYSTEM_NODE, LAUNCHER, ...args].map(quote).join(' ');
-    // The trap keeps the shell alive through Ctrl-C, to report the CLI's own exit status.
-    const script = `trap true INT; ${command}; echo "exit=$?"; sleep 60`;
-    tmux(
-      'new-session',
-      '-d',
-      '-s',
-      'cli',
-      '-x',
-      '140',
-      '-y',
-      '50',
-      '-c',
-      ROOT,
-      'bash',
-      '-c',
-      script,
-    );
+    terminal = cliInTerminal(path.join(work, `tmux-${Date.now()}`), args);
   };
-
+  const screen = () => terminal?.screen() ?? '';
+  const tmux = (...args: string[]) => terminal?.tmux(...args) ?? '';
   const stopTerminal = () => {
-    if (socket) execFileSync('tmux', ['-S', socket, 'kill-server']);
-    socket = '';
+    terminal?.stop();
+    terminal = undefined;
   };
   afterAll(stopTerminal);
 

@@ -60,3 +60,27 @@ export const until = async (what: string, check: () => boolean | Promise<boolean
   }
   throw new Error(`timed out waiting for ${what}`);
 };
+
+const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+
+/**
+ * `image-batch <args>` in a detached 140×50 tmux terminal, its server on `socket`. The shell
+ * prints `exit=<status>` after it and stays, so the screen can still be read; it traps Ctrl-C,
+ * so that reaches the CLI alone and the status reported is the CLI's own.
+ */
+export const cliInTerminal = (socket: string, args: string[]) => {
+  const tmux = (...rest: string[]) =>
+    execFileSync('tmux', ['-S', socket, ...rest], { encoding: 'utf8' });
+  const command = [SYSTEM_NODE, LAUNCHER, ...args].map(quote).join(' ');
+  const script = `trap true INT; ${command}; echo "exit=$?"; sleep 60`;
+  tmux('new-session', '-d', '-s', 'cli', '-x', '140', '-y', '50', '-c', ROOT, 'bash', '-c', script);
+  return {
+    tmux,
+    /** What the terminal shows; with `scrollback`, everything it has shown since the start. */
+    screen: (scrollback = false) =>
+      tmux('capture-pane', '-p', ...(scrollback ? ['-S', '-'] : []), '-t', 'cli'),
+    stop: () => {
+      tmux('kill-server');
+    },
+  };
+};
