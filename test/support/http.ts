@@ -55,6 +55,16 @@ export const postRaw = async (
 export const get = async (url: string, init?: RequestInit): Promise<Answer> =>
   answer(await fetch(url, init));
 
+/** GETs an asynchronous batch's status every 50 ms until it is no longer RUNNING (200 tries). */
+export const settled = async (url: string): Promise<Answer> => {
+  for (let i = 0; i < 200; i++) {
+    const res = await get(url);
+    if ((res.body as { status: string }).status !== 'RUNNING') return res;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('still running');
+};
+
 /** Runs curl from the repository root, as the README's lines do. */
 export const curl = async (...args: string[]) => {
   const { stdout } = await run('curl', ['--silent', '--show-error', ...args], {

@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { analyzeItems } from '../../lambdas/analyze/analyze-item.ts';
 import { createHandler } from '../../lambdas/ingest/handler.ts';
 import type { IngestConfig } from '../../lambdas/shared/config.ts';
@@ -33,6 +33,7 @@ import {
   restEvent,
 } from '../support/events.ts';
 import { fixtureImage } from '../support/fixtures.ts';
+import { useCapturedOutput } from '../support/output.ts';
 
 const SYNC_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:ImageBatchSync';
 const REQUEST_LIMIT = 1_000_000;
@@ -84,7 +85,8 @@ const fakeBucket = () => {
     return {};
   });
 };
-const logs: string[] = [];
+// Powertools writes INFO to stdout and ERROR to stderr: both are captured, neither printed.
+const logs = useCapturedOutput();
 const cat = fixtureImage('photo_400x600.jpg');
 const gray = fixtureImage('gray_300x200.jpg');
 const palette = fixtureImage('palette_150x100.png');
@@ -140,16 +142,6 @@ const startInputs = () =>
     .commandCalls(StartSyncExecutionCommand)
     .map((c) => c.args[0].input as StartSyncExecutionCommandInput);
 
-// Powertools writes INFO to stdout and ERROR to stderr: both are captured, neither printed.
-beforeAll(() => {
-  for (const stream of [process.stdout, process.stderr]) {
-    vi.spyOn(stream, 'write').mockImplementation((chunk) => {
-      logs.push(String(chunk));
-      return true;
-    });
-  }
-});
-afterAll(() => vi.restoreAllMocks());
 beforeEach(() => {
   sfn.reset();
   sfn.on(StartSyncExecutionCommand).callsFake(workflow);
