@@ -573,6 +573,42 @@ describe('ingest: asynchronous runs', () => {
   const ASYNC_ARN = `${SYNC_ARN}-async`;
   const executionArn = (id: string) =>
     `${ASYNC_ARN.replace(':stateMachine:', ':execution:')}:${id}`;
+  /** Execution `id` answers DescribeExecution as finished: `workflow` run on one image of
+   * `size` bytes staged at `staging/<name>/images` (there or not: see `bucket`). */
+  const describesFinishedRun = async (
+    id: string,
+    name: string,
+    view: ExecutionInput['request']['view'],
+    size: number,
+  ) => {
+    const key = `staging/${name}/images`;
+    const run = await workflow({
+      stateMachineArn: SYNC_ARN,
+      input: JSON.stringify({
+        request: { view, multipart: true },
+        staged: { bucket: 'staging-bucket', key },
+        chunks: [
+          {
+            Items: [
+              {
+                index: 0,
+                name: 'image',
+                filename: null,
+                contentType: null,
+                size,
+                object: { bucket: 'staging-bucket', key },
+                offset: 0,
+                deadline: null,
+              },
+            ],
+          },
+        ],
+      } satisfies ExecutionInput),
+      name,
+    });
+    sfn.on(DescribeExecutionCommand).resolves({ ...run, executionArn: executionArn(id) });
+  };
+
   const acceptStarts = () =>
     sfn.on(StartExecutionCommand).callsFake(async (input) => ({
       executionArn: executionArn(input.name),
@@ -631,31 +667,7 @@ describe('ingest: asynchronous runs', () => {
 
   it('answers a finished execution with exactly the body the sync call would give', async () => {
     bucket.set('staging/x/images', cat);
-    const run = await workflow({
-      stateMachineArn: SYNC_ARN,
-      input: JSON.stringify({
-        request: { view: 'nbytes', multipart: true },
-        staged: { bucket: 'staging-bucket', key: 'staging/x/images' },
-        chunks: [
-          {
-            Items: [
-              {
-                index: 0,
-                name: 'image',
-                filename: null,
-                contentType: null,
-                size: cat.length,
-                object: { bucket: 'staging-bucket', key: 'staging/x/images' },
-                offset: 0,
-                deadline: null,
-              },
-            ],
-          },
-        ],
-      } satisfies ExecutionInput),
-      name: 'x',
-    });
-    sfn.on(DescribeExecutionCommand).resolves({ ...run, executionArn: executionArn('done') });
+    await describesFinishedRun('done', 'x', 'nbytes', cat.length);
     const res = await call(restEvent({ method: 'GET', path: '/executions/done' }));
     expect(res.json).toMatchObject({
       status: 'SUCCEEDED',
@@ -665,31 +677,7 @@ describe('ingest: asynchronous runs', () => {
   });
 
   it('answers a finished execution whose image the platform lost with a retryable error, no result', async () => {
-    const run = await workflow({
-      stateMachineArn: SYNC_ARN,
-      input: JSON.stringify({
-        request: { view: 'shape', multipart: true },
-        staged: { bucket: 'staging-bucket', key: 'staging/gone/images' },
-        chunks: [
-          {
-            Items: [
-              {
-                index: 0,
-                name: 'image',
-                filename: null,
-                contentType: null,
-                size: 10,
-                object: { bucket: 'staging-bucket', key: 'staging/gone/images' },
-                offset: 0,
-                deadline: null,
-              },
-            ],
-          },
-        ],
-      } satisfies ExecutionInput),
-      name: 'gone',
-    });
-    sfn.on(DescribeExecutionCommand).resolves({ ...run, executionArn: executionArn('gone') });
+    await describesFinishedRun('gone', 'gone', 'shape', 10);
     const res = await call(restEvent({ method: 'GET', path: '/executions/gone' }));
     expect(res.statusCode).toBe(200);
     expect(res.json).toEqual({
