@@ -61,9 +61,9 @@ const post = async (apiUrl: string, count: number, async: boolean) => {
   }
 };
 
-const logsCost = (bytes: number) => (bytes / GB) * PRICES.logsPerGb;
+export const logsCost = (bytes: number) => (bytes / GB) * PRICES.logsPerGb;
 
-const lambdaCost = (u: Usage) =>
+export const lambdaCost = (u: Usage) =>
   Object.values(u.lambda).reduce(
     (sum, f) =>
       sum +
@@ -72,10 +72,10 @@ const lambdaCost = (u: Usage) =>
     0,
   );
 
-const invocationsOf = (u: Usage) =>
+export const invocationsOf = (u: Usage) =>
   Object.values(u.lambda).reduce((sum, f) => sum + f.invocations, 0);
 
-const workflowCost = (u: Usage) =>
+export const workflowCost = (u: Usage) =>
   u.expressRequests * PRICES.expressPerRequest +
   (u.expressBilledMs / 1000) * (64 / 1024) * PRICES.expressPerGbSecond +
   u.standardTransitions * PRICES.standardPerTransition;

@@ -16,7 +16,14 @@
 import type { Usage } from '../local/meter.ts';
 import { type Runtime, startRuntime } from '../local/runtime.ts';
 import { fixtureExpected, fixtureImage } from '../test/support/fixtures.ts';
-import { type Lines, printCostTable } from './cost.ts';
+import {
+  invocationsOf,
+  type Lines,
+  lambdaCost,
+  logsCost,
+  printCostTable,
+  workflowCost,
+} from './cost.ts';
 import { BATCH } from './e2e.ts';
 import { fmt } from './measure.ts';
 import { LAMBDA_PLATFORM_LOG_BYTES, PRICES, PRICES_DATE } from './prices.ts';
@@ -34,7 +41,6 @@ const FILES = BATCH.map((name) => ({
 }));
 const SHAPES = new Map(fixtureExpected().map(([name, e]) => [name, e.shape]));
 const fileAt = (i: number) => FILES[i % FILES.length] as (typeof FILES)[number];
-const GB = 1024 ** 3;
 
 /** Runs `count` workers over a queue of jobs. */
 const pool = async <T>(jobs: T[], count: number, work: (job: T) => Promise<void>) => {
@@ -169,28 +175,14 @@ const check = (shapes: unknown[], images: number, what: string) => {
   });
 };
 
-const lambdaCost = (u: Usage) =>
-  Object.values(u.lambda).reduce(
-    (sum, f) =>
-      sum +
-      f.invocations * PRICES.lambdaPerRequest +
-      (f.memoryMb / 1024) * (f.durationMs / 1000) * PRICES.lambdaArmPerGbSecond,
-    0,
-  );
-const invocations = (u: Usage) => Object.values(u.lambda).reduce((n, f) => n + f.invocations, 0);
-
 const costLines = (u: Usage, extra: { uploads: number }): Lines => ({
   'API Gateway': u.apiRequests * PRICES.apiGatewayRestPerRequest,
   Lambda: lambdaCost(u),
-  'Step Functions':
-    u.expressRequests * PRICES.expressPerRequest +
-    (u.expressBilledMs / 1000) * (64 / 1024) * PRICES.expressPerGbSecond +
-    u.standardTransitions * PRICES.standardPerTransition,
+  'Step Functions': workflowCost(u),
   'S3 requests':
     (extra.uploads + u.s3.put + u.s3.other) * PRICES.s3PutPerRequest +
     u.s3.get * PRICES.s3GetPerRequest,
-  'CloudWatch Logs':
-    ((u.workflowLogBytes + invocations(u) * LAMBDA_PLATFORM_LOG_BYTES) / GB) * PRICES.logsPerGb,
+  'CloudWatch Logs': logsCost(u.workflowLogBytes + invocationsOf(u) * LAMBDA_PLATFORM_LOG_BYTES),
 });
 
 /** The Map Run's Express children, which the runtime's usage (parents only) leaves out: one
