@@ -8,7 +8,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -26,7 +25,7 @@ import {
   withoutDecoderDetail,
 } from '../support/cli.ts';
 import { FIXTURE_IMAGES, fixtureExpected } from '../support/fixtures.ts';
-import { postImages } from '../support/http.ts';
+import { listenOnLoopback, postImages } from '../support/http.ts';
 
 const BUCKET = 'image-batch-staging';
 
@@ -240,17 +239,12 @@ const standIn = async (
       }
     });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { url, close } = await listenOnLoopback(server);
   return {
     url,
     batchId,
     requests,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(resolve));
-    },
+    close,
   };
 };
 

@@ -4,10 +4,8 @@
  * oracle fixtures and images encoded by sharp — and, for the terminal, inside tmux.
  */
 import { execFileSync } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdir, mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -24,7 +22,7 @@ import {
   withoutDecoderDetail,
 } from '../support/cli.ts';
 import { ORACLE_IMAGES, oracleExpected } from '../support/fixtures.ts';
-import { postImages } from '../support/http.ts';
+import { listenOnLoopback, postImages } from '../support/http.ts';
 import { useLocalRuntime } from '../support/runtime.ts';
 
 const local = useLocalRuntime();
@@ -213,16 +211,11 @@ const standIn = async (handle: (req: http.IncomingMessage, res: http.ServerRespo
     req.resume();
     req.on('end', () => handle(req, res));
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { url, close } = await listenOnLoopback(server);
   return {
     url,
     requests,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(resolve));
-    },
+    close,
   };
 };
 
