@@ -35,7 +35,8 @@ interface Reported {
   metered: Usage | null;
 }
 
-type Lines = Record<string, number>;
+/** Dollars by component (Lambda, Step Functions, S3 requests, …). */
+export type Lines = Record<string, number>;
 const GB = 1024 ** 3;
 
 const post = async (apiUrl: string, count: number, async: boolean) => {
@@ -60,9 +61,9 @@ const post = async (apiUrl: string, count: number, async: boolean) => {
   }
 };
 
-const logsCost = (bytes: number) => (bytes / GB) * PRICES.logsPerGb;
+export const logsCost = (bytes: number) => (bytes / GB) * PRICES.logsPerGb;
 
-const lambdaCost = (u: Usage) =>
+export const lambdaCost = (u: Usage) =>
   Object.values(u.lambda).reduce(
     (sum, f) =>
       sum +
@@ -71,10 +72,10 @@ const lambdaCost = (u: Usage) =>
     0,
   );
 
-const invocationsOf = (u: Usage) =>
+export const invocationsOf = (u: Usage) =>
   Object.values(u.lambda).reduce((sum, f) => sum + f.invocations, 0);
 
-const workflowCost = (u: Usage) =>
+export const workflowCost = (u: Usage) =>
   u.expressRequests * PRICES.expressPerRequest +
   (u.expressBilledMs / 1000) * (64 / 1024) * PRICES.expressPerGbSecond +
   u.standardTransitions * PRICES.standardPerTransition;
@@ -113,7 +114,7 @@ const originalCost = (ref: Usage, posts: number): Lines => {
   };
 };
 
-const total = (lines: Lines) => Object.values(lines).reduce((a, b) => a + b, 0);
+export const total = (lines: Lines) => Object.values(lines).reduce((a, b) => a + b, 0);
 const per1000 = (lines: Lines, images: number): Lines =>
   Object.fromEntries(Object.entries(lines).map(([k, v]) => [k, (v * 1000) / images]));
 
@@ -178,6 +179,25 @@ const counted = (r: Reported, images: number) => {
   return parts.join(', ');
 };
 
+/** Prints the columns as a Markdown table, a row per component of the first column and a
+ * total row whose ratios are to that first column (the baseline); `money` shows one figure. */
+export const printCostTable = (
+  columns: [string, Lines][],
+  money: (dollars: number) => string,
+  ratioDigits: number,
+) => {
+  console.log(`| component | ${columns.map(([name]) => name).join(' | ')} |`);
+  console.log(`|---|${columns.map(() => '---').join('|')}|`);
+  for (const component of Object.keys(columns[0]?.[1] ?? {}))
+    console.log(
+      `| ${component} | ${columns.map(([, l]) => money(l[component] ?? 0)).join(' | ')} |`,
+    );
+  const base = total(columns[0]?.[1] ?? {});
+  console.log(
+    `| **total** | ${columns.map(([, l]) => `**${money(total(l))}** (${fmt(total(l) / base, ratioDigits)}×)`).join(' | ')} |`,
+  );
+};
+
 export const benchCost = async (designs: CostDesigns) => {
   console.log(`\n## Cost per 1,000 images (AWS list prices of ${PRICES_DATE}, bench/prices.ts)`);
   const results: Record<string, number> = {};
@@ -187,16 +207,8 @@ export const benchCost = async (designs: CostDesigns) => {
   ] as const) {
     const { columns, chunks, perImage, inline, images } = await scenario(designs, spec);
     console.log(`\n### ${label} (${images} images)`);
-    console.log(`| component | ${columns.map(([name]) => name).join(' | ')} |`);
-    console.log(`|---|${columns.map(() => '---').join('|')}|`);
-    for (const component of Object.keys(columns[0]?.[1] ?? {}))
-      console.log(
-        `| ${component} | ${columns.map(([, l]) => usd(l[component] ?? 0)).join(' | ')} |`,
-      );
+    printCostTable(columns, usd, 1);
     const original = total(columns[0]?.[1] ?? {});
-    console.log(
-      `| **total** | ${columns.map(([, l]) => `**${usd(total(l))}** (${fmt(total(l) / original, 1)}×)`).join(' | ')} |`,
-    );
     console.log('\nCounted per image:');
     for (const [name, reported] of [
       ['chunks', chunks],

@@ -16,6 +16,14 @@
 import type { Usage } from '../local/meter.ts';
 import { type Runtime, startRuntime } from '../local/runtime.ts';
 import { fixtureExpected, fixtureImage } from '../test/support/fixtures.ts';
+import {
+  invocationsOf,
+  type Lines,
+  lambdaCost,
+  logsCost,
+  printCostTable,
+  workflowCost,
+} from './cost.ts';
 import { BATCH } from './e2e.ts';
 import { fmt } from './measure.ts';
 import { LAMBDA_PLATFORM_LOG_BYTES, PRICES, PRICES_DATE } from './prices.ts';
@@ -33,7 +41,6 @@ const FILES = BATCH.map((name) => ({
 }));
 const SHAPES = new Map(fixtureExpected().map(([name, e]) => [name, e.shape]));
 const fileAt = (i: number) => FILES[i % FILES.length] as (typeof FILES)[number];
-const GB = 1024 ** 3;
 
 /** Runs `count` workers over a queue of jobs. */
 const pool = async <T>(jobs: T[], count: number, work: (job: T) => Promise<void>) => {
@@ -168,29 +175,14 @@ const check = (shapes: unknown[], images: number, what: string) => {
   });
 };
 
-type Lines = Record<string, number>;
-const lambdaCost = (u: Usage) =>
-  Object.values(u.lambda).reduce(
-    (sum, f) =>
-      sum +
-      f.invocations * PRICES.lambdaPerRequest +
-      (f.memoryMb / 1024) * (f.durationMs / 1000) * PRICES.lambdaArmPerGbSecond,
-    0,
-  );
-const invocations = (u: Usage) => Object.values(u.lambda).reduce((n, f) => n + f.invocations, 0);
-
 const costLines = (u: Usage, extra: { uploads: number }): Lines => ({
   'API Gateway': u.apiRequests * PRICES.apiGatewayRestPerRequest,
   Lambda: lambdaCost(u),
-  'Step Functions':
-    u.expressRequests * PRICES.expressPerRequest +
-    (u.expressBilledMs / 1000) * (64 / 1024) * PRICES.expressPerGbSecond +
-    u.standardTransitions * PRICES.standardPerTransition,
+  'Step Functions': workflowCost(u),
   'S3 requests':
     (extra.uploads + u.s3.put + u.s3.other) * PRICES.s3PutPerRequest +
     u.s3.get * PRICES.s3GetPerRequest,
-  'CloudWatch Logs':
-    ((u.workflowLogBytes + invocations(u) * LAMBDA_PLATFORM_LOG_BYTES) / GB) * PRICES.logsPerGb,
+  'CloudWatch Logs': logsCost(u.workflowLogBytes + invocationsOf(u) * LAMBDA_PLATFORM_LOG_BYTES),
 });
 
 /** The Map Run's Express children, which the runtime's usage (parents only) leaves out: one
@@ -260,17 +252,7 @@ const compare = async (runtime: Runtime, images: number) => {
     ['/batches', costLines(largeUsage, { uploads: images })],
   ];
   const per1000 = (v: number) => `$${fmt((v * 1000) / images, 5)}`;
-  const total = (l: Lines) => Object.values(l).reduce((a, b) => a + b, 0);
   console.log(`\nCost per 1,000 images (AWS list prices of ${PRICES_DATE}, bench/prices.ts):`);
-  console.log(`| component | ${columns.map(([n]) => n).join(' | ')} |`);
-  console.log(`|---|${columns.map(() => '---').join('|')}|`);
-  for (const component of Object.keys(columns[0]?.[1] ?? {}))
-    console.log(
-      `| ${component} | ${columns.map(([, l]) => per1000(l[component] ?? 0)).join(' | ')} |`,
-    );
-  const base = total(columns[0]?.[1] ?? {});
-  console.log(
-    `| **total** | ${columns.map(([, l]) => `**${per1000(total(l))}** (${fmt(total(l) / base, 2)}×)`).join(' | ')} |`,
-  );
+  printCostTable(columns, per1000, 2);
   return { ratio: inline.ms / large.ms };
 };

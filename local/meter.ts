@@ -3,6 +3,8 @@
  * inputs of the cost model (bench/cost.ts multiplies them by bench/prices.ts). Durations are
  * this machine's, so the GB-second figures are estimates of the cloud's.
  */
+import type { S3Client } from '@aws-sdk/client-s3';
+
 export interface Usage {
   apiRequests: number;
   /** Per function name: invocations and summed duration, billed at the configured memory. */
@@ -25,6 +27,19 @@ export const emptyUsage = (): Usage => ({
   s3: { put: 0, get: 0, delete: 0, other: 0 },
   workflowLogBytes: 0,
 });
+
+/** Calls `count` with the command name of every request the client sends: S3 bills by request.
+ * The runtime counts into its Meter; a Lambda sandbox's worker thread reports to the runtime. */
+export const countRequests = (client: S3Client, count: (command: string) => void) => {
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      count(context.commandName ?? '');
+      return next(args);
+    },
+    { step: 'initialize', name: 'localMeter' },
+  );
+  return client;
+};
 
 export class Meter {
   usage: Usage = emptyUsage();

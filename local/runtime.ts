@@ -11,7 +11,7 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { FUNCTION_SETTINGS } from '../infra/settings.ts';
 import { type ClientOptions, createS3Client } from '../lambdas/shared/clients.ts';
@@ -20,7 +20,7 @@ import type { ExecutionInput } from '../lambdas/shared/workflow.ts';
 import { LARGE_BATCH_DEFINITION_FILE, loadDefinition } from '../statemachine/definition.ts';
 import { invoke, type LocalFunction, taskInvoker } from './functions.ts';
 import { createGateway } from './gateway.ts';
-import { Meter, type Usage } from './meter.ts';
+import { countRequests, Meter, type Usage } from './meter.ts';
 import { LOCAL_S3_CREDENTIALS, startLocalS3 } from './s3.ts';
 import { SandboxPool } from './sandbox.ts';
 import { LocalStepFunctions } from './sfn/engine.ts';
@@ -99,18 +99,6 @@ const close = (server: http.Server) =>
     server.closeAllConnections();
   });
 
-/** Counts every request the client sends, by command, for the cost model. */
-const metered = (client: S3Client, meter: Meter) => {
-  client.middlewareStack.add(
-    (next, context) => (args) => {
-      meter.s3Request(context.commandName ?? '');
-      return next(args);
-    },
-    { step: 'initialize', name: 'localMeter' },
-  );
-  return client;
-};
-
 export const startRuntime = async (options: RuntimeOptions = {}): Promise<Runtime> => {
   const host = options.host ?? '127.0.0.1';
   const meter = new Meter();
@@ -169,7 +157,9 @@ export const startRuntime = async (options: RuntimeOptions = {}): Promise<Runtim
   };
   // The workflows' own S3 calls (deleting a batch's staged object, a Distributed Map's
   // ItemReader and ResultWriter), as their role makes them.
-  const workflowS3 = metered(createS3Client(s3Options), meter);
+  const workflowS3 = countRequests(createS3Client(s3Options), (command) =>
+    meter.s3Request(command),
+  );
   const sfn = new LocalStepFunctions({
     region: REGION,
     accountId: ACCOUNT_ID,

@@ -12,6 +12,7 @@ import { type ClientOptions, createS3Client, createSfnClient } from '../lambdas/
 import type { IngestConfig } from '../lambdas/shared/config.ts';
 import { createLogger } from '../lambdas/shared/logger.ts';
 import { createMetrics } from '../lambdas/shared/metrics.ts';
+import { countRequests } from './meter.ts';
 
 /** What a sandbox is built from: its function and the configuration its factory takes. */
 export type SandboxSpec =
@@ -51,17 +52,8 @@ const port = parentPort;
 if (!port) throw new Error('sandbox-worker.ts runs as a worker thread');
 
 const s3Commands: string[] = [];
-/** Counts every request the client sends, by command, for the cost model. */
-const metered = (client: S3Client) => {
-  client.middlewareStack.add(
-    (next, context) => (args) => {
-      s3Commands.push(context.commandName ?? '');
-      return next(args);
-    },
-    { step: 'initialize', name: 'localMeter' },
-  );
-  return client;
-};
+/** Every S3 request the handler's client sends, by command, for the cost model. */
+const metered = (client: S3Client) => countRequests(client, (command) => s3Commands.push(command));
 
 /** The cold start: the module's import and its factory, as Lambda's init phase runs them. */
 const build = async (spec: SandboxSpec): Promise<Handler> => {

@@ -9,19 +9,10 @@
  */
 import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ExecutionStatus, MachineType } from './sfn/engine.ts';
+import type { ExecutionFacts } from './sfn/engine.ts';
 
 /** An execution as written: dates as ISO text, the history as GetExecutionHistory gives it. */
-export interface StoredExecution {
-  executionArn: string;
-  stateMachineArn: string;
-  name: string;
-  type: MachineType;
-  status: ExecutionStatus;
-  input: string;
-  output?: string;
-  error?: string;
-  cause?: string;
+export interface StoredExecution extends ExecutionFacts {
   startDate: string;
   stopDate?: string;
   events?: StoredEvent[];

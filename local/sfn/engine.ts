@@ -49,7 +49,8 @@ export interface Machine {
   label?: string;
 }
 
-export interface Execution {
+/** What an execution is apart from its dates and history: kept in memory and on disk alike. */
+export interface ExecutionFacts {
   executionArn: string;
   stateMachineArn: string;
   name: string;
@@ -59,6 +60,9 @@ export interface Execution {
   output?: string;
   error?: string;
   cause?: string;
+}
+
+export interface Execution extends ExecutionFacts {
   startDate: Date;
   stopDate?: Date;
   history: ExecutionHistory;

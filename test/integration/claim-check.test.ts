@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { createS3Client } from '../../lambdas/shared/clients.ts';
 import type { ExecutionInput } from '../../lambdas/shared/workflow.ts';
 import { fixtureImage } from '../support/fixtures.ts';
-import { type Answer, get, postImages, postRaw } from '../support/http.ts';
+import { get, postImages, postRaw, settled } from '../support/http.ts';
 import { useLocalRuntime } from '../support/runtime.ts';
 
 const run = promisify(execFile);
@@ -24,15 +24,6 @@ const stagedObjects = async () => {
   const s3 = createS3Client(local.runtime.clientOptions.s3);
   const listed = await s3.send(new ListObjectsV2Command({ Bucket: local.runtime.stagingBucket }));
   return listed.Contents?.map((o) => o.Key) ?? [];
-};
-
-const poll = async (location: string): Promise<Answer> => {
-  for (let i = 0; i < 200; i++) {
-    const res = await get(`${local.api}${location}`);
-    if ((res.body as { status: string }).status !== 'RUNNING') return res;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('still running');
 };
 
 describe('a 3 × 12 MP batch (1.9 MB), staged in S3', () => {
@@ -74,7 +65,7 @@ describe('a 3 × 12 MP batch (1.9 MB), staged in S3', () => {
     expect(location).toMatch(/^\/executions\/[0-9a-f-]{36}$/);
     expect(accepted.body).toMatchObject({ status: 'RUNNING', location });
 
-    const done = await poll(location);
+    const done = await settled(`${local.api}${location}`);
     expect(done.status).toBe(200);
     expect(done.body).toMatchObject({
       status: 'SUCCEEDED',
@@ -111,7 +102,7 @@ describe('the largest batch the limits allow', () => {
       { Prefer: 'respond-async' },
     );
     expect(accepted.body).toMatchObject({ status: 'RUNNING' });
-    const done = await poll(accepted.headers.get('location') ?? '');
+    const done = await settled(`${local.api}${accepted.headers.get('location') ?? ''}`);
     expect(done.body).toMatchObject({ status: 'SUCCEEDED' });
     const records = (done.body as { result: { index: number; shape: number[] }[] }).result;
     expect(records.map((r) => r.index)).toEqual(files.map((_, i) => i));
@@ -175,7 +166,7 @@ describe.skipIf(!awsCli)('the AWS CLI reads the local runs', () => {
       {},
       { Prefer: 'respond-async' },
     );
-    await poll(accepted.headers.get('location') ?? '');
+    await settled(`${local.api}${accepted.headers.get('location') ?? ''}`);
     const arn = (accepted.body as { executionArn: string }).executionArn;
 
     const listed = await aws(

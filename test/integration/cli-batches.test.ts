@@ -4,32 +4,30 @@
  * Run and paged back — the built launcher on the system Node, against `npm start` over
  * loopback, with real files (8×8 PNGs and JPEGs made by sharp, and the project's fixtures).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from '../../cli/build.ts';
 import { mediaTypeOf } from '../../cli/transports/form.ts';
 import { LOCAL_S3_CREDENTIALS } from '../../local/s3.ts';
+import {
+  cliInTerminal,
+  finishCli,
+  ROOT,
+  startCli,
+  until,
+  withoutDecoderDetail,
+} from '../support/cli.ts';
 import { FIXTURE_IMAGES, fixtureExpected } from '../support/fixtures.ts';
-import { postImages } from '../support/http.ts';
+import { listenOnLoopback, postImages } from '../support/http.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const LAUNCHER = path.join(ROOT, 'bin', 'image-batch.js');
 const BUCKET = 'image-batch-staging';
-
-/** The first `node` on PATH that is not the project's own (node_modules/.bin, Node 24). */
-const SYSTEM_NODE =
-  execFileSync('which', ['-a', 'node'], { encoding: 'utf8' })
-    .split('\n')
-    .find((p) => p && !p.includes('node_modules')) ?? process.execPath;
 
 let service: ChildProcess | undefined;
 let api = '';
@@ -122,33 +120,8 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-const start = (args: string[], env: Record<string, string> = {}) =>
-  spawn(SYSTEM_NODE, [LAUNCHER, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, IMAGE_BATCH_API: api, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-
-const finish = async (child: ReturnType<typeof start>): Promise<Run> => {
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr.on('data', (c: Buffer) => {
-    stderr += c.toString();
-  });
-  const [code] = (await once(child, 'close')) as [number | null];
-  return { code, stdout, stderr };
-};
-
-const cli = (args: string[]) => finish(start(args));
+const start = (args: string[]) => startCli(api, args);
+const cli = (args: string[]) => finishCli(start(args));
 
 /** What the synchronous route answers for these files, 50 a request, as the CLI names them. */
 const answersOf = async (view: string, files: string[]) => {
@@ -167,11 +140,6 @@ const answersOf = async (view: string, files: string[]) => {
   }
   return answers;
 };
-
-/** libvips keeps one error buffer per process: a corrupt image's message may end with another
- * decode's words in parentheses. The code and the message before them are the contract. */
-const withoutDecoderDetail = (records: unknown) =>
-  JSON.parse(JSON.stringify(records).replace(/ \([^()"]*\)\."/g, '."'));
 
 const uploadsLeft = async (batchId: string) =>
   (
@@ -273,25 +241,13 @@ const standIn = async (
       }
     });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { url, close } = await listenOnLoopback(server);
   return {
     url,
     batchId,
     requests,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(resolve));
-    },
+    close,
   };
-};
-
-const until = async (what: string, check: () => boolean, ms = 20_000) => {
-  for (const deadline = Date.now() + ms; Date.now() < deadline; await sleep(50)) {
-    if (check()) return;
-  }
-  throw new Error(`timed out waiting for ${what}`);
 };
 
 const answerJson = (res: http.ServerResponse, status: number, body: unknown) => {
@@ -364,7 +320,7 @@ describe('when the uploads do not go through', () => {
     const fake = await standIn(() => undefined);
     try {
       const child = start(['analyze', large, '--batch', '--api', fake.url]);
-      const done = finish(child);
+      const done = finishCli(child);
       await until('the uploads', () => fake.requests.filter((r) => r.url === '/s3').length === 8);
       child.kill('SIGINT');
       const run = await done;
@@ -404,44 +360,22 @@ describe('when the uploads do not go through', () => {
 });
 
 describe('on a terminal (tmux)', () => {
-  let socket = '';
-  const tmux = (...args: string[]) =>
-    execFileSync('tmux', ['-S', socket, ...args], { encoding: 'utf8' });
-  const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
-  // From the start of the scrollback: the 300-line table pushes the bars off the screen.
-  const screen = () => tmux('capture-pane', '-p', '-S', '-', '-t', 'cli');
-
-  afterAll(() => {
-    if (socket) execFileSync('tmux', ['-S', socket, 'kill-server']);
-  });
+  let terminal: ReturnType<typeof cliInTerminal> | undefined;
+  afterAll(() => terminal?.stop());
 
   it('shows the upload bar in images and bytes, the analysis bar, then the table', async () => {
-    socket = path.join(work, 'tmux');
     const files = largeFiles.slice(0, 300);
     const listed = path.join(work, 'three-hundred');
     await mkdir(listed);
     for (const file of files) await copyFile(file, path.join(listed, path.basename(file)));
-    const command = [SYSTEM_NODE, LAUNCHER, 'analyze', listed, '--api', api].map(quote).join(' ');
-    tmux(
-      'new-session',
-      '-d',
-      '-s',
-      'cli',
-      '-x',
-      '140',
-      '-y',
-      '50',
-      '-c',
-      ROOT,
-      'bash',
-      '-c',
-      `${command}; echo "exit=$?"; sleep 60`,
-    );
+    terminal = cliInTerminal(path.join(work, 'tmux'), ['analyze', listed, '--api', api]);
+    const { screen } = terminal;
     let seen = '';
     await until(
       'the run to end',
       () => {
-        seen = screen();
+        // From the start of the scrollback: the 300-line table pushes the bars off the screen.
+        seen = screen(true);
         return /exit=\d+/.test(seen);
       },
       120_000,

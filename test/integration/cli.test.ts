@@ -3,60 +3,33 @@
  * cannot run TypeScript), against the local runtime over loopback, reading real files — the
  * oracle fixtures and images encoded by sharp — and, for the terminal, inside tmux.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from '../../cli/build.ts';
 import { mediaTypeOf } from '../../cli/transports/form.ts';
+import {
+  cliInTerminal,
+  finishCli,
+  ROOT,
+  SYSTEM_NODE,
+  startCli,
+  until,
+  withoutDecoderDetail,
+} from '../support/cli.ts';
 import { ORACLE_IMAGES, oracleExpected } from '../support/fixtures.ts';
-import { postImages } from '../support/http.ts';
+import { listenOnLoopback, postImages } from '../support/http.ts';
 import { useLocalRuntime } from '../support/runtime.ts';
 
 const local = useLocalRuntime();
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const LAUNCHER = path.join(ROOT, 'bin', 'image-batch.js');
 const ORACLE = path.relative(ROOT, ORACLE_IMAGES);
 
-/** The first `node` on PATH that is not the project's own (node_modules/.bin, Node 24). */
-const SYSTEM_NODE =
-  execFileSync('which', ['-a', 'node'], { encoding: 'utf8' })
-    .split('\n')
-    .find((p) => p && !p.includes('node_modules')) ?? process.execPath;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-const start = (args: string[], env: Record<string, string> = {}) =>
-  spawn(SYSTEM_NODE, [LAUNCHER, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, IMAGE_BATCH_API: local.api, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-
-const finish = async (child: ReturnType<typeof start>): Promise<Run> => {
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr.on('data', (c: Buffer) => {
-    stderr += c.toString();
-  });
-  const [code] = (await once(child, 'close')) as [number | null];
-  return { code, stdout, stderr };
-};
-
-const cli = (args: string[], env: Record<string, string> = {}) => finish(start(args, env));
+const start = (args: string[], env: Record<string, string> = {}) => startCli(local.api, args, env);
+const cli = (args: string[], env: Record<string, string> = {}) => finishCli(start(args, env));
 
 let work = '';
 /** 60 PNGs, i+1 pixels wide: past the 50 a synchronous request takes. */
@@ -78,12 +51,6 @@ beforeAll(async () => {
 });
 
 afterAll(() => rm(work, { recursive: true, force: true }));
-
-/** libvips keeps one error buffer per process, so the decoder's own words in parentheses
- * after a CORRUPT_IMAGE message vary from run to run ("libpng read error", "Unknown error");
- * the code and the message before them do not. */
-const withoutDecoderDetail = (records: unknown) =>
-  JSON.parse(JSON.stringify(records).replace(/ \([^()"]*\)\."/g, '."'));
 
 const executionCount = () => local.runtime.sfn.executions.size;
 
@@ -244,24 +211,12 @@ const standIn = async (handle: (req: http.IncomingMessage, res: http.ServerRespo
     req.resume();
     req.on('end', () => handle(req, res));
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { url, close } = await listenOnLoopback(server);
   return {
     url,
     requests,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(resolve));
-    },
+    close,
   };
-};
-
-const until = async (what: string, check: () => boolean | Promise<boolean>, ms = 20_000) => {
-  for (const deadline = Date.now() + ms; Date.now() < deadline; await sleep(50)) {
-    if (await check()) return;
-  }
-  throw new Error(`timed out waiting for ${what}`);
 };
 
 describe('Ctrl-C', () => {
@@ -269,7 +224,7 @@ describe('Ctrl-C', () => {
     const service = await standIn(() => undefined);
     try {
       const child = start(['analyze', ORACLE, '--api', service.url]);
-      const done = finish(child);
+      const done = finishCli(child);
       await until('the upload', () => service.requests.length === 1);
       child.kill('SIGINT');
       const run = await done;
@@ -295,7 +250,7 @@ describe('Ctrl-C', () => {
     });
     try {
       const child = start(['analyze', ORACLE, '--async', '--api', service.url]);
-      const done = finish(child);
+      const done = finishCli(child);
       await until('a poll', () => service.requests.some((r) => r.method === 'GET'));
       child.kill('SIGINT');
       const run = await done;
@@ -310,38 +265,15 @@ describe('Ctrl-C', () => {
 });
 
 describe('on a terminal (tmux)', () => {
-  let socket = '';
-  const tmux = (...args: string[]) =>
-    execFileSync('tmux', ['-S', socket, ...args], { encoding: 'utf8' });
-  const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
-  const screen = () => tmux('capture-pane', '-p', '-t', 'cli');
-
-  /** Runs the CLI in a 140×50 terminal; the shell prints its exit status after it. */
+  let terminal: ReturnType<typeof cliInTerminal> | undefined;
   const runInTerminal = (args: string[]) => {
-    socket = path.join(work, `tmux-${Date.now()}`);
-    const command = [SYSTEM_NODE, LAUNCHER, ...args].map(quote).join(' ');
-    // The trap keeps the shell alive through Ctrl-C, to report the CLI's own exit status.
-    const script = `trap true INT; ${command}; echo "exit=$?"; sleep 60`;
-    tmux(
-      'new-session',
-      '-d',
-      '-s',
-      'cli',
-      '-x',
-      '140',
-      '-y',
-      '50',
-      '-c',
-      ROOT,
-      'bash',
-      '-c',
-      script,
-    );
+    terminal = cliInTerminal(path.join(work, `tmux-${Date.now()}`), args);
   };
-
+  const screen = () => terminal?.screen() ?? '';
+  const tmux = (...args: string[]) => terminal?.tmux(...args) ?? '';
   const stopTerminal = () => {
-    if (socket) execFileSync('tmux', ['-S', socket, 'kill-server']);
-    socket = '';
+    terminal?.stop();
+    terminal = undefined;
   };
   afterAll(stopTerminal);
 

@@ -4,25 +4,17 @@
  * ALL with execution data, and what Standard keeps for 90 days) and every log line the
  * Lambdas wrote are searched for fragments of each image's base64.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { fixtureExpected, fixtureImage } from '../support/fixtures.ts';
-import { type Answer, get, postImages } from '../support/http.ts';
+import { postImages, settled } from '../support/http.ts';
+import { useCapturedOutput } from '../support/output.ts';
 import { useLocalRuntime } from '../support/runtime.ts';
 
 // The Lambdas log at INFO, as deployed; captured below, never printed.
 vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'INFO');
 const local = useLocalRuntime();
 
-const logs: string[] = [];
-beforeAll(() => {
-  for (const stream of [process.stdout, process.stderr]) {
-    vi.spyOn(stream, 'write').mockImplementation((chunk) => {
-      logs.push(String(chunk));
-      return true;
-    });
-  }
-});
-afterAll(() => vi.restoreAllMocks());
+const logs = useCapturedOutput();
 
 /** Every fixture of the original service that has bytes (an empty file has no base64). */
 const names = fixtureExpected()
@@ -46,15 +38,6 @@ const fragments = files.flatMap(({ name, bytes }) =>
 const leaks = (text: string) =>
   fragments.filter(({ fragment }) => text.includes(fragment)).map(({ name }) => name);
 
-const poll = async (location: string): Promise<Answer> => {
-  for (let i = 0; i < 200; i++) {
-    const res = await get(`${local.api}${location}`);
-    if ((res.body as { status: string }).status !== 'RUNNING') return res;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('still running');
-};
-
 describe('no image byte in the workflow or the logs', () => {
   it('has fragments to look for in every image', () => {
     expect(new Set(fragments.map((f) => f.name)).size).toBe(files.length);
@@ -68,7 +51,7 @@ describe('no image byte in the workflow or the logs', () => {
     logs.length = 0;
     const res = await postImages(`${local.api}/analyze`, files, {}, headers);
     if (res.status === 202) {
-      const done = await poll(res.headers.get('location') ?? '');
+      const done = await settled(`${local.api}${res.headers.get('location') ?? ''}`);
       expect(done.body).toMatchObject({ status: 'SUCCEEDED' });
     } else {
       expect(res.status).toBe(200);

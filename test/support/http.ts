@@ -1,5 +1,9 @@
-/** Real clients for the integration tests: fetch with FormData, and curl itself. */
+/** Real clients for the integration tests: fetch with FormData, and curl itself; and loopback
+ * listening for the tests' stand-in servers. */
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { FIXTURE_IMAGES } from './fixtures.ts';
@@ -55,6 +59,16 @@ export const postRaw = async (
 export const get = async (url: string, init?: RequestInit): Promise<Answer> =>
   answer(await fetch(url, init));
 
+/** GETs an asynchronous batch's status every 50 ms until it is no longer RUNNING (200 tries). */
+export const settled = async (url: string): Promise<Answer> => {
+  for (let i = 0; i < 200; i++) {
+    const res = await get(url);
+    if ((res.body as { status: string }).status !== 'RUNNING') return res;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('still running');
+};
+
 /** Runs curl from the repository root, as the README's lines do. */
 export const curl = async (...args: string[]) => {
   const { stdout } = await run('curl', ['--silent', '--show-error', ...args], {
@@ -65,3 +79,17 @@ export const curl = async (...args: string[]) => {
 };
 
 export const fixturePath = (name: string) => path.join(FIXTURE_IMAGES, name);
+
+/** Listens on a free loopback port: the server's base URL, and a close that ends the clients'
+ * open connections instead of waiting for them. */
+export const listenOnLoopback = async (server: http.Server) => {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+};

@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { analyzeItems } from '../../lambdas/analyze/analyze-item.ts';
 import { createHandler } from '../../lambdas/ingest/handler.ts';
 import type { IngestConfig } from '../../lambdas/shared/config.ts';
@@ -33,6 +33,7 @@ import {
   restEvent,
 } from '../support/events.ts';
 import { fixtureImage } from '../support/fixtures.ts';
+import { useCapturedOutput } from '../support/output.ts';
 
 const SYNC_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:ImageBatchSync';
 const REQUEST_LIMIT = 1_000_000;
@@ -84,7 +85,8 @@ const fakeBucket = () => {
     return {};
   });
 };
-const logs: string[] = [];
+// Powertools writes INFO to stdout and ERROR to stderr: both are captured, neither printed.
+const logs = useCapturedOutput();
 const cat = fixtureImage('photo_400x600.jpg');
 const gray = fixtureImage('gray_300x200.jpg');
 const palette = fixtureImage('palette_150x100.png');
@@ -140,16 +142,6 @@ const startInputs = () =>
     .commandCalls(StartSyncExecutionCommand)
     .map((c) => c.args[0].input as StartSyncExecutionCommandInput);
 
-// Powertools writes INFO to stdout and ERROR to stderr: both are captured, neither printed.
-beforeAll(() => {
-  for (const stream of [process.stdout, process.stderr]) {
-    vi.spyOn(stream, 'write').mockImplementation((chunk) => {
-      logs.push(String(chunk));
-      return true;
-    });
-  }
-});
-afterAll(() => vi.restoreAllMocks());
 beforeEach(() => {
   sfn.reset();
   sfn.on(StartSyncExecutionCommand).callsFake(workflow);
@@ -593,6 +585,42 @@ describe('ingest: asynchronous runs', () => {
   const ASYNC_ARN = `${SYNC_ARN}-async`;
   const executionArn = (id: string) =>
     `${ASYNC_ARN.replace(':stateMachine:', ':execution:')}:${id}`;
+  /** Execution `id` answers DescribeExecution as finished: `workflow` run on one image of
+   * `size` bytes staged at `staging/<name>/images` (there or not: see `bucket`). */
+  const describesFinishedRun = async (
+    id: string,
+    name: string,
+    view: ExecutionInput['request']['view'],
+    size: number,
+  ) => {
+    const key = `staging/${name}/images`;
+    const run = await workflow({
+      stateMachineArn: SYNC_ARN,
+      input: JSON.stringify({
+        request: { view, multipart: true },
+        staged: { bucket: 'staging-bucket', key },
+        chunks: [
+          {
+            Items: [
+              {
+                index: 0,
+                name: 'image',
+                filename: null,
+                contentType: null,
+                size,
+                object: { bucket: 'staging-bucket', key },
+                offset: 0,
+                deadline: null,
+              },
+            ],
+          },
+        ],
+      } satisfies ExecutionInput),
+      name,
+    });
+    sfn.on(DescribeExecutionCommand).resolves({ ...run, executionArn: executionArn(id) });
+  };
+
   const acceptStarts = () =>
     sfn.on(StartExecutionCommand).callsFake(async (input) => ({
       executionArn: executionArn(input.name),
@@ -651,31 +679,7 @@ describe('ingest: asynchronous runs', () => {
 
   it('answers a finished execution with exactly the body the sync call would give', async () => {
     bucket.set('staging/x/images', cat);
-    const run = await workflow({
-      stateMachineArn: SYNC_ARN,
-      input: JSON.stringify({
-        request: { view: 'nbytes', multipart: true },
-        staged: { bucket: 'staging-bucket', key: 'staging/x/images' },
-        chunks: [
-          {
-            Items: [
-              {
-                index: 0,
-                name: 'image',
-                filename: null,
-                contentType: null,
-                size: cat.length,
-                object: { bucket: 'staging-bucket', key: 'staging/x/images' },
-                offset: 0,
-                deadline: null,
-              },
-            ],
-          },
-        ],
-      } satisfies ExecutionInput),
-      name: 'x',
-    });
-    sfn.on(DescribeExecutionCommand).resolves({ ...run, executionArn: executionArn('done') });
+    await describesFinishedRun('done', 'x', 'nbytes', cat.length);
     const res = await call(restEvent({ method: 'GET', path: '/executions/done' }));
     expect(res.json).toMatchObject({
       status: 'SUCCEEDED',
@@ -685,31 +689,7 @@ describe('ingest: asynchronous runs', () => {
   });
 
   it('answers a finished execution whose image the platform lost with a retryable error, no result', async () => {
-    const run = await workflow({
-      stateMachineArn: SYNC_ARN,
-      input: JSON.stringify({
-        request: { view: 'shape', multipart: true },
-        staged: { bucket: 'staging-bucket', key: 'staging/gone/images' },
-        chunks: [
-          {
-            Items: [
-              {
-                index: 0,
-                name: 'image',
-                filename: null,
-                contentType: null,
-                size: 10,
-                object: { bucket: 'staging-bucket', key: 'staging/gone/images' },
-                offset: 0,
-                deadline: null,
-              },
-            ],
-          },
-        ],
-      } satisfies ExecutionInput),
-      name: 'gone',
-    });
-    sfn.on(DescribeExecutionCommand).resolves({ ...run, executionArn: executionArn('gone') });
+    await describesFinishedRun('gone', 'gone', 'shape', 10);
     const res = await call(restEvent({ method: 'GET', path: '/executions/gone' }));
     expect(res.statusCode).toBe(200);
     expect(res.json).toEqual({
