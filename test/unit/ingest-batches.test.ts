@@ -14,6 +14,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { recordsBetween, renderRecord } from '../../lambdas/ingest/batch-results.ts';
+import { readDeclaration } from '../../lambdas/ingest/batch-store.ts';
 import { imagesPerInvocation } from '../../lambdas/ingest/batches.ts';
 import { createHandler } from '../../lambdas/ingest/handler.ts';
 import { DEFAULT_LIMITS, type IngestConfig } from '../../lambdas/shared/config.ts';
@@ -73,6 +74,14 @@ beforeEach(() => {
   s3Mock.reset();
   puts = {};
   s3Mock.on(PutObjectCommand).callsFake(async (input) => {
+    // S3's conditional write: https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
+    if (input.IfNoneMatch === '*' && puts[input.Key] !== undefined)
+      throw Object.assign(
+        new Error('At least one of the pre-conditions you specified did not hold'),
+        {
+          name: 'PreconditionFailed',
+        },
+      );
     puts[input.Key] = String(input.Body);
     return {};
   });
@@ -206,6 +215,63 @@ describe('the other /batches routes', () => {
     ]);
   });
 
+  it('never rewrites the manifest another start wrote, and derives the not-uploaded records from it', async () => {
+    puts[`batches/${ID}/batch.json`] = JSON.stringify({ view: 'shape', images: [image, image] });
+    // The first start listed image 0 only; image 1 arrived before this start listed.
+    const first = `${JSON.stringify({ index: 0, size: 1234 })}\n`;
+    puts[`batches/${ID}/manifest.jsonl`] = first;
+    s3Mock.on(ListObjectsV2Command).resolves({
+      Contents: [{ Key: `batches/${ID}/uploads/0` }, { Key: `batches/${ID}/uploads/1` }],
+    });
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:run' });
+    const res = await call('POST', `/batches/${ID}/start`, '');
+    expect(res.statusCode).toBe(202);
+    expect(puts[`batches/${ID}/manifest.jsonl`]).toBe(first);
+    expect(JSON.parse(puts[`results/${ID}/not-uploaded.json`] ?? '')).toEqual([
+      expect.objectContaining({
+        index: 1,
+        error: expect.objectContaining({ code: 'NOT_UPLOADED' }),
+      }),
+    ]);
+    const input = JSON.parse(
+      sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '',
+    );
+    expect(input).toMatchObject({ images: 2, notUploaded: 1 });
+  });
+
+  it('counts only uploads/<digits> keys as uploaded images', async () => {
+    puts[`batches/${ID}/batch.json`] = JSON.stringify({ view: 'shape', images: [image, image] });
+    s3Mock.on(ListObjectsV2Command).resolves({
+      Contents: [
+        { Key: `batches/${ID}/uploads/` },
+        { Key: `batches/${ID}/uploads/ ` },
+        { Key: `batches/${ID}/uploads/1` },
+      ],
+    });
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:run' });
+    expect((await call('POST', `/batches/${ID}/start`, '')).statusCode).toBe(202);
+    const manifest = (puts[`batches/${ID}/manifest.jsonl`] ?? '').trim().split('\n');
+    expect(manifest.map((line) => JSON.parse(line).index)).toEqual([1]);
+  });
+
+  it('answers a clear 500 when a succeeded run has no ResultWriter output', async () => {
+    sfnMock.on(DescribeExecutionCommand).resolves({
+      status: 'SUCCEEDED',
+      input: JSON.stringify({ view: 'shape', images: 1, notUploaded: 0 }),
+      output: '{}',
+    });
+    const res = await call('GET', `/batches/${ID}/results`);
+    expect(res.statusCode).toBe(500);
+    expect(res.json.error).toMatchObject({ code: 'BATCH_RESULTS_UNAVAILABLE', batchId: ID });
+  });
+
+  it('names the object, not a bare SyntaxError, when a stored declaration is empty', async () => {
+    puts[`batches/${ID}/batch.json`] = '';
+    await expect(readDeclaration(clients.s3, 'staging-bucket', ID)).rejects.toThrow(
+      `s3://staging-bucket/batches/${ID}/batch.json is not JSON (0 bytes)`,
+    );
+  });
+
   it('answers 409 with Retry-After for the results of a running batch', async () => {
     sfnMock.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', input: '{}' });
     const res = await call('GET', `/batches/${ID}/results`);
@@ -254,6 +320,8 @@ describe('the images one analysis invocation takes', () => {
 
 describe('the results pages', () => {
   const where = {
+    batchId: ID,
+    images: 2500,
     bucket: 'staging-bucket',
     prefix: `results/${ID}`,
     manifestKey: `results/${ID}/run/manifest.json`,
@@ -315,5 +383,23 @@ describe('the results pages', () => {
       error: { code: 'ANALYSIS_FAILED', retryable: true },
     });
     expect(tail.at(-1)).toMatchObject({ index: 2499, error: { code: 'NOT_UPLOADED' } });
+  });
+
+  it('refuse to answer when a record is missing or doubled rather than shift every index', async () => {
+    puts[where.manifestKey] = JSON.stringify({ ResultFiles: { SUCCEEDED: [{ Key: 'ok.json' }] } });
+    // Image 1 twice, image 2 never: the count is right, the positions are not.
+    const output = [0, 1, 1].map(record);
+    puts['ok.json'] = JSON.stringify([{ Input: '{}', Output: JSON.stringify(output) }]);
+    const three = { ...where, images: 3, notUploadedKey: 'none' };
+    await expect(recordsBetween(clients.s3, three, 0, 3)).rejects.toMatchObject({
+      statusCode: 500,
+      code: 'BATCH_RESULTS_UNAVAILABLE',
+    });
+    await expect(recordsBetween(clients.s3, { ...three, images: 4 }, 0, 3)).rejects.toThrow(
+      /3 records for 4 declared images/,
+    );
+    // A page written by an older version with a record out of place.
+    puts[`results/${ID}/pages/0.json`] = JSON.stringify(output);
+    await expect(recordsBetween(clients.s3, three, 1, 3)).rejects.toThrow(/position 2/);
   });
 });
