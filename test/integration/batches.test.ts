@@ -13,6 +13,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { declarationGroups, PUBLISHED_LIMITS } from '../../cli/limits.ts';
 import { createS3Client } from '../../lambdas/shared/clients.ts';
 import { fixtureExpected, fixtureImage } from '../support/fixtures.ts';
 import { type Answer, get, postImages } from '../support/http.ts';
@@ -358,6 +359,30 @@ describe('a small /shape batch with an image missing', () => {
       items: [{ error: { code: 'NOT_UPLOADED' } }, { error: { code: 'NOT_UPLOADED' } }],
       nextCursor: null,
     });
+  }, 60_000);
+});
+
+describe("a declaration against Lambda's 6 MiB event", () => {
+  const images = Array.from({ length: 100_000 }, (_, i) => ({
+    filename: null,
+    contentType: 'image/jpeg',
+    bytes: 3_000_000 + i,
+  }));
+
+  it('answers 413 for 100,000 images, which do not fit one event', async () => {
+    const res = await postJson(`${local.api}/batches`, { view: 'shape', images });
+    expect(res.status).toBe(413);
+    expect(res.body).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
+  }, 60_000);
+
+  it('takes the longest declaration the CLI would send in one batch', async () => {
+    const [first] = declarationGroups('shape', images, {
+      maxBytes: PUBLISHED_LIMITS.maxDeclarationBytes,
+      maxImages: PUBLISHED_LIMITS.maxBatchImages,
+    });
+    expect(first?.length).toBeLessThan(images.length);
+    const res = await postJson(`${local.api}/batches`, { view: 'shape', images: first });
+    expect(res.status).toBe(201);
   }, 60_000);
 });
 
