@@ -16,7 +16,7 @@ import {
   type NotUploadedRecord,
   type View,
 } from '../shared/workflow.ts';
-import { getJson, putJson } from './batch-store.ts';
+import { type DeclaredImage, getJson, putJson } from './batch-store.ts';
 import { BatchResultsError } from './errors.ts';
 
 interface ResultManifest {
@@ -50,10 +50,12 @@ export const readRecords = async (
     bucket,
     manifestKey,
     notUploadedKey,
+    unrun,
   }: {
     bucket: string;
     manifestKey: string;
     notUploadedKey: string;
+    unrun?: () => Promise<DeclaredImage[]>;
   },
 ): Promise<BatchRecord[]> => {
   const manifest = await getJson<ResultManifest>(s3, bucket, manifestKey);
@@ -68,6 +70,29 @@ export const readRecords = async (
   await read('SUCCEEDED', (child) => JSON.parse(child.Output ?? '[]') as BatchRecord[]);
   await read('FAILED', failedChild);
   records.push(...((await getJson<NotUploadedRecord[]>(s3, bucket, notUploadedKey)) ?? []));
+  records.sort((a, b) => a.index - b.index);
+  return unrun ? withUnrun(records, await unrun()) : records;
+};
+
+/** A failed run's images that no child reported (never started once the run gave up) are
+ * retryable failures too, named from the declaration. */
+const withUnrun = (records: BatchRecord[], declared: DeclaredImage[]): BatchRecord[] => {
+  const seen = new Set(records.map((r) => r.index));
+  declared.forEach((image, index) => {
+    if (seen.has(index)) return;
+    records.push({
+      index,
+      name: null,
+      filename: image.filename,
+      contentType: image.contentType,
+      bytes: image.bytes,
+      error: {
+        code: 'ANALYSIS_FAILED',
+        message: "The batch's run failed before this image was analyzed.",
+        retryable: true,
+      },
+    });
+  });
   return records.sort((a, b) => a.index - b.index);
 };
 
@@ -83,6 +108,8 @@ export interface ResultsLocation {
   /** The ResultWriter's manifest.json (from the execution's output). */
   manifestKey: string;
   notUploadedKey: string;
+  /** A FAILED run's declared images, to record those no child reported (see withUnrun). */
+  unrun?: () => Promise<DeclaredImage[]>;
 }
 
 /** Writes the records as pages of 1,000, sixteen PUTs at a time; returns them. */

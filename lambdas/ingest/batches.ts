@@ -308,14 +308,44 @@ const describe = async (event: IngestEvent, deps: Deps, id: string) => {
   );
 };
 
-/** Records in upload order; the cursor is the position of the next record (opaque to clients). */
+/** Where the run's ResultWriter put its manifest, and for a FAILED run the declaration: a run
+ * that failed past its ToleratedFailurePercentage still wrote the files of the children that
+ * ran (`<prefix>/<map run id>/manifest.json`, the id being the Map Run ARN's last segment).
+ * https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html */
+const resultFiles = async (deps: Deps, id: string, d: DescribeExecutionCommandOutput) => {
+  const keys = batchKeys(id);
+  if (d.status === 'SUCCEEDED') {
+    const output = JSON.parse(d.output ?? '{}') as { ResultWriterDetails?: { Key?: string } };
+    const manifestKey = output.ResultWriterDetails?.Key;
+    if (!manifestKey)
+      throw new BatchResultsError(id, 'the run succeeded without ResultWriterDetails.Key.');
+    return { manifestKey, prefix: keys.results, unrun: undefined };
+  }
+  if (d.status !== 'FAILED') throw new BatchNotFinishedError(d.status ?? 'RUNNING');
+  const { mapRuns } = await deps.sfn.send(new ListMapRunsCommand({ executionArn: d.executionArn }));
+  const mapRunArn = mapRuns?.[0]?.mapRunArn;
+  const bucket = deps.config.stagingBucket;
+  const manifestKey = mapRunArn
+    ? `${keys.results}/${mapRunArn.slice(mapRunArn.lastIndexOf(':') + 1)}/manifest.json`
+    : undefined;
+  // Failed before its Map Run wrote anything (the manifest unreadable, say): nothing to serve.
+  if (!manifestKey || !(await getText(deps.s3, bucket, manifestKey)))
+    throw new BatchNotFinishedError('FAILED');
+  // Pages of their own: a redriven run that then succeeds must not be served these. The
+  // declaration is read only when the pages are written.
+  const unrun = async () => (await readDeclaration(deps.s3, bucket, id)).images;
+  return { manifestKey, prefix: `${keys.results}/failed`, unrun };
+};
+
+/** Records in upload order; the cursor is the position of the next record (opaque to clients).
+ * A FAILED run's records are served too: its failed children's images as retryable
+ * ANALYSIS_FAILED. */
 const resultsPage = async (event: IngestEvent, deps: Deps, id: string) => {
   const d = await execution(deps, id);
   if (!d) {
     await readDeclaration(deps.s3, deps.config.stagingBucket, id);
     throw new BatchNotFinishedError('CREATED');
   }
-  if (d.status !== 'SUCCEEDED') throw new BatchNotFinishedError(d.status ?? 'RUNNING');
   const limit = queryInteger(event, 'limit', {
     min: 1,
     max: BATCH_LIMITS.maxResultsPerPage,
@@ -323,10 +353,7 @@ const resultsPage = async (event: IngestEvent, deps: Deps, id: string) => {
   });
   const input = inputOf(d);
   const cursor = queryInteger(event, 'cursor', { min: 0, max: input.images, default: 0 });
-  const output = JSON.parse(d.output ?? '{}') as { ResultWriterDetails?: { Key?: string } };
-  const manifestKey = output.ResultWriterDetails?.Key;
-  if (!manifestKey)
-    throw new BatchResultsError(id, 'the run succeeded without ResultWriterDetails.Key.');
+  const files = await resultFiles(deps, id, d);
   // Every declared image has one record: the uploaded ones from the workflow, the others
   // NOT_UPLOADED; positions are indexes.
   const end = Math.min(input.images, cursor + limit);
@@ -336,9 +363,10 @@ const resultsPage = async (event: IngestEvent, deps: Deps, id: string) => {
       batchId: id,
       images: input.images,
       bucket: deps.config.stagingBucket,
-      prefix: batchKeys(id).results,
-      manifestKey,
+      prefix: files.prefix,
+      manifestKey: files.manifestKey,
       notUploadedKey: batchKeys(id).notUploaded,
+      unrun: files.unrun,
     },
     cursor,
     end,

@@ -9,7 +9,12 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ListMapRunsCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -270,6 +275,63 @@ describe('the other /batches routes', () => {
     await expect(readDeclaration(clients.s3, 'staging-bucket', ID)).rejects.toThrow(
       `s3://staging-bucket/batches/${ID}/batch.json is not JSON (0 bytes)`,
     );
+  });
+
+  it("serves a FAILED run's records: what its children wrote, the rest retryable", async () => {
+    const images = [0, 1, 2, 3].map((i) => ({ ...image, filename: `${i}.png` }));
+    puts[`batches/${ID}/batch.json`] = JSON.stringify({ view: 'shape', images });
+    const mapRunArn = `arn:aws:states:us-east-1:000000000000:mapRun:ImageBatchLarge/Analyze:run-1`;
+    sfnMock.on(DescribeExecutionCommand).resolves({
+      status: 'FAILED',
+      executionArn: 'arn:run',
+      input: JSON.stringify({ view: 'shape', images: 4, notUploaded: 1 }),
+    });
+    sfnMock.on(ListMapRunsCommand).resolves({ mapRuns: [{ mapRunArn } as never] });
+    const identity = (i: number) => ({
+      index: i,
+      name: null,
+      filename: `${i}.png`,
+      contentType: 'image/png',
+    });
+    puts[`results/${ID}/run-1/manifest.json`] = JSON.stringify({
+      ResultFiles: { SUCCEEDED: [{ Key: 's.json' }], FAILED: [{ Key: 'f.json' }], PENDING: [] },
+    });
+    puts['s.json'] = JSON.stringify([
+      { Input: '{}', Output: JSON.stringify([{ ...identity(0), bytes: 1, shape: [2, 3] }]) },
+    ]);
+    puts['f.json'] = JSON.stringify([
+      {
+        Input: JSON.stringify({ Items: [{ ...identity(1), size: 1234 }] }),
+        Error: 'States.Timeout',
+      },
+    ]);
+    puts[`results/${ID}/not-uploaded.json`] = JSON.stringify([
+      { ...identity(3), bytes: 1, error: { code: 'NOT_UPLOADED', message: 'm', retryable: false } },
+    ]);
+    const res = await call('GET', `/batches/${ID}/results`);
+    expect(res.statusCode).toBe(200);
+    expect(res.json.nextCursor).toBeNull();
+    expect(res.json.items).toEqual([
+      [2, 3],
+      { error: expect.objectContaining({ code: 'ANALYSIS_FAILED', retryable: true }) },
+      {
+        error: {
+          code: 'ANALYSIS_FAILED',
+          message: "The batch's run failed before this image was analyzed.",
+          retryable: true,
+        },
+      },
+      { error: expect.objectContaining({ code: 'NOT_UPLOADED' }) },
+    ]);
+    expect(Object.keys(puts)).toContain(`results/${ID}/failed/pages/0.json`);
+  });
+
+  it('answers 409 for a FAILED run that wrote no results', async () => {
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'FAILED', input: '{}' });
+    sfnMock.on(ListMapRunsCommand).resolves({ mapRuns: [] });
+    const res = await call('GET', `/batches/${ID}/results`);
+    expect(res.statusCode).toBe(409);
+    expect(res.json.error).toMatchObject({ code: 'BATCH_NOT_FINISHED', status: 'FAILED' });
   });
 
   it('answers 409 with Retry-After for the results of a running batch', async () => {
