@@ -4,7 +4,7 @@
  * Objects live in the directory given (the runtime's state folder, so that they survive a
  * restart), or else in a temporary directory that goes away with the runtime.
  */
-import { mkdir, mkdtemp, rm, unlink } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import S3rver from '@20minutes/s3rver';
@@ -61,7 +61,12 @@ export const startLocalS3 = async (options: {
   // so that a refused upload never reaches s3rver.
   const middleware = (server as unknown as { middleware: unknown[] }).middleware;
   // Just before s3rver's router (its last middleware), after its XML encoder.
-  middleware.splice(middleware.length - 1, 0, listV2WithoutDes);
+  middleware.splice(
+    middleware.length - 1,
+    0,
+    listV2WithoutDes,
+    conditionalPut(options.bucket, server.store),
+  );
   middleware.unshift(
     postPolicyMiddleware({
       bucket: options.bucket,
@@ -129,5 +134,58 @@ export const listV2WithoutDes = async (ctx: ListContext, next: () => Promise<voi
         }),
       KeyCount: contents.length,
     },
+  };
+};
+
+interface PutContext {
+  method: string;
+  path: string;
+  query: Record<string, string | string[] | undefined>;
+  headers: Record<string, string | string[] | undefined>;
+  status: number;
+  type: string;
+  body: unknown;
+}
+
+/**
+ * S3's conditional write, which s3rver ignores on PUT: with `If-None-Match: *`, a PUT of a key
+ * that already exists answers 412 PreconditionFailed and writes nothing; of two racing PUTs,
+ * one wins. Checks and writes of one key are serialized here so that the race has one winner,
+ * as in S3. https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
+ */
+export const conditionalPut = (bucket: string, store: S3rver['store']) => {
+  const pending = new Map<string, Promise<unknown>>();
+  return async (ctx: PutContext, next: () => Promise<void>) => {
+    const prefix = `/${bucket}/`;
+    if (
+      ctx.method !== 'PUT' ||
+      ctx.headers['if-none-match'] !== '*' ||
+      !ctx.path.startsWith(prefix) ||
+      ctx.headers['x-amz-copy-source'] !== undefined ||
+      ctx.query.uploadId !== undefined
+    )
+      return next();
+    const key = decodeURIComponent(ctx.path.slice(prefix.length));
+    const before = pending.get(key) ?? Promise.resolve();
+    const turn = before.then(async () => {
+      const exists = await access(store.getResourcePath(bucket, key, 'object')).then(
+        () => true,
+        () => false,
+      );
+      if (!exists) return next();
+      ctx.status = 412;
+      ctx.type = 'application/xml';
+      ctx.body = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message><Condition>If-None-Match</Condition></Error>',
+      ].join('\n');
+    });
+    const settled = turn.catch(() => undefined);
+    pending.set(key, settled);
+    try {
+      await turn;
+    } finally {
+      if (pending.get(key) === settled) pending.delete(key);
+    }
   };
 };

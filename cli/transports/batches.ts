@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CliError, ServiceError } from '../errors.ts';
 import type { InputFile } from '../files.ts';
 import { type ApiClient, countingStream } from '../http.ts';
+import { declarationGroups, PUBLISHED_LIMITS } from '../limits.ts';
 import { retryAfterMs } from './async.ts';
 import { mediaTypeOf } from './form.ts';
 import { perImage, type Transport } from './transport.ts';
@@ -141,7 +142,41 @@ const reasonOf = (error: unknown) => {
   return cause?.code ?? cause?.message ?? (error as Error).message;
 };
 
+/** One batch of the set: its files and where they sit in the set. */
+interface Part {
+  files: InputFile[];
+  /** The set's index of the part's first file. */
+  offset: number;
+}
+
+/** The set in batches whose declarations each fit one POST /batches (Lambda's event). */
+const partsOf = (view: string, files: readonly InputFile[]): Part[] => {
+  const images = files.map((f, index) => ({ index, image: declared(f) }));
+  const groups = declarationGroups(
+    view,
+    images.map((i) => i.image),
+    {
+      maxBytes: PUBLISHED_LIMITS.maxDeclarationBytes,
+      maxImages: PUBLISHED_LIMITS.maxBatchImages,
+    },
+  );
+  let offset = 0;
+  return groups.map((group) => {
+    const part = { files: files.slice(offset, offset + group.length), offset };
+    offset += group.length;
+    return part;
+  });
+};
+
+const declared = (f: InputFile) => ({
+  filename: path.basename(f.file),
+  contentType: mediaTypeOf(f.file),
+  bytes: f.size,
+});
+
 export const batchesTransport: Transport = {
+  /** A set whose declaration would not fit one request goes as several batches, one after the
+   * other, each uploaded and started before the next; their records are concatenated in order. */
   async analyze({ view, files }, context) {
     const { client, progress, signal, concurrency } = context;
     const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
@@ -150,24 +185,6 @@ export const batchesTransport: Transport = {
       totalBytes,
       `${client.url('/batches').href} (large batch: uploads straight to S3)`,
     );
-    const declaration = {
-      view,
-      images: files.map((f) => ({
-        filename: path.basename(f.file),
-        contentType: mediaTypeOf(f.file),
-        bytes: f.size,
-      })),
-    };
-    const created = (
-      await client.request('POST', '/batches', {
-        body: new TextEncoder().encode(JSON.stringify(declaration)),
-        headers: { 'content-type': 'application/json' },
-        signal,
-      })
-    ).body as Created;
-    const id = created.batchId;
-    if (typeof id !== 'string') throw new ServiceError('POST /batches answered without a batchId');
-
     let uploaded = 0;
     let doneBytes = 0;
     const inFlight = new Map<number, number>();
@@ -176,91 +193,123 @@ export const batchesTransport: Transport = {
       for (const sent of inFlight.values()) sending += sent;
       progress.uploaded(uploaded, doneBytes + sending);
     };
-    // Nothing the API offers deletes a batch: what was uploaded waits for the lifecycle rule.
-    context.onLeftBehind?.(
-      () =>
-        `batch ${id} was not started: its ${uploaded} uploaded image${uploaded === 1 ? '' : 's'} stay in the staging bucket until its lifecycle rule removes them (a day; the API cannot delete a batch)`,
-    );
 
-    const uploadOne = async (form: UploadForm) => {
-      const file = files[form.index];
-      if (!file) throw new ServiceError(`POST /batches gave a form for image ${form.index}`);
-      const bytes = new Uint8Array(await readFile(file.path));
-      if (bytes.length !== file.size) {
-        throw new CliError(`${file.file} changed size while the batch was sent`);
-      }
-      const onSent = (sent: number) => {
-        inFlight.set(form.index, sent);
-        report();
-      };
-      let current = form;
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await postForm(current, file, bytes, { signal, onSent });
-          break;
-        } catch (error) {
-          if (!(error instanceof UploadFailed) || attempt >= UPLOAD_ATTEMPTS) throw error;
-          if (!error.expired && !error.transient) throw error;
-          await sleep(250 * 2 ** attempt, undefined, { signal });
-          if (error.expired) {
-            const page = await client.request('GET', uploadsPath(id, form.index), { signal });
-            current = (page.body as UploadsPage).uploads?.[0] ?? current;
+    /** Declares, uploads and starts one batch; answers its id. */
+    const send = async ({ files: part, offset }: Part) => {
+      const created = (
+        await client.request('POST', '/batches', {
+          body: new TextEncoder().encode(JSON.stringify({ view, images: part.map(declared) })),
+          headers: { 'content-type': 'application/json' },
+          signal,
+        })
+      ).body as Created;
+      const id = created.batchId;
+      if (typeof id !== 'string')
+        throw new ServiceError('POST /batches answered without a batchId');
+      let uploadedHere = 0;
+      // Nothing the API offers deletes a batch: what was uploaded waits for the lifecycle rule.
+      context.onLeftBehind?.(
+        () =>
+          `batch ${id} was not started: its ${uploadedHere} uploaded image${uploadedHere === 1 ? '' : 's'} stay in the staging bucket until its lifecycle rule removes them (a day; the API cannot delete a batch)`,
+      );
+
+      const uploadOne = async (form: UploadForm) => {
+        const file = part[form.index];
+        if (!file) throw new ServiceError(`POST /batches gave a form for image ${form.index}`);
+        const bytes = new Uint8Array(await readFile(file.path));
+        if (bytes.length !== file.size) {
+          throw new CliError(`${file.file} changed size while the batch was sent`);
+        }
+        const key = offset + form.index;
+        const onSent = (sent: number) => {
+          inFlight.set(key, sent);
+          report();
+        };
+        let current = form;
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await postForm(current, file, bytes, { signal, onSent });
+            break;
+          } catch (error) {
+            if (!(error instanceof UploadFailed) || attempt >= UPLOAD_ATTEMPTS) throw error;
+            if (!error.expired && !error.transient) throw error;
+            await sleep(250 * 2 ** attempt, undefined, { signal });
+            if (error.expired) {
+              const page = await client.request('GET', uploadsPath(id, form.index), { signal });
+              current = (page.body as UploadsPage).uploads?.[0] ?? current;
+            }
           }
         }
+        inFlight.delete(key);
+        uploaded += 1;
+        uploadedHere += 1;
+        doneBytes += file.size;
+        report();
+      };
+
+      const forms = formsOf(client, id, created, signal);
+      const worker = async () => {
+        // Async generators queue concurrent next() calls: each form goes to one worker.
+        for (let next = await forms.next(); !next.done; next = await forms.next()) {
+          await uploadOne(next.value);
+        }
+      };
+      try {
+        await Promise.all(Array.from({ length: Math.min(concurrency, part.length) }, worker));
+      } catch (error) {
+        if (signal.aborted || !(error instanceof CliError)) throw error;
+        throw new ServiceError(
+          `${error.message}; batch ${id} was not started, and its uploads expire with the bucket's lifecycle rule`,
+        );
       }
-      inFlight.delete(form.index);
-      uploaded += 1;
-      doneBytes += file.size;
-      report();
+      if (uploadedHere !== part.length) {
+        throw new ServiceError(`the API gave forms for ${uploadedHere} of ${part.length} images`);
+      }
+      await client.request('POST', `/batches/${id}/start`, { signal });
+      context.onRun?.(`batch ${id} (${client.url(`/batches/${id}`).href})`);
+      return id;
     };
 
-    const forms = formsOf(client, id, created, signal);
-    const worker = async () => {
-      // Async generators queue concurrent next() calls: each form goes to one worker.
-      for (let next = await forms.next(); !next.done; next = await forms.next()) {
-        await uploadOne(next.value);
-      }
-    };
-    try {
-      await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
-    } catch (error) {
-      if (signal.aborted || !(error instanceof CliError)) throw error;
-      throw new ServiceError(
-        `${error.message}; batch ${id} was not started, and its uploads expire with the bucket's lifecycle rule`,
-      );
-    }
-    if (uploaded !== files.length) {
-      throw new ServiceError(`the API gave forms for ${uploaded} of ${files.length} images`);
-    }
+    const ids: string[] = [];
+    for (const part of partsOf(view, files)) ids.push(await send(part));
 
     progress.analysisStarted(files.length);
-    await client.request('POST', `/batches/${id}/start`, { signal });
-    const self = `/batches/${id}`;
-    context.onRun?.(`batch ${id} (${client.url(self).href})`);
-    let polls = 0;
-    for (;;) {
-      const polled = await client.request('GET', self, { signal });
-      const batch = polled.body as BatchView;
-      const p = batch.progress;
-      progress.analysisStatus(batch.status, p && p.succeeded + p.failed + (p.notUploaded ?? 0));
-      if (batch.status === 'SUCCEEDED') break;
-      if (batch.status !== 'RUNNING') {
-        throw new ServiceError(`batch ${id} ended ${batch.status} (${client.url(self).href})`);
+    let finished = 0;
+    for (const id of ids) {
+      const self = `/batches/${id}`;
+      let polls = 0;
+      for (;;) {
+        const polled = await client.request('GET', self, { signal });
+        const batch = polled.body as BatchView;
+        const p = batch.progress;
+        progress.analysisStatus(
+          batch.status,
+          p && finished + p.succeeded + p.failed + (p.notUploaded ?? 0),
+        );
+        if (batch.status === 'SUCCEEDED') {
+          finished += (p?.succeeded ?? 0) + (p?.failed ?? 0) + (p?.notUploaded ?? 0);
+          break;
+        }
+        if (batch.status !== 'RUNNING') {
+          throw new ServiceError(`batch ${id} ended ${batch.status} (${client.url(self).href})`);
+        }
+        await sleep(pollDelay(polls++, polled.headers), undefined, { signal });
       }
-      await sleep(pollDelay(polls++, polled.headers), undefined, { signal });
     }
 
     const items: unknown[] = [];
-    for (let cursor: string | null = '0'; cursor !== null; ) {
-      const page = (
-        await client.request(
-          'GET',
-          `${self}/results?limit=${RESULTS_PAGE}&cursor=${encodeURIComponent(cursor)}`,
-          { signal },
-        )
-      ).body as ResultsPage;
-      items.push(...page.items);
-      cursor = page.nextCursor;
+    for (const id of ids) {
+      for (let cursor: string | null = '0'; cursor !== null; ) {
+        const page = (
+          await client.request(
+            'GET',
+            `/batches/${id}/results?limit=${RESULTS_PAGE}&cursor=${encodeURIComponent(cursor)}`,
+            { signal },
+          )
+        ).body as ResultsPage;
+        items.push(...page.items);
+        cursor = page.nextCursor;
+      }
     }
     return perImage(items, files);
   },

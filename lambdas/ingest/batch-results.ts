@@ -16,7 +16,8 @@ import {
   type NotUploadedRecord,
   type View,
 } from '../shared/workflow.ts';
-import { getJson, putJson } from './batch-store.ts';
+import { type DeclaredImage, getJson, putJson } from './batch-store.ts';
+import { BatchResultsError } from './errors.ts';
 
 interface ResultManifest {
   ResultFiles: Partial<Record<'SUCCEEDED' | 'FAILED' | 'PENDING', { Key: string }[]>>;
@@ -49,10 +50,12 @@ export const readRecords = async (
     bucket,
     manifestKey,
     notUploadedKey,
+    unrun,
   }: {
     bucket: string;
     manifestKey: string;
     notUploadedKey: string;
+    unrun?: () => Promise<DeclaredImage[]>;
   },
 ): Promise<BatchRecord[]> => {
   const manifest = await getJson<ResultManifest>(s3, bucket, manifestKey);
@@ -67,23 +70,57 @@ export const readRecords = async (
   await read('SUCCEEDED', (child) => JSON.parse(child.Output ?? '[]') as BatchRecord[]);
   await read('FAILED', failedChild);
   records.push(...((await getJson<NotUploadedRecord[]>(s3, bucket, notUploadedKey)) ?? []));
+  records.sort((a, b) => a.index - b.index);
+  return unrun ? withUnrun(records, await unrun()) : records;
+};
+
+/** A failed run's images that no child reported (never started once the run gave up) are
+ * retryable failures too, named from the declaration. */
+const withUnrun = (records: BatchRecord[], declared: DeclaredImage[]): BatchRecord[] => {
+  const seen = new Set(records.map((r) => r.index));
+  declared.forEach((image, index) => {
+    if (seen.has(index)) return;
+    records.push({
+      index,
+      name: null,
+      filename: image.filename,
+      contentType: image.contentType,
+      bytes: image.bytes,
+      error: {
+        code: 'ANALYSIS_FAILED',
+        message: "The batch's run failed before this image was analyzed.",
+        retryable: true,
+      },
+    });
+  });
   return records.sort((a, b) => a.index - b.index);
 };
 
 const PAGE = BATCH_LIMITS.maxResultsPerPage;
 
 export interface ResultsLocation {
+  batchId: string;
+  /** Images declared: every one has exactly one record, at the position of its index. */
+  images: number;
   bucket: string;
   /** `results/<id>`: the ResultWriter's prefix, where the pages go too. */
   prefix: string;
   /** The ResultWriter's manifest.json (from the execution's output). */
   manifestKey: string;
   notUploadedKey: string;
+  /** A FAILED run's declared images, to record those no child reported (see withUnrun). */
+  unrun?: () => Promise<DeclaredImage[]>;
 }
 
 /** Writes the records as pages of 1,000, sixteen PUTs at a time; returns them. */
 const writePages = async (s3: S3Client, where: ResultsLocation) => {
   const records = await readRecords(s3, where);
+  if (records.length !== where.images)
+    throw new BatchResultsError(
+      where.batchId,
+      `${records.length} records for ${where.images} declared images.`,
+    );
+  checkPositions(where, records, 0);
   const pages: BatchRecord[][] = [];
   for (let i = 0; i < records.length; i += PAGE) pages.push(records.slice(i, i + PAGE));
   for (let i = 0; i < pages.length; i += 16) {
@@ -96,6 +133,17 @@ const writePages = async (s3: S3Client, where: ResultsLocation) => {
     );
   }
   return pages;
+};
+
+/** Record n is image n's: a record missing or doubled would shift every answer after it. */
+const checkPositions = (where: ResultsLocation, records: BatchRecord[], from: number) => {
+  records.forEach((record, i) => {
+    if (record.index !== from + i)
+      throw new BatchResultsError(
+        where.batchId,
+        `the record at position ${from + i} is image ${record.index}'s.`,
+      );
+  });
 };
 
 /** Records [from, to) in upload order. Two requests racing both write the same pages. */
@@ -115,7 +163,14 @@ export const recordsBetween = async (
     const all = await writePages(s3, where);
     pages = wanted.map((k) => all[k] ?? []);
   }
-  return pages.flatMap((page) => page ?? []).slice(from - first * PAGE, to - first * PAGE);
+  const records = pages.flatMap((page) => page ?? []).slice(from - first * PAGE, to - first * PAGE);
+  if (records.length !== to - from)
+    throw new BatchResultsError(
+      where.batchId,
+      `${records.length} records where ${to - from} were expected from position ${from}.`,
+    );
+  checkPositions(where, records, from);
+  return records;
 };
 
 const hasError = (record: BatchRecord): record is Extract<BatchRecord, { error: unknown }> =>

@@ -54,14 +54,49 @@ export const putJson = (s3: S3Client, bucket: string, key: string, body: string)
     }),
   );
 
-/** An object's JSON, or undefined when there is none. */
-export const getJson = async <T>(s3: S3Client, bucket: string, key: string) => {
+/** Writes the object unless it exists (S3's conditional write, `If-None-Match: *`): true when
+ * this call wrote it, false when it was already there (412 PreconditionFailed); the object is
+ * then left as it was. https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html */
+export const putJsonOnce = async (s3: S3Client, bucket: string, key: string, body: string) => {
+  try {
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: body,
+        ContentType: 'application/json',
+        ServerSideEncryption: 'AES256',
+        IfNoneMatch: '*',
+      }),
+    );
+    return true;
+  } catch (error) {
+    if ((error as Error).name === 'PreconditionFailed') return false;
+    throw error;
+  }
+};
+
+/** An object's text, or undefined when there is none. */
+export const getText = async (s3: S3Client, bucket: string, key: string) => {
   try {
     const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return JSON.parse((await object.Body?.transformToString()) ?? '') as T;
+    return (await object.Body?.transformToString()) ?? '';
   } catch (error) {
     if ((error as Error).name === 'NoSuchKey') return undefined;
     throw error;
+  }
+};
+
+/** An object's JSON, or undefined when there is none. Every object read here was written by
+ * the service or the workflow: one that is not JSON (empty, cut short) is an internal fault,
+ * named by its key, not a SyntaxError without context. */
+export const getJson = async <T>(s3: S3Client, bucket: string, key: string) => {
+  const text = await getText(s3, bucket, key);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch (cause) {
+    throw new Error(`s3://${bucket}/${key} is not JSON (${text.length} bytes)`, { cause });
   }
 };
 
@@ -85,8 +120,10 @@ export const uploadedIndexes = async (s3: S3Client, bucket: string, id: string) 
       new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
     );
     for (const { Key } of page.Contents ?? []) {
-      const index = Number(Key?.slice(prefix.length));
-      if (Number.isInteger(index)) found.add(index);
+      // Only `uploads/<index>`: Number('') is 0, so the prefix itself (or `uploads/ 1`) must
+      // not count as an image.
+      const rest = Key?.slice(prefix.length) ?? '';
+      if (/^\d+$/.test(rest)) found.add(Number(rest));
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);

@@ -17,9 +17,23 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { BATCH_LIMITS } from '../shared/config.ts';
 import type { LargeBatchInput, MapItem, NotUploadedRecord } from '../shared/workflow.ts';
 import { recordsBetween, renderRecord } from './batch-results.ts';
-import { BATCH_ID, batchKeys, putJson, readDeclaration, uploadedIndexes } from './batch-store.ts';
+import {
+  BATCH_ID,
+  batchKeys,
+  type Declaration,
+  getText,
+  putJson,
+  putJsonOnce,
+  readDeclaration,
+  uploadedIndexes,
+} from './batch-store.ts';
 import { parseDeclaration } from './declaration.ts';
-import { BatchNotFinishedError, LargeBatchUnavailableError, NotFoundError } from './errors.ts';
+import {
+  BatchNotFinishedError,
+  BatchResultsError,
+  LargeBatchUnavailableError,
+  NotFoundError,
+} from './errors.ts';
 import { basePathOf, type IngestEvent } from './event.ts';
 import { executionArnFor } from './executions.ts';
 import type { IngestDeps } from './ingest.ts';
@@ -152,17 +166,13 @@ export const imagesPerInvocation = (bytes: number, images: number) => {
   return Math.max(1, Math.min(BATCH_LIMITS.maxImagesPerInvocation, fit));
 };
 
-/** Writes the manifest of the uploaded images and the records of the others, then starts the
- * run named by the batch id. Starting again answers the run already there. */
-const startBatch = async (event: IngestEvent, deps: Deps, id: string) => {
-  const stateMachineArn = machineArn(deps);
-  const existing = await execution(deps, id);
-  if (existing) return started(event, id, existing);
-
-  const bucket = deps.config.stagingBucket;
-  const keys = batchKeys(id);
-  const declaration = await readDeclaration(deps.s3, bucket, id);
-  const uploaded = await uploadedIndexes(deps.s3, bucket, id);
+/** The Map items of the uploaded images (one JSONL line each) and the records of the others. */
+const splitDeclared = (
+  bucket: string,
+  id: string,
+  declaration: Declaration,
+  uploaded: Set<number>,
+) => {
   const lines: string[] = [];
   let uploadedBytes = 0;
   const missing: NotUploadedRecord[] = [];
@@ -177,7 +187,7 @@ const startBatch = async (event: IngestEvent, deps: Deps, id: string) => {
       const item: MapItem = {
         ...identity,
         size: image.bytes,
-        object: { bucket, key: keys.upload(index) },
+        object: { bucket, key: batchKeys(id).upload(index) },
         offset: 0,
         deadline: null,
       };
@@ -195,8 +205,39 @@ const startBatch = async (event: IngestEvent, deps: Deps, id: string) => {
       });
     }
   });
-  await putJson(deps.s3, bucket, keys.manifest, lines.length ? `${lines.join('\n')}\n` : '');
-  await putJson(deps.s3, bucket, keys.notUploaded, JSON.stringify(missing));
+  return { lines, uploadedBytes, missing };
+};
+
+/** Writes the manifest of the uploaded images and the records of the others, then starts the
+ * run named by the batch id. Starting again answers the run already there.
+ *
+ * Two starts can race past the "already started?" check. The manifest is written only if
+ * absent (S3's conditional write), so the first start's manifest is the batch's: a start that
+ * finds one reads it back and derives the same not-uploaded records and the same execution
+ * input from it — never a second listing that would give an image no record or two. That also
+ * lets a start retried after a crash between the write and StartExecution finish the job. */
+const startBatch = async (event: IngestEvent, deps: Deps, id: string) => {
+  const stateMachineArn = machineArn(deps);
+  const existing = await execution(deps, id);
+  if (existing) return started(event, id, existing);
+
+  const bucket = deps.config.stagingBucket;
+  const keys = batchKeys(id);
+  const declaration = await readDeclaration(deps.s3, bucket, id);
+  let split = splitDeclared(bucket, id, declaration, await uploadedIndexes(deps.s3, bucket, id));
+  const manifest = split.lines.length ? `${split.lines.join('\n')}\n` : '';
+  if (!(await putJsonOnce(deps.s3, bucket, keys.manifest, manifest))) {
+    const stored = (await getText(deps.s3, bucket, keys.manifest)) ?? '';
+    const indexes = stored
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => (JSON.parse(line) as MapItem).index);
+    split = splitDeclared(bucket, id, declaration, new Set(indexes));
+    deps.logger.info('batch manifest already written by another start', { batchId: id });
+  }
+  const { lines, uploadedBytes, missing } = split;
+  // Derived from the manifest alone: a second start's copy would be the same bytes.
+  await putJsonOnce(deps.s3, bucket, keys.notUploaded, JSON.stringify(missing));
   const input: LargeBatchInput = {
     manifest: { bucket, key: keys.manifest },
     results: { bucket, prefix: keys.results },
@@ -267,14 +308,44 @@ const describe = async (event: IngestEvent, deps: Deps, id: string) => {
   );
 };
 
-/** Records in upload order; the cursor is the position of the next record (opaque to clients). */
+/** Where the run's ResultWriter put its manifest, and for a FAILED run the declaration: a run
+ * that failed past its ToleratedFailurePercentage still wrote the files of the children that
+ * ran (`<prefix>/<map run id>/manifest.json`, the id being the Map Run ARN's last segment).
+ * https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html */
+const resultFiles = async (deps: Deps, id: string, d: DescribeExecutionCommandOutput) => {
+  const keys = batchKeys(id);
+  if (d.status === 'SUCCEEDED') {
+    const output = JSON.parse(d.output ?? '{}') as { ResultWriterDetails?: { Key?: string } };
+    const manifestKey = output.ResultWriterDetails?.Key;
+    if (!manifestKey)
+      throw new BatchResultsError(id, 'the run succeeded without ResultWriterDetails.Key.');
+    return { manifestKey, prefix: keys.results, unrun: undefined };
+  }
+  if (d.status !== 'FAILED') throw new BatchNotFinishedError(d.status ?? 'RUNNING');
+  const { mapRuns } = await deps.sfn.send(new ListMapRunsCommand({ executionArn: d.executionArn }));
+  const mapRunArn = mapRuns?.[0]?.mapRunArn;
+  const bucket = deps.config.stagingBucket;
+  const manifestKey = mapRunArn
+    ? `${keys.results}/${mapRunArn.slice(mapRunArn.lastIndexOf(':') + 1)}/manifest.json`
+    : undefined;
+  // Failed before its Map Run wrote anything (the manifest unreadable, say): nothing to serve.
+  if (!manifestKey || !(await getText(deps.s3, bucket, manifestKey)))
+    throw new BatchNotFinishedError('FAILED');
+  // Pages of their own: a redriven run that then succeeds must not be served these. The
+  // declaration is read only when the pages are written.
+  const unrun = async () => (await readDeclaration(deps.s3, bucket, id)).images;
+  return { manifestKey, prefix: `${keys.results}/failed`, unrun };
+};
+
+/** Records in upload order; the cursor is the position of the next record (opaque to clients).
+ * A FAILED run's records are served too: its failed children's images as retryable
+ * ANALYSIS_FAILED. */
 const resultsPage = async (event: IngestEvent, deps: Deps, id: string) => {
   const d = await execution(deps, id);
   if (!d) {
     await readDeclaration(deps.s3, deps.config.stagingBucket, id);
     throw new BatchNotFinishedError('CREATED');
   }
-  if (d.status !== 'SUCCEEDED') throw new BatchNotFinishedError(d.status ?? 'RUNNING');
   const limit = queryInteger(event, 'limit', {
     min: 1,
     max: BATCH_LIMITS.maxResultsPerPage,
@@ -282,17 +353,20 @@ const resultsPage = async (event: IngestEvent, deps: Deps, id: string) => {
   });
   const input = inputOf(d);
   const cursor = queryInteger(event, 'cursor', { min: 0, max: input.images, default: 0 });
-  const output = JSON.parse(d.output ?? '{}') as { ResultWriterDetails?: { Key?: string } };
+  const files = await resultFiles(deps, id, d);
   // Every declared image has one record: the uploaded ones from the workflow, the others
   // NOT_UPLOADED; positions are indexes.
   const end = Math.min(input.images, cursor + limit);
   const records = await recordsBetween(
     deps.s3,
     {
+      batchId: id,
+      images: input.images,
       bucket: deps.config.stagingBucket,
-      prefix: batchKeys(id).results,
-      manifestKey: output.ResultWriterDetails?.Key ?? '',
+      prefix: files.prefix,
+      manifestKey: files.manifestKey,
       notUploadedKey: batchKeys(id).notUploaded,
+      unrun: files.unrun,
     },
     cursor,
     end,

@@ -191,3 +191,14 @@ export class LargeBatchUnavailableError extends HttpError {
     super(503, 'LARGE_BATCHES_UNAVAILABLE', 'Large batches are not configured on this stack.');
   }
 }
+
+/** The run ended but its records cannot be served as they should be (no ResultWriter output,
+ * or records that do not match the declaration one to one): a fault of ours, logged with what
+ * was wrong, never answered with wrong data. */
+export class BatchResultsError extends HttpError {
+  constructor(batchId: string, problem: string) {
+    super(500, 'BATCH_RESULTS_UNAVAILABLE', `The results of batch ${batchId}: ${problem}`, {
+      details: { batchId },
+    });
+  }
+}

@@ -5,8 +5,15 @@
  * through the Map Run, and its results paged and compared with what POST /analyze answers for
  * the same images.
  */
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { declarationGroups, PUBLISHED_LIMITS } from '../../cli/limits.ts';
 import { createS3Client } from '../../lambdas/shared/clients.ts';
 import { fixtureExpected, fixtureImage } from '../support/fixtures.ts';
 import { type Answer, get, postImages } from '../support/http.ts';
@@ -329,5 +336,81 @@ describe('a small /shape batch with an image missing', () => {
     const res = await get(`${local.api}/batches/00000000-0000-4000-8000-000000000000`);
     expect(res.status).toBe(404);
     expect(res.body).toMatchObject({ error: { code: 'NOT_FOUND' } });
+  });
+
+  it('starts a batch once when many starts race, with one record per image', async () => {
+    const created = await postJson(`${local.api}/batches`, {
+      view: 'nbytes',
+      images: [
+        { contentType: 'image/png', bytes: 5 },
+        { contentType: 'image/png', bytes: 6 },
+      ],
+    });
+    const { batchId } = created.body as { batchId: string };
+    const starts = await Promise.all(
+      Array.from({ length: 6 }, () => postJson(`${local.api}/batches/${batchId}/start`, '')),
+    );
+    expect(starts.map((s) => s.status)).toEqual(Array(6).fill(202));
+    const arns = new Set(starts.map((s) => (s.body as { executionArn: string }).executionArn));
+    expect(arns.size).toBe(1);
+    await settle(`${local.api}/batches/${batchId}`);
+    const results = await get(`${local.api}/batches/${batchId}/results`);
+    expect(results.body).toMatchObject({
+      items: [{ error: { code: 'NOT_UPLOADED' } }, { error: { code: 'NOT_UPLOADED' } }],
+      nextCursor: null,
+    });
+  }, 60_000);
+});
+
+describe("a declaration against Lambda's 6 MiB event", () => {
+  const images = Array.from({ length: 100_000 }, (_, i) => ({
+    filename: null,
+    contentType: 'image/jpeg',
+    bytes: 3_000_000 + i,
+  }));
+
+  it('answers 413 for 100,000 images, which do not fit one event', async () => {
+    const res = await postJson(`${local.api}/batches`, { view: 'shape', images });
+    expect(res.status).toBe(413);
+    expect(res.body).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
+  }, 60_000);
+
+  it('takes the longest declaration the CLI would send in one batch', async () => {
+    const [first] = declarationGroups('shape', images, {
+      maxBytes: PUBLISHED_LIMITS.maxDeclarationBytes,
+      maxImages: PUBLISHED_LIMITS.maxBatchImages,
+    });
+    expect(first?.length).toBeLessThan(images.length);
+    const res = await postJson(`${local.api}/batches`, { view: 'shape', images: first });
+    expect(res.status).toBe(201);
+  }, 60_000);
+});
+
+describe('the local S3', () => {
+  it('answers 412 PreconditionFailed to a conditional PUT of a key that exists, as S3 does', async () => {
+    const Key = `batches/conditional-${Date.now()}/manifest.jsonl`;
+    const put = (Body: string) =>
+      s3
+        .send(
+          new PutObjectCommand({
+            Bucket: local.runtime.stagingBucket,
+            Key,
+            Body,
+            IfNoneMatch: '*',
+          }),
+        )
+        .then(
+          () => 'written',
+          (error: Error) => error.name,
+        );
+    const outcomes = await Promise.all(['a', 'b', 'c', 'd'].map(put));
+    expect(outcomes.filter((o) => o === 'written')).toHaveLength(1);
+    expect(outcomes.filter((o) => o === 'PreconditionFailed')).toHaveLength(3);
+    const winner = ['a', 'b', 'c', 'd'][outcomes.indexOf('written')];
+    const object = await s3.send(
+      new GetObjectCommand({ Bucket: local.runtime.stagingBucket, Key }),
+    );
+    expect(await object.Body?.transformToString()).toBe(winner);
+    await s3.send(new DeleteObjectCommand({ Bucket: local.runtime.stagingBucket, Key }));
   });
 });

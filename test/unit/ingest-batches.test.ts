@@ -9,11 +9,17 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ListMapRunsCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { recordsBetween, renderRecord } from '../../lambdas/ingest/batch-results.ts';
+import { readDeclaration } from '../../lambdas/ingest/batch-store.ts';
 import { imagesPerInvocation } from '../../lambdas/ingest/batches.ts';
 import { createHandler } from '../../lambdas/ingest/handler.ts';
 import { DEFAULT_LIMITS, type IngestConfig } from '../../lambdas/shared/config.ts';
@@ -73,6 +79,14 @@ beforeEach(() => {
   s3Mock.reset();
   puts = {};
   s3Mock.on(PutObjectCommand).callsFake(async (input) => {
+    // S3's conditional write: https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
+    if (input.IfNoneMatch === '*' && puts[input.Key] !== undefined)
+      throw Object.assign(
+        new Error('At least one of the pre-conditions you specified did not hold'),
+        {
+          name: 'PreconditionFailed',
+        },
+      );
     puts[input.Key] = String(input.Body);
     return {};
   });
@@ -206,6 +220,120 @@ describe('the other /batches routes', () => {
     ]);
   });
 
+  it('never rewrites the manifest another start wrote, and derives the not-uploaded records from it', async () => {
+    puts[`batches/${ID}/batch.json`] = JSON.stringify({ view: 'shape', images: [image, image] });
+    // The first start listed image 0 only; image 1 arrived before this start listed.
+    const first = `${JSON.stringify({ index: 0, size: 1234 })}\n`;
+    puts[`batches/${ID}/manifest.jsonl`] = first;
+    s3Mock.on(ListObjectsV2Command).resolves({
+      Contents: [{ Key: `batches/${ID}/uploads/0` }, { Key: `batches/${ID}/uploads/1` }],
+    });
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:run' });
+    const res = await call('POST', `/batches/${ID}/start`, '');
+    expect(res.statusCode).toBe(202);
+    expect(puts[`batches/${ID}/manifest.jsonl`]).toBe(first);
+    expect(JSON.parse(puts[`results/${ID}/not-uploaded.json`] ?? '')).toEqual([
+      expect.objectContaining({
+        index: 1,
+        error: expect.objectContaining({ code: 'NOT_UPLOADED' }),
+      }),
+    ]);
+    const input = JSON.parse(
+      sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '',
+    );
+    expect(input).toMatchObject({ images: 2, notUploaded: 1 });
+  });
+
+  it('counts only uploads/<digits> keys as uploaded images', async () => {
+    puts[`batches/${ID}/batch.json`] = JSON.stringify({ view: 'shape', images: [image, image] });
+    s3Mock.on(ListObjectsV2Command).resolves({
+      Contents: [
+        { Key: `batches/${ID}/uploads/` },
+        { Key: `batches/${ID}/uploads/ ` },
+        { Key: `batches/${ID}/uploads/1` },
+      ],
+    });
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:run' });
+    expect((await call('POST', `/batches/${ID}/start`, '')).statusCode).toBe(202);
+    const manifest = (puts[`batches/${ID}/manifest.jsonl`] ?? '').trim().split('\n');
+    expect(manifest.map((line) => JSON.parse(line).index)).toEqual([1]);
+  });
+
+  it('answers a clear 500 when a succeeded run has no ResultWriter output', async () => {
+    sfnMock.on(DescribeExecutionCommand).resolves({
+      status: 'SUCCEEDED',
+      input: JSON.stringify({ view: 'shape', images: 1, notUploaded: 0 }),
+      output: '{}',
+    });
+    const res = await call('GET', `/batches/${ID}/results`);
+    expect(res.statusCode).toBe(500);
+    expect(res.json.error).toMatchObject({ code: 'BATCH_RESULTS_UNAVAILABLE', batchId: ID });
+  });
+
+  it('names the object, not a bare SyntaxError, when a stored declaration is empty', async () => {
+    puts[`batches/${ID}/batch.json`] = '';
+    await expect(readDeclaration(clients.s3, 'staging-bucket', ID)).rejects.toThrow(
+      `s3://staging-bucket/batches/${ID}/batch.json is not JSON (0 bytes)`,
+    );
+  });
+
+  it("serves a FAILED run's records: what its children wrote, the rest retryable", async () => {
+    const images = [0, 1, 2, 3].map((i) => ({ ...image, filename: `${i}.png` }));
+    puts[`batches/${ID}/batch.json`] = JSON.stringify({ view: 'shape', images });
+    const mapRunArn = `arn:aws:states:us-east-1:000000000000:mapRun:ImageBatchLarge/Analyze:run-1`;
+    sfnMock.on(DescribeExecutionCommand).resolves({
+      status: 'FAILED',
+      executionArn: 'arn:run',
+      input: JSON.stringify({ view: 'shape', images: 4, notUploaded: 1 }),
+    });
+    sfnMock.on(ListMapRunsCommand).resolves({ mapRuns: [{ mapRunArn } as never] });
+    const identity = (i: number) => ({
+      index: i,
+      name: null,
+      filename: `${i}.png`,
+      contentType: 'image/png',
+    });
+    puts[`results/${ID}/run-1/manifest.json`] = JSON.stringify({
+      ResultFiles: { SUCCEEDED: [{ Key: 's.json' }], FAILED: [{ Key: 'f.json' }], PENDING: [] },
+    });
+    puts['s.json'] = JSON.stringify([
+      { Input: '{}', Output: JSON.stringify([{ ...identity(0), bytes: 1, shape: [2, 3] }]) },
+    ]);
+    puts['f.json'] = JSON.stringify([
+      {
+        Input: JSON.stringify({ Items: [{ ...identity(1), size: 1234 }] }),
+        Error: 'States.Timeout',
+      },
+    ]);
+    puts[`results/${ID}/not-uploaded.json`] = JSON.stringify([
+      { ...identity(3), bytes: 1, error: { code: 'NOT_UPLOADED', message: 'm', retryable: false } },
+    ]);
+    const res = await call('GET', `/batches/${ID}/results`);
+    expect(res.statusCode).toBe(200);
+    expect(res.json.nextCursor).toBeNull();
+    expect(res.json.items).toEqual([
+      [2, 3],
+      { error: expect.objectContaining({ code: 'ANALYSIS_FAILED', retryable: true }) },
+      {
+        error: {
+          code: 'ANALYSIS_FAILED',
+          message: "The batch's run failed before this image was analyzed.",
+          retryable: true,
+        },
+      },
+      { error: expect.objectContaining({ code: 'NOT_UPLOADED' }) },
+    ]);
+    expect(Object.keys(puts)).toContain(`results/${ID}/failed/pages/0.json`);
+  });
+
+  it('answers 409 for a FAILED run that wrote no results', async () => {
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'FAILED', input: '{}' });
+    sfnMock.on(ListMapRunsCommand).resolves({ mapRuns: [] });
+    const res = await call('GET', `/batches/${ID}/results`);
+    expect(res.statusCode).toBe(409);
+    expect(res.json.error).toMatchObject({ code: 'BATCH_NOT_FINISHED', status: 'FAILED' });
+  });
+
   it('answers 409 with Retry-After for the results of a running batch', async () => {
     sfnMock.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', input: '{}' });
     const res = await call('GET', `/batches/${ID}/results`);
@@ -254,6 +382,8 @@ describe('the images one analysis invocation takes', () => {
 
 describe('the results pages', () => {
   const where = {
+    batchId: ID,
+    images: 2500,
     bucket: 'staging-bucket',
     prefix: `results/${ID}`,
     manifestKey: `results/${ID}/run/manifest.json`,
@@ -315,5 +445,23 @@ describe('the results pages', () => {
       error: { code: 'ANALYSIS_FAILED', retryable: true },
     });
     expect(tail.at(-1)).toMatchObject({ index: 2499, error: { code: 'NOT_UPLOADED' } });
+  });
+
+  it('refuse to answer when a record is missing or doubled rather than shift every index', async () => {
+    puts[where.manifestKey] = JSON.stringify({ ResultFiles: { SUCCEEDED: [{ Key: 'ok.json' }] } });
+    // Image 1 twice, image 2 never: the count is right, the positions are not.
+    const output = [0, 1, 1].map(record);
+    puts['ok.json'] = JSON.stringify([{ Input: '{}', Output: JSON.stringify(output) }]);
+    const three = { ...where, images: 3, notUploadedKey: 'none' };
+    await expect(recordsBetween(clients.s3, three, 0, 3)).rejects.toMatchObject({
+      statusCode: 500,
+      code: 'BATCH_RESULTS_UNAVAILABLE',
+    });
+    await expect(recordsBetween(clients.s3, { ...three, images: 4 }, 0, 3)).rejects.toThrow(
+      /3 records for 4 declared images/,
+    );
+    // A page written by an older version with a record out of place.
+    puts[`results/${ID}/pages/0.json`] = JSON.stringify(output);
+    await expect(recordsBetween(clients.s3, three, 1, 3)).rejects.toThrow(/position 2/);
   });
 });

@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
-import { DEFINITION_FILE, loadDefinition, placeholdersIn } from '../../statemachine/definition.ts';
+import {
+  DEFINITION_FILE,
+  LARGE_BATCH_DEFINITION_FILE,
+  loadDefinition,
+  placeholdersIn,
+} from '../../statemachine/definition.ts';
 
 const ANALYZE_ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:image-analyze';
 const raw = readFileSync(DEFINITION_FILE, 'utf8');
@@ -109,5 +114,22 @@ describe('the workflow definition', () => {
 
   it('stays within Express limits: the whole run is capped at five minutes', () => {
     expect(JSON.parse(raw).TimeoutSeconds).toBeLessThanOrEqual(300);
+  });
+});
+
+describe('the two workflows', () => {
+  const retryOf = (file: string, path: string[]) => {
+    let state = JSON.parse(readFileSync(file, 'utf8'));
+    for (const step of path) state = state.States?.[step] ?? state.ItemProcessor.States[step];
+    const [{ Comment: _, MaxAttempts: __, ...retry }] = state.Retry;
+    return retry;
+  };
+
+  it('retry the same transient errors of the analysis, with the same backoff', () => {
+    const small = retryOf(DEFINITION_FILE, ['Analyze each chunk', 'Analyze chunk']);
+    const large = retryOf(LARGE_BATCH_DEFINITION_FILE, ['Analyze each batch', 'Analyze batch']);
+    expect(large.ErrorEquals).toContain('Lambda.ClientExecutionTimeoutException');
+    expect([...large.ErrorEquals].sort()).toEqual([...small.ErrorEquals].sort());
+    expect(large).toEqual({ ...small, ErrorEquals: large.ErrorEquals });
   });
 });
