@@ -43,32 +43,24 @@ export interface Declaration {
   images: DeclaredImage[];
 }
 
+/** A JSON object of the service's own, encrypted at rest like the images (SSE-S3). */
+const jsonObject = (bucket: string, key: string, body: string) => ({
+  Bucket: bucket,
+  Key: key,
+  Body: body,
+  ContentType: 'application/json',
+  ServerSideEncryption: 'AES256' as const,
+});
+
 export const putJson = (s3: S3Client, bucket: string, key: string, body: string) =>
-  s3.send(
-    new PutObjectCommand({
-      Bucket: bucket,
-      Key: key,
-      Body: body,
-      ContentType: 'application/json',
-      ServerSideEncryption: 'AES256',
-    }),
-  );
+  s3.send(new PutObjectCommand(jsonObject(bucket, key, body)));
 
 /** Writes the object unless it exists (S3's conditional write, `If-None-Match: *`): true when
  * this call wrote it, false when it was already there (412 PreconditionFailed); the object is
  * then left as it was. https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html */
 export const putJsonOnce = async (s3: S3Client, bucket: string, key: string, body: string) => {
   try {
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Body: body,
-        ContentType: 'application/json',
-        ServerSideEncryption: 'AES256',
-        IfNoneMatch: '*',
-      }),
-    );
+    await s3.send(new PutObjectCommand({ ...jsonObject(bucket, key, body), IfNoneMatch: '*' }));
     return true;
   } catch (error) {
     if ((error as Error).name === 'PreconditionFailed') return false;
