@@ -1,5 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { endpointOverride } from './config.ts';
 
 /** What the local runtime passes to reach its own endpoints; in Lambda everything comes from
  * the environment (region, role credentials, AWS_ENDPOINT_URL_* if set). */
@@ -11,9 +12,7 @@ export interface ClientOptions {
 
 /** Endpoints may also come from the standard variables (AWS_ENDPOINT_URL_SFN, …). */
 const overridden = (service: string, options: ClientOptions) =>
-  Boolean(
-    options.endpoint ?? process.env[`AWS_ENDPOINT_URL_${service}`] ?? process.env.AWS_ENDPOINT_URL,
-  );
+  Boolean(options.endpoint ?? endpointOverride(service));
 
 /**
  * StartSyncExecution is served from `sync-states.<region>…`: the SDK prepends "sync-" to the

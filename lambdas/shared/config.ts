@@ -84,3 +84,23 @@ export const ingestConfig = (): IngestConfig => {
   };
   return ingest;
 };
+
+/*
+ * Small readers for the variables the shared modules consult, read when called (as before)
+ * rather than once: the AWS SDK and Powertools define them, and they have their own defaults.
+ */
+
+/** An endpoint override for `service` (AWS_ENDPOINT_URL_SFN, …) or for every service
+ * (AWS_ENDPOINT_URL), the SDK's standard variables; undefined when neither is set. */
+export const endpointOverride = (service: string): string | undefined =>
+  process.env[`AWS_ENDPOINT_URL_${service}`] ?? process.env.AWS_ENDPOINT_URL;
+
+/** X-Ray applies only inside Lambda (AWS_LAMBDA_FUNCTION_NAME set) and unless the stack turns
+ * Powertools' tracing off (POWERTOOLS_TRACE_ENABLED=false). */
+export const tracingEnabled = (): boolean =>
+  Boolean(process.env.AWS_LAMBDA_FUNCTION_NAME) && process.env.POWERTOOLS_TRACE_ENABLED !== 'false';
+
+/** The CloudWatch namespace the stack sets per stage (POWERTOOLS_METRICS_NAMESPACE), or
+ * `defaultValue`. */
+export const metricsNamespace = (defaultValue: string): string =>
+  getStringFromEnv({ key: 'POWERTOOLS_METRICS_NAMESPACE', defaultValue });

@@ -8,9 +8,9 @@
  * the same EMF line: per value, for the dashboard, and the total, for alarms (an alarm needs
  * one fixed metric; it cannot sum over a search).
  */
-import { getStringFromEnv } from '@aws-lambda-powertools/commons/utils/env';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type middy from '@middy/core';
+import { metricsNamespace } from './config.ts';
 import { type ImageErrorCode, isFailure } from './types.ts';
 import type { AnalysisRecord } from './workflow.ts';
 
@@ -49,10 +49,7 @@ const UNREADABLE: ReadonlySet<ImageErrorCode> = new Set([
 export const createMetrics = (serviceName: string): Metrics =>
   new Metrics({
     serviceName,
-    namespace: getStringFromEnv({
-      key: 'POWERTOOLS_METRICS_NAMESPACE',
-      defaultValue: LOCAL_NAMESPACE,
-    }),
+    namespace: metricsNamespace(LOCAL_NAMESPACE),
   });
 
 /** One count, written at once, under `{service}` and `{service, <dimension>}`. */

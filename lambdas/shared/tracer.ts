@@ -1,6 +1,7 @@
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type middy from '@middy/core';
+import { tracingEnabled } from './config.ts';
 
 export interface Tracing {
   /** Wraps an AWS SDK v3 client so each call becomes an X-Ray subsegment. */
@@ -18,8 +19,7 @@ export const NO_TRACING: Tracing = { client: (c) => c, middleware: () => [] };
  * traces nobody collects there.
  */
 export const loadTracing = async (serviceName: string): Promise<Tracing> => {
-  if (!process.env.AWS_LAMBDA_FUNCTION_NAME || process.env.POWERTOOLS_TRACE_ENABLED === 'false')
-    return NO_TRACING;
+  if (!tracingEnabled()) return NO_TRACING;
   const { Tracer } = await import('@aws-lambda-powertools/tracer');
   const tracer: Tracer = new Tracer({ serviceName, captureHTTPsRequests: false });
   return {
