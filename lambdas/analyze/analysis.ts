@@ -13,6 +13,7 @@ import {
 import { blp } from './blp.ts';
 import { bmp } from './bmp.ts';
 import { dds } from './dds.ts';
+import { MemoryBudgetError, NotThisFormat, PixelLimitError } from './errors.ts';
 import { gbr } from './gbr.ts';
 import { gif } from './gif.ts';
 import { icns } from './icns.ts';
@@ -25,14 +26,7 @@ import { pcx } from './pcx.ts';
 import { arrayLayout, genericMode, jpegMode, type PillowMode } from './pillow.ts';
 import { png } from './png.ts';
 import { ppm } from './ppm.ts';
-import {
-  type Decoded,
-  type FormatReader,
-  MEMORY_BUDGET,
-  MemoryBudgetError,
-  NotThisFormat,
-  PixelLimitError,
-} from './readers.ts';
+import { type Decoded, type FormatReader, MEMORY_BUDGET } from './readers.ts';
 import { sgi } from './sgi.ts';
 import { spider } from './spider.ts';
 import { sun } from './sun.ts';

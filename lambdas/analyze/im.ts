@@ -3,8 +3,10 @@
  * an optional 768-byte palette (a non-grey one makes L a P image), then raw rows.
  * IM has no signature either: Pillow tries it on what no plugin with one claimed.
  */
+
+import { NotThisFormat } from './errors.ts';
 import type { PillowMode } from './pillow.ts';
-import { type FormatReader, fail, NotThisFormat, needRaw } from './readers.ts';
+import { type FormatReader, fail, needRaw } from './readers.ts';
 
 /** "Image type" value → [mode, bits per pixel of its raw mode]. */
 const TYPES: Record<string, [PillowMode, number]> = {

@@ -7,8 +7,9 @@
  * Decoding here is inflating and checking each row's filter byte: exactly what Pillow can fail on.
  */
 import { constants, crc32, createInflate, inflateSync } from 'node:zlib';
+import { MemoryBudgetError } from './errors.ts';
 import type { PillowMode } from './pillow.ts';
-import { type FormatReader, fail, MEMORY_BUDGET, MemoryBudgetError } from './readers.ts';
+import { type FormatReader, fail, MEMORY_BUDGET } from './readers.ts';
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 export const isPng = (bytes: Uint8Array) =>

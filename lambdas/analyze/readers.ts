@@ -3,21 +3,8 @@
  * for: each reads the header the way the plugin does, then checks the data the way the plugin's
  * decoder consumes it, without decoding pixels. A reader throws FormatError where Pillow raised.
  */
+import { FormatError } from './errors.ts';
 import type { PillowMode } from './pillow.ts';
-
-export class FormatError extends Error {}
-
-/** The plugin's _open refused the header: for a reader tried without a signature, not this format. */
-export class NotThisFormat extends FormatError {}
-
-/** Thrown by `checkPixels` when the image is over the decompression-bomb limit. */
-export class PixelLimitError extends Error {
-  readonly pixels: number;
-  constructor(pixels: number) {
-    super(`${pixels} pixels`);
-    this.pixels = pixels;
-  }
-}
 
 /**
  * Memory one analysis may hold beyond what Node and libvips need anyway, so that the worst file
@@ -25,15 +12,6 @@ export class PixelLimitError extends Error {
  * 4:4:4 ones up to 111 MP, PNGs up to 160 MP of RGBA.
  */
 export const MEMORY_BUDGET = 640 * 2 ** 20;
-
-/** Thrown when an image would need more than MEMORY_BUDGET to check. */
-export class MemoryBudgetError extends Error {
-  readonly bytes: number;
-  constructor(bytes: number) {
-    super(`${bytes} bytes`);
-    this.bytes = bytes;
-  }
-}
 
 export const fail = (message: string): never => {
   throw new FormatError(message);

@@ -1,14 +1,6 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { MapItem, StagedObject } from '../shared/workflow.ts';
-
-/**
- * A staged image could not be read (S3 refused, timed out, or the object is gone). Thrown out
- * of the invocation on purpose: the workflow retries it by this name with backoff, then
- * records the images as retryable platform failures — never as "not an image".
- */
-export class StagedImageUnavailableError extends Error {
-  override name = 'StagedImageUnavailable';
-}
+import { StagedImageUnavailableError } from './errors.ts';
 
 /** A byte range of a staged object: [offset, offset + size). */
 export interface StagedRange {

@@ -2,7 +2,8 @@
  * SPIDER (2D electron-microscopy images), as SpiderImagePlugin reads it: a header of floats,
  * big-endian tried first, then 32-bit float pixels. No signature: Pillow tries it late.
  */
-import { type FormatReader, fail, NotThisFormat, needRaw } from './readers.ts';
+import { NotThisFormat } from './errors.ts';
+import { type FormatReader, fail, needRaw } from './readers.ts';
 
 const isInt = (f: number) => Number.isFinite(f) && Number.isInteger(f);
 

@@ -2,8 +2,10 @@
  * TGA (Targa), as TgaImagePlugin + TgaRleDecode.c read it. TGA has no signature: Pillow tries it
  * on whatever no other plugin claimed, so this reader runs last.
  */
+
+import { NotThisFormat } from './errors.ts';
 import type { PillowMode } from './pillow.ts';
-import { type FormatReader, fail, ints, NotThisFormat, needRaw } from './readers.ts';
+import { type FormatReader, fail, ints, needRaw } from './readers.ts';
 
 /** (image type & 7, depth) → bits per pixel of the raw mode Pillow decodes with. */
 const RAW_BITS: Record<string, number> = {
