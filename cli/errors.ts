@@ -42,10 +42,3 @@ export class ServiceError extends CliError {
 
 /** A set no route takes: more images than a large batch declares, or one image too large. */
 export class TooLargeError extends CliError {}
-
-/** Ctrl-C: 130, as shells report a process ended by SIGINT. */
-export class InterruptedError extends CliError {
-  constructor(message: string) {
-    super(message, { exitCode: 130 });
-  }
-}

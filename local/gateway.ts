@@ -75,7 +75,7 @@ const queryOf = (url: URL) => {
   return { single, multi };
 };
 
-export const toProxyEvent = (
+const toProxyEvent = (
   req: http.IncomingMessage,
   body: Buffer,
   stage: string,

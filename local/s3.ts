@@ -105,7 +105,7 @@ interface ListBucketResult {
  * V2's shape, the token being the last key, base64url-encoded (S3's tokens are opaque too).
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html
  */
-export const listV2WithoutDes = async (ctx: ListContext, next: () => Promise<void>) => {
+const listV2WithoutDes = async (ctx: ListContext, next: () => Promise<void>) => {
   if (ctx.method !== 'GET' || ctx.query['list-type'] !== '2' || !/^\/[^/]+\/?$/.test(ctx.path))
     return next();
   const {

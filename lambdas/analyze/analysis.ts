@@ -85,7 +85,7 @@ export const MAX_PIXELS = 178_956_970;
 
 export { MEMORY_BUDGET } from './readers.ts';
 
-export const SUPPORTED_FORMATS = [
+const SUPPORTED_FORMATS = [
   'JPEG, PNG, WebP, GIF, TIFF, AVIF, BMP, ICO/CUR, ICNS, JPEG 2000, PBM/PGM/PPM, TGA, PCX, SGI,',
   'DDS, BLP, IM, MSP, SPIDER, Sun raster, XBM, XPM, GIMP brush',
 ].join(' ');

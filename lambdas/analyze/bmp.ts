@@ -7,7 +7,7 @@
 import type { PillowMode } from './pillow.ts';
 import { type FormatReader, fail } from './readers.ts';
 
-export const isBmp = (bytes: Uint8Array): boolean =>
+const isBmp = (bytes: Uint8Array): boolean =>
   bytes.length >= 2 && bytes[0] === 0x42 && bytes[1] === 0x4d; // "BM"
 
 export interface BmpInfo {

@@ -8,7 +8,7 @@
 import type { PillowMode } from './pillow.ts';
 import { type FormatReader, fail } from './readers.ts';
 
-export const isGif = (bytes: Uint8Array) => {
+const isGif = (bytes: Uint8Array) => {
   const magic = String.fromCharCode(...bytes.subarray(0, 6));
   return magic === 'GIF87a' || magic === 'GIF89a';
 };
@@ -59,7 +59,7 @@ const paletteNeeded = (p: Uint8Array) => {
   return false;
 };
 
-export const readGif = (bytes: Uint8Array, checkPixels: (pixels: number) => void): GifInfo => {
+const readGif = (bytes: Uint8Array, checkPixels: (pixels: number) => void): GifInfo => {
   const r = new Reader(bytes, 0);
   const header = r.read(13);
   let width = u16(header, 6);

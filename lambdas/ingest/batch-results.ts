@@ -44,7 +44,7 @@ const failedChild = (child: ChildResult): BatchRecord[] =>
   }));
 
 /** Every record of the batch, in upload order. */
-export const readRecords = async (
+const readRecords = async (
   s3: S3Client,
   {
     bucket,

@@ -52,7 +52,7 @@ const ERRORS: Record<string, { code: string; message: string }> = {
   ABORTED: { code: 'WORKFLOW_ABORTED', message: 'The analysis was stopped.' },
 };
 
-export const toExecutionView = (id: string, d: DescribeExecutionCommandOutput): ExecutionView => {
+const toExecutionView = (id: string, d: DescribeExecutionCommandOutput): ExecutionView => {
   const status = d.status ?? 'RUNNING';
   const failure = ERRORS[status];
   return {

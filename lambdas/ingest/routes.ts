@@ -5,8 +5,6 @@
 import type { View } from '../shared/workflow.ts';
 import { MethodNotAllowedError, NotFoundError } from './errors.ts';
 
-export { VIEWS, type View } from '../shared/workflow.ts';
-
 export const ROUTES = [
   { path: '/shape', methods: ['POST'] },
   { path: '/nbytes', methods: ['POST'] },

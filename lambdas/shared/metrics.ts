@@ -60,7 +60,7 @@ const countBy = (metrics: Metrics, name: string, dimension: string, value: strin
   single.addMetric(name, MetricUnit.Count, 1);
 };
 
-export const recordPlatformFailure = (metrics: Metrics, code: string) =>
+const recordPlatformFailure = (metrics: Metrics, code: string) =>
   countBy(metrics, METRIC.platformFailures, DIMENSION.errorCode, code);
 
 /** One analyzed Map item: readable (by format), unreadable or a platform failure (by code). */
