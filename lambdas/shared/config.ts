@@ -1,8 +1,9 @@
 /**
- * Every environment variable the Lambdas read, typed, read once, and failing fast with the
- * variable's name (Powertools' env helpers) — a misconfigured stack breaks at cold start, not
- * halfway through a request. Only the deployed handlers read the environment; the local
- * runtime and the tests build these objects themselves and pass them in.
+ * Every environment variable the Lambdas read. The ingest's configuration is typed, read once,
+ * and fails fast with the variable's name (Powertools' env helpers) — a misconfigured stack
+ * breaks at cold start, not halfway through a request; only the deployed handler reads it, the
+ * local runtime and the tests build the object themselves and pass it in. The readers at the
+ * end serve the shared modules (clients, tracing, metrics).
  */
 import { getNumberFromEnv, getStringFromEnv } from '@aws-lambda-powertools/commons/utils/env';
 import { API_GATEWAY_PAYLOAD_BYTES } from './aws-limits.ts';
@@ -86,8 +87,8 @@ export const ingestConfig = (): IngestConfig => {
 };
 
 /*
- * Small readers for the variables the shared modules consult, read when called (as before)
- * rather than once: the AWS SDK and Powertools define them, and they have their own defaults.
+ * Small readers for the variables the shared modules consult, read each time they are called
+ * rather than once: the AWS SDK and Powertools define these variables, with their own defaults.
  */
 
 /** An endpoint override for `service` (AWS_ENDPOINT_URL_SFN, …) or for every service
