@@ -5,7 +5,7 @@
  */
 import type { StateMachine } from 'aws-local-stepfunctions';
 import type { DistributedMap } from './distributed-map.ts';
-import type { HistoryEvent } from './history.ts';
+import type { HistoryEvent } from './history-events.ts';
 
 export type MachineType = 'STANDARD' | 'EXPRESS';
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';

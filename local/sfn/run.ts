@@ -13,7 +13,8 @@ import {
 } from 'aws-local-stepfunctions';
 import type { MapRunHost } from './distributed-map.ts';
 import type { Execution, ExecutionStatus, Machine, TaskInvoker } from './execution.ts';
-import { History, type LibraryEvent } from './history.ts';
+import { History } from './history.ts';
+import type { LibraryEvent } from './history-events.ts';
 
 export const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 
