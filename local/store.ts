@@ -9,7 +9,7 @@
  */
 import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ExecutionFacts } from './sfn/engine.ts';
+import type { ExecutionFacts } from './sfn/execution.ts';
 
 /** An execution as written: dates as ISO text, the history as GetExecutionHistory gives it. */
 export interface StoredExecution extends ExecutionFacts {

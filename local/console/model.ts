@@ -3,7 +3,7 @@
  * history GetExecutionHistory would return): every visit of every state with its input, output
  * and error, Map iterations, and Map Runs.
  */
-import type { HistoryEvent } from '../sfn/history.ts';
+import type { HistoryEvent } from '../sfn/history-events.ts';
 
 export type VisitStatus = 'RUNNING' | 'SUCCEEDED' | 'CAUGHT' | 'FAILED' | 'ABORTED';
 export type IterationStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';

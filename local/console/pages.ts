@@ -3,7 +3,8 @@
  * iterations, and a Map Run. Server-rendered HTML; long lists are paged and payloads cut, so a
  * 100-image run's page stays a few kilobytes until the reader asks for more.
  */
-import type { Execution, LocalStepFunctions } from '../sfn/engine.ts';
+import type { LocalStepFunctions } from '../sfn/engine.ts';
+import type { Execution } from '../sfn/execution.ts';
 import { OPERATIONS } from '../sfn/protocol.ts';
 import { layoutOf, renderGraph } from './graph.ts';
 import { duration, esc, jsonBlock, link, page, short, statusBadge, time } from './html.ts';

@@ -17,7 +17,7 @@ import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-l
 import { STATE_PAYLOAD_BYTES } from '../../lambdas/shared/aws-limits.ts';
 import { namedError } from '../functions.ts';
 import type { DistributedMapState } from './distributed-definition.ts';
-import type { Execution } from './engine.ts';
+import type { Execution } from './execution.ts';
 import { readItems } from './item-reader.ts';
 import type { MapRun } from './map-run.ts';
 import { type ExecutionRecord, executionRecord, writeResults } from './result-writer.ts';

@@ -3,19 +3,17 @@
  * aws-local-stepfunctions, with the cloud's rules where they shape the design — the 256 KiB
  * payload limit, Express's five minutes, what the API refuses for Express executions — and
  * DISTRIBUTED Map states, which the library does not run (distributed-map.ts).
+ *
+ * This file holds the API's side: machines, starting and describing executions, Map Runs'
+ * bookkeeping, and when executions are written, restored and pruned. How one execution runs is
+ * in run.ts, the shapes in execution.ts, what is written to the store in persistence.ts.
  */
 import { randomUUID } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import {
-  ExecutionAbortedError,
-  ExecutionError,
-  ExecutionTimeoutError,
-  StateMachine,
-  type StateMachineDefinition,
-} from 'aws-local-stepfunctions';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { EXPRESS_MAX_DURATION_MS, STATE_PAYLOAD_BYTES } from '../../lambdas/shared/aws-limits.ts';
 import { createS3Client } from '../../lambdas/shared/clients.ts';
-import type { ExecutionStore, StoredExecution } from '../store.ts';
+import type { ExecutionStore } from '../store.ts';
 import { childDefinition, labelOf, prepareDefinition } from './distributed-definition.ts';
 import { DistributedMap } from './distributed-map.ts';
 import {
@@ -25,73 +23,13 @@ import {
   stateMachineDoesNotExist,
   validation,
 } from './errors.ts';
-import { History, type HistoryEvent, type LibraryEvent } from './history.ts';
+import type { Execution, Machine, MachineType, TaskInvoker } from './execution.ts';
+import type { History } from './history.ts';
 import { MapRun } from './map-run.ts';
-
-export type MachineType = 'STANDARD' | 'EXPRESS';
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
-/** Runs one Task state: `resource` is its Resource field, `input` its effective input. */
-export type TaskInvoker = (resource: string, input: unknown) => Promise<unknown>;
-
-export interface Machine {
-  arn: string;
-  name: string;
-  type: MachineType;
-  definition: string;
-  roleArn: string;
-  creationDate: Date;
-  runner: StateMachine;
-  /** Task state name → Resource: the library overrides Tasks by state name. */
-  tasks: Map<string, string>;
-  /** DISTRIBUTED Map state name → how to run it and the machine of its child executions. */
-  distributed: Map<string, { map: DistributedMap; label: string; child: Machine }>;
-  /** Set on the machine of a Map Run's child executions: the Map state's label. */
-  label?: string;
-}
-
-/** What an execution is apart from its dates and history: kept in memory and on disk alike. */
-export interface ExecutionFacts {
-  executionArn: string;
-  stateMachineArn: string;
-  name: string;
-  type: MachineType;
-  status: ExecutionStatus;
-  input: string;
-  output?: string;
-  error?: string;
-  cause?: string;
-}
-
-export interface Execution extends ExecutionFacts {
-  startDate: Date;
-  stopDate?: Date;
-  history: ExecutionHistory;
-  /** Resolves once the execution has stopped and its history is complete. */
-  settled: Promise<void>;
-  stop: (error?: string, cause?: string) => void;
-  /** Set on the child executions of a Map Run. */
-  mapRunArn?: string;
-}
-
-/** What an execution's history offers readers: a live History, or one read back from disk. */
-export interface ExecutionHistory {
-  readonly events: HistoryEvent[];
-  readonly lastType: string | undefined;
-}
-
-/** "Execution history is retained for 90 days after the execution is closed" (Standard).
- * https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html */
-export const STANDARD_RETENTION_MS = 90 * 24 * 60 * 60 * 1000;
-
-/** Why a run left RUNNING by a crash ended: the error and cause it is given at the next start. */
-export const CRASHED = {
-  error: 'States.Runtime',
-  cause:
-    'The local runtime stopped (crash or kill) while this execution was running; it cannot be resumed, so it was ended when the runtime started again.',
-} as const;
+import { CRASHED, crashedHistory, restored, STANDARD_RETENTION_MS, stored } from './persistence.ts';
+import { bytes, runExecution, taskStates } from './run.ts';
 
 const NAME = /^[A-Za-z0-9_-]{1,80}$/;
-const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 
 export class LocalStepFunctions {
   readonly machines = new Map<string, Machine>();
@@ -299,7 +237,21 @@ export class LocalStepFunctions {
         `Execution Already Exists: '${executionArn}'`,
       );
     }
-    return this.#run(machine, executionArn, name, input, parsed);
+    return runExecution(
+      {
+        region: this.region,
+        invokeTask: this.#invokeTask,
+        payloadLimitBytes: this.payloadLimitBytes,
+        expressMaxMs: this.#expressMaxMs,
+        mapRunHost: (label, child, parent, history, onStop) =>
+          this.#mapRunHost(machine, label, child, parent, history, onStop),
+      },
+      machine,
+      executionArn,
+      name,
+      input,
+      parsed,
+    );
   }
 
   /** DescribeExecution and GetExecutionHistory: like AWS, only for STANDARD executions and
@@ -415,246 +367,4 @@ export class LocalStepFunctions {
       onParentStop: onStop,
     };
   }
-
-  #run(
-    machine: Machine,
-    executionArn: string,
-    name: string,
-    input: string,
-    parsed: unknown,
-  ): Execution {
-    const history = new History({
-      region: this.region,
-      definition: JSON.parse(machine.definition),
-    });
-    let pendingFailure: { error: string; cause: string } | undefined;
-    let stopRequest: { error?: string; cause?: string } | undefined;
-    let expressTimedOut = false;
-
-    const overLimit = (what: string, value: unknown) => {
-      if (pendingFailure || bytes(JSON.stringify(value ?? null)) <= this.payloadLimitBytes)
-        return false;
-      // Like AWS, States.DataLimitExceeded fails the execution: no Catch, not even States.ALL.
-      pendingFailure = {
-        error: 'States.DataLimitExceeded',
-        cause: `The state/task '${what}' returned a result with a size exceeding the maximum number of bytes service limit.`,
-      };
-      run.abort();
-      return true;
-    };
-
-    const taskHandlers = Object.fromEntries(
-      [...machine.tasks].map(([stateName, resource]) => [
-        stateName,
-        async (taskInput: unknown) => {
-          const pending = this.#invokeTask(resource, taskInput);
-          history.taskInvoked(stateName, taskInput, pending);
-          const result = await pending;
-          if (overLimit(stateName, result)) throw new Error('States.DataLimitExceeded');
-          return result as never;
-        },
-      ]),
-    );
-
-    const context = {
-      Execution: { Id: executionArn, Name: name, RoleArn: machine.roleArn },
-      StateMachine: { Id: machine.arn, Name: machine.name },
-    };
-    // Map Runs of this execution, stopped with it.
-    const mapRunStops: (() => void)[] = [];
-    for (const [stateName, { map, label, child }] of machine.distributed) {
-      const host = this.#mapRunHost(
-        machine,
-        label,
-        child,
-        { executionArn, context, input: parsed },
-        history,
-        (abort) => mapRunStops.push(abort),
-      );
-      taskHandlers[stateName] = async (mapInput: unknown) => {
-        // The library logs MapStateEntered before calling the handler; one turn of the event
-        // loop lets the history take it in first, so MapRunStarted follows it.
-        await new Promise((resolve) => setImmediate(resolve));
-        const result = await map.run(mapInput, host);
-        if (overLimit(stateName, result)) throw new Error('States.DataLimitExceeded');
-        return result as never;
-      };
-    }
-
-    const startDate = new Date();
-    const run = machine.runner.run(parsed as never, {
-      overrides: { taskResourceLocalHandlers: taskHandlers },
-      context,
-    });
-    const expressTimer =
-      machine.type === 'EXPRESS'
-        ? setTimeout(() => {
-            expressTimedOut = true;
-            run.abort();
-          }, this.#expressMaxMs)
-        : undefined;
-
-    const execution: Execution = {
-      executionArn,
-      stateMachineArn: machine.arn,
-      name,
-      type: machine.type,
-      status: 'RUNNING',
-      input,
-      startDate,
-      history,
-      settled: Promise.resolve(),
-      stop: (error, cause) => {
-        if (execution.status !== 'RUNNING') return;
-        stopRequest = { error, cause };
-        run.abort();
-      },
-    };
-
-    const drainHistory = (async () => {
-      for await (const event of run.eventLogs as AsyncGenerator<LibraryEvent>) {
-        if (event.type === 'ExecutionAborted') continue; // recorded below with the real reason
-        // A DISTRIBUTED Map runs as a Task in the library; its events are a Map's.
-        if (event.state?.type === 'Task' && machine.distributed.has(event.state.name)) {
-          event.state.type = 'Map';
-        }
-        history.addLibraryEvent(event, machine.roleArn);
-        // A state's input is the previous state's output (or the checked execution input, or a
-        // Map item, smaller than its array), so checking outputs covers inputs too.
-        if (event.type === 'StateExited') overLimit(event.state?.name ?? '', event.state?.output);
-      }
-    })();
-
-    const finish = async () => {
-      let outcome: Partial<Execution> & { status: ExecutionStatus };
-      try {
-        const output = JSON.stringify((await run.result) ?? null);
-        outcome = { status: 'SUCCEEDED', output };
-      } catch (error) {
-        outcome = outcomeOf(error);
-      }
-      clearTimeout(expressTimer);
-      await drainHistory.catch(() => undefined);
-      for (const stop of mapRunStops) stop();
-      if (pendingFailure) outcome = { status: 'FAILED', ...pendingFailure };
-      else if (expressTimedOut) outcome = { status: 'TIMED_OUT' };
-      else if (stopRequest)
-        outcome = { status: 'ABORTED', error: stopRequest.error, cause: stopRequest.cause };
-      Object.assign(execution, outcome, { stopDate: new Date() });
-      recordEnd(history, execution);
-    };
-    execution.settled = finish();
-    return execution;
-  }
 }
-
-const stored = (e: Execution, withHistory = false): StoredExecution => ({
-  executionArn: e.executionArn,
-  stateMachineArn: e.stateMachineArn,
-  name: e.name,
-  type: e.type,
-  status: e.status,
-  input: e.input,
-  output: e.output,
-  error: e.error,
-  cause: e.cause,
-  startDate: e.startDate.toISOString(),
-  stopDate: e.stopDate?.toISOString(),
-  events: withHistory
-    ? e.history.events.map((event) => ({ ...event, timestamp: event.timestamp.toISOString() }))
-    : undefined,
-});
-
-/** What is known of a run a crash cut short: it started, and it failed when found. */
-const crashedHistory = (record: StoredExecution, roleArn = ''): StoredExecution['events'] => [
-  {
-    timestamp: record.startDate,
-    type: 'ExecutionStarted',
-    id: 1,
-    previousEventId: 0,
-    executionStartedEventDetails: {
-      input: record.input,
-      inputDetails: { truncated: false },
-      roleArn,
-    },
-  },
-  {
-    timestamp: record.stopDate ?? new Date().toISOString(),
-    type: 'ExecutionFailed',
-    id: 2,
-    previousEventId: 1,
-    executionFailedEventDetails: { error: record.error, cause: record.cause },
-  },
-];
-
-const restored = (record: StoredExecution): Execution => {
-  const events = (record.events ?? []).map((event) => ({
-    ...event,
-    timestamp: new Date(event.timestamp),
-  }));
-  return {
-    executionArn: record.executionArn,
-    stateMachineArn: record.stateMachineArn,
-    name: record.name,
-    type: record.type,
-    status: record.status,
-    input: record.input,
-    output: record.output,
-    error: record.error,
-    cause: record.cause,
-    startDate: new Date(record.startDate),
-    stopDate: record.stopDate ? new Date(record.stopDate) : undefined,
-    history: { events, lastType: events.at(-1)?.type },
-    settled: Promise.resolve(),
-    stop: () => undefined,
-  };
-};
-
-const outcomeOf = (error: unknown): Partial<Execution> & { status: ExecutionStatus } => {
-  if (error instanceof ExecutionTimeoutError)
-    return { status: 'TIMED_OUT', error: 'States.Timeout' };
-  if (error instanceof ExecutionAbortedError) return { status: 'ABORTED' };
-  if (error instanceof ExecutionError && error.cause instanceof Error) {
-    return { status: 'FAILED', error: error.cause.name, cause: error.cause.message };
-  }
-  return { status: 'FAILED', error: 'States.Runtime', cause: String(error) };
-};
-
-/** The closing event of a run the library did not log itself (stops, limits, Express cap). */
-const recordEnd = (history: History, execution: Execution) => {
-  const last = history.lastType;
-  if (execution.status === 'ABORTED') {
-    history.add('ExecutionAborted', {
-      executionAbortedEventDetails: { error: execution.error, cause: execution.cause },
-    });
-  } else if (execution.status === 'TIMED_OUT' && last !== 'ExecutionTimedOut') {
-    history.add('ExecutionTimedOut', { executionTimedOutEventDetails: {} });
-  } else if (execution.status === 'FAILED' && last !== 'ExecutionFailed') {
-    history.add('ExecutionFailed', {
-      executionFailedEventDetails: { error: execution.error, cause: execution.cause },
-    });
-  }
-};
-
-/** Task state names (Map item processors and Parallel branches included) → Resource. */
-const taskStates = (definition: StateMachineDefinition, into = new Map<string, string>()) => {
-  for (const [name, state] of Object.entries(definition.States)) {
-    if (state.Type === 'Task') {
-      const known = into.get(name);
-      if (known && known !== state.Resource) {
-        throw new Error(`Two Task states named '${name}' call different resources; rename one`);
-      }
-      into.set(name, state.Resource);
-    }
-    if (state.Type === 'Map') {
-      const processor = state.ItemProcessor ?? state.Iterator;
-      if (processor) taskStates(processor as StateMachineDefinition, into);
-    }
-    if (state.Type === 'Parallel') {
-      for (const branch of state.Branches) taskStates(branch as StateMachineDefinition, into);
-    }
-  }
-  return into;
-};
-
-export type { HistoryEvent };

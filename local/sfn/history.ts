@@ -22,64 +22,34 @@
  * Not reproduced: Parallel state events beyond Entered/Exited, MapIterationAborted and
  * TaskStateAborted for iterations cut short by a sibling's failure, and nested Maps' inner
  * iteration chains (the library reports their events under the outer iteration's index).
+ *
+ * This file maps state events to AWS's; the event types and the id/link/timestamp bookkeeping
+ * are in history-events.ts, the Map states' iteration chains in history-maps.ts.
  */
-type JsonValue = unknown;
-
-export interface LibraryEvent {
-  type: string;
-  timestamp: number;
-  input?: JsonValue;
-  output?: JsonValue;
-  Error?: string;
-  Cause?: unknown;
-  index?: number;
-  state?: { name: string; type: string; input: JsonValue; output?: JsonValue };
-  parentState?: { name: string; type: string };
-}
-
-export interface HistoryEvent {
-  timestamp: Date;
-  type: string;
-  id: number;
-  previousEventId: number;
-  [details: string]: unknown;
-}
-
-/** The states of a definition, found by name (Map processors and Parallel branches included). */
-interface StateDefinition {
-  Type: string;
-  Resource?: string;
-  TimeoutSeconds?: number;
-  HeartbeatSeconds?: number;
-  ItemsPath?: string;
-  MaxConcurrency?: number;
-  ItemReader?: unknown;
-  ItemProcessor?: { States: Record<string, StateDefinition>; ProcessorConfig?: { Mode?: string } };
-  Iterator?: { States: Record<string, StateDefinition> };
-  Branches?: { States: Record<string, StateDefinition> }[];
-}
-type Definition = { States: Record<string, StateDefinition> };
-
-const statesOf = (
-  definition: Definition | undefined,
-  into = new Map<string, StateDefinition>(),
-) => {
-  for (const [name, state] of Object.entries(definition?.States ?? {})) {
-    into.set(name, state);
-    const processor = state.ItemProcessor ?? state.Iterator;
-    if (processor) statesOf(processor, into);
-    for (const branch of state.Branches ?? []) statesOf(branch, into);
-  }
-  return into;
-};
-
-const json = (value: JsonValue) => JSON.stringify(value ?? null);
-const text = (value: unknown) => (typeof value === 'string' ? value : json(value));
-/** `input`/`output` and their `…Details` (HistoryEventExecutionDataDetails). */
-const payload = (key: 'input' | 'output', value: JsonValue) => ({
-  [key]: json(value),
-  [`${key}Details`]: { truncated: false },
-});
+import {
+  type Definition,
+  EventLog,
+  type HistoryEvent,
+  type JsonValue,
+  json,
+  type LibraryEvent,
+  payload,
+  type Scope,
+  type StateDefinition,
+  statesOf,
+  type TaskCall,
+  text,
+} from './history-events.ts';
+import {
+  distributedEntered,
+  isDistributed,
+  iteration,
+  type MapScope,
+  mapStarted,
+  openIterations,
+  settleMapFailure,
+  simplePath,
+} from './history-maps.ts';
 
 /** `arn:aws:states:::lambda:invoke` → resourceType `lambda`, resource `invoke`, as AWS
  * splits an optimized integration's ARN in TaskScheduledEventDetails. */
@@ -89,59 +59,6 @@ export const taskResource = (arn = '') => {
   return { resourceType, resource: action.join(':') || 'invoke' };
 };
 
-/** `$`, `$.a.b`: enough to count a Map's items the moment it starts; anything else waits for
- * the iterations to be counted. */
-const simplePath = (path: string | undefined, value: JsonValue): JsonValue => {
-  if (path === undefined || path === '$') return value;
-  if (!/^\$(\.[A-Za-z_][\w-]*)+$/.test(path)) return undefined;
-  let current = value;
-  for (const key of path.slice(2).split('.')) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<string, JsonValue>)[key];
-  }
-  return current;
-};
-
-/** One Task invocation as the engine made it: its parameters and, once settled, its result. */
-interface TaskCall {
-  parameters: JsonValue;
-  result?: JsonValue;
-}
-
-/** A chain of events: the root of the execution or one Map iteration. */
-interface Scope {
-  cursor: number;
-  /** The Task state open in this scope: its current invocation, and whether it failed. */
-  task?: { name: string; call?: TaskCall; failed: boolean; distributed?: boolean };
-  done?: boolean;
-}
-
-interface MapScope {
-  name: string;
-  /** The id AWS links the next iteration (and a failure) to: the last finished chain. */
-  cursor: number;
-  /** The latest MapIterationSucceeded, which MapStateSucceeded and MapStateExited follow. */
-  lastEnd: number;
-  started: boolean;
-  failed: boolean;
-  failurePending: boolean;
-  items?: number;
-  iterations: Map<number, Scope>;
-}
-
-const openIterations = (map: MapScope) => {
-  let open = 0;
-  for (const iteration of map.iterations.values()) if (!iteration.done) open += 1;
-  return open;
-};
-
-interface Entry {
-  type: string;
-  timestamp: number;
-  previousEventId: number;
-  details: () => Record<string, unknown>;
-}
-
 export interface HistoryOptions {
   /** The region TaskScheduled names (TaskScheduledEventDetails.region). */
   region?: string;
@@ -149,14 +66,9 @@ export interface HistoryOptions {
   definition?: unknown;
 }
 
-/**
- * AWS-shaped events. Payloads are serialized when the history is read, not while the workflow
- * runs: most runs are never inspected, and turning every state's input into JSON text would
- * cost more than the run.
- */
+/** AWS-shaped events (ids and links kept by EventLog, Map states' by history-maps.ts). */
 export class History {
-  readonly #entries: Entry[] = [];
-  readonly #materialized: HistoryEvent[] = [];
+  readonly #log = new EventLog();
   readonly #region: string;
   readonly #states: Map<string, StateDefinition>;
   readonly #root: Scope = { cursor: 0 };
@@ -165,7 +77,6 @@ export class History {
   #activeMap: MapScope | undefined;
   /** Invocations by Task state name, in the order the engine made them. */
   readonly #calls = new Map<string, TaskCall[]>();
-  #lastTimestamp = 0;
   #roleArn = '';
   /** Library events that arrived before their cause (see #mustWait). */
   #deferred: LibraryEvent[] = [];
@@ -178,7 +89,7 @@ export class History {
   /** An event of the execution itself (ends, stops, limits), chained at the root. */
   add(type: string, details: Record<string, unknown>, timestamp = Date.now()): void {
     for (const waiting of this.#deferred.splice(0)) this.#apply(waiting);
-    this.#push(type, this.#root, timestamp, () => details);
+    this.#log.push(type, this.#root, timestamp, () => details);
   }
 
   /**
@@ -255,23 +166,23 @@ export class History {
     switch (event.type) {
       case 'ExecutionStarted':
         // previousEventId 0, and the first state links to 0 too (AWS's example above).
-        this.#record('ExecutionStarted', 0, at, () => ({
+        this.#log.record('ExecutionStarted', 0, at, () => ({
           executionStartedEventDetails: { ...payload('input', event.input), roleArn },
         }));
         return;
       case 'ExecutionSucceeded':
-        this.#push('ExecutionSucceeded', this.#root, at, () => ({
+        this.#log.push('ExecutionSucceeded', this.#root, at, () => ({
           executionSucceededEventDetails: payload('output', event.output),
         }));
         return;
       case 'ExecutionFailed':
-        for (const map of this.#maps.values()) this.#settleMapFailure(map, at);
-        this.#push('ExecutionFailed', this.#root, at, () => ({
+        for (const map of this.#maps.values()) settleMapFailure(this.#log, this.#root, map, at);
+        this.#log.push('ExecutionFailed', this.#root, at, () => ({
           executionFailedEventDetails: { error: event.Error, cause: text(event.Cause) },
         }));
         return;
       case 'ExecutionTimeout':
-        this.#push('ExecutionTimedOut', this.#root, at, () => ({
+        this.#log.push('ExecutionTimedOut', this.#root, at, () => ({
           executionTimedOutEventDetails: {},
         }));
         return;
@@ -279,7 +190,7 @@ export class History {
         if (state) this.#entered(state, this.#scopeOf(event), at);
         return;
       case 'StateRetried':
-        if (state?.type === 'Task' && !this.#isDistributed(state)) {
+        if (state?.type === 'Task' && !isDistributed(this.#states.get(state.name))) {
           this.#scheduled(state.name, this.#scopeOf(event), at);
         }
         if (state?.type === 'Map') this.#mapRetried(state.name, at);
@@ -290,7 +201,7 @@ export class History {
       case 'StateCaught':
         if (state?.type === 'Map') {
           const map = this.#maps.get(state.name);
-          if (map) this.#settleMapFailure(map, at);
+          if (map) settleMapFailure(this.#log, this.#root, map, at);
         }
         return;
       case 'StateExited':
@@ -299,7 +210,7 @@ export class History {
       case 'MapIterationStarted':
       case 'MapIterationSucceeded':
       case 'MapIterationFailed':
-        this.#iteration(event, at);
+        iteration(this.#log, this.#root, this.#maps, event, at);
         return;
       default:
         // ParallelBranch* have no AWS counterpart; ExecutionAborted is recorded by the engine.
@@ -308,21 +219,11 @@ export class History {
   }
 
   get lastType(): string | undefined {
-    return this.#entries.at(-1)?.type;
+    return this.#log.lastType;
   }
 
   get events(): HistoryEvent[] {
-    for (let i = this.#materialized.length; i < this.#entries.length; i++) {
-      const entry = this.#entries[i] as Entry;
-      this.#materialized.push({
-        timestamp: new Date(entry.timestamp),
-        type: entry.type,
-        id: i + 1,
-        previousEventId: entry.previousEventId,
-        ...entry.details(),
-      });
-    }
-    return this.#materialized;
+    return this.#log.events;
   }
 
   #scopeOf(event: LibraryEvent): Scope {
@@ -330,24 +231,10 @@ export class History {
     return this.#activeMap?.iterations.get(event.index) ?? this.#root;
   }
 
-  #record(type: string, previousEventId: number, at: number, details: Entry['details']) {
-    // The library stamps a finished iteration with its sub-execution's time, which can be
-    // earlier than events already logged: AWS's timestamps never go backwards.
-    const timestamp = Math.max(at, this.#lastTimestamp);
-    this.#lastTimestamp = timestamp;
-    this.#entries.push({ type, timestamp, previousEventId, details });
-    return this.#entries.length;
-  }
-
-  /** Records an event caused by the scope's latest one, and makes it the latest. */
-  #push(type: string, scope: Scope, at: number, details: Entry['details']) {
-    scope.cursor = this.#record(type, scope.cursor, at, details);
-    return scope.cursor;
-  }
-
   #entered(state: NonNullable<LibraryEvent['state']>, scope: Scope, at: number) {
-    if (this.#isDistributed(state)) return this.#distributedEntered(state, scope, at);
-    this.#push(`${state.type}StateEntered`, scope, at, () => ({
+    if (isDistributed(this.#states.get(state.name)))
+      return distributedEntered(this.#log, this.#states.get(state.name), state, scope, at);
+    this.#log.push(`${state.type}StateEntered`, scope, at, () => ({
       stateEnteredEventDetails: { name: state.name, ...payload('input', state.input) },
     }));
     if (state.type === 'Task') {
@@ -369,38 +256,8 @@ export class History {
       };
       this.#maps.set(state.name, map);
       if (scope === this.#root) this.#activeMap = map;
-      if (map.items !== undefined) this.#mapStarted(map, scope, at);
+      if (map.items !== undefined) mapStarted(this.#log, map, scope, at);
     }
-  }
-
-  /**
-   * The engine runs a DISTRIBUTED Map as a Task of its own (the library has no such Map; the
-   * engine may report it as a Task or as a Map), and records MapRunStarted/Succeeded/Failed
-   * itself with add(); AWS's recorded histories go
-   * MapStateEntered → MapStateStarted {length, 0 with an ItemReader} → MapRunStarted →
-   * MapRunSucceeded → MapStateSucceeded and MapStateExited (both after MapRunSucceeded), or
-   * MapRunFailed → MapStateFailed.
-   */
-  #isDistributed(state: NonNullable<LibraryEvent['state']>) {
-    const definition = this.#states.get(state.name);
-    // The engine renames the library's Task events of a DISTRIBUTED Map to 'Map' (engine.ts,
-    // drainHistory): either name is this state.
-    return (
-      definition?.Type === 'Map' &&
-      definition.ItemProcessor?.ProcessorConfig?.Mode === 'DISTRIBUTED'
-    );
-  }
-
-  #distributedEntered(state: NonNullable<LibraryEvent['state']>, scope: Scope, at: number) {
-    const definition = this.#states.get(state.name);
-    this.#push('MapStateEntered', scope, at, () => ({
-      stateEnteredEventDetails: { name: state.name, ...payload('input', state.input) },
-    }));
-    const items = definition?.ItemReader ? [] : simplePath(definition?.ItemsPath, state.input);
-    this.#push('MapStateStarted', scope, at, () => ({
-      mapStateStartedEventDetails: { length: Array.isArray(items) ? items.length : 0 },
-    }));
-    scope.task = { name: state.name, failed: false, distributed: true };
   }
 
   #scheduled(name: string, scope: Scope, at: number) {
@@ -411,7 +268,7 @@ export class History {
       scope.task.failed = false;
     }
     const resource = taskResource(definition?.Resource);
-    this.#push('TaskScheduled', scope, at, () => ({
+    this.#log.push('TaskScheduled', scope, at, () => ({
       taskScheduledEventDetails: {
         ...resource,
         region: this.#region,
@@ -422,7 +279,7 @@ export class History {
           : {}),
       },
     }));
-    this.#push('TaskStarted', scope, at, () => ({ taskStartedEventDetails: resource }));
+    this.#log.push('TaskStarted', scope, at, () => ({ taskStartedEventDetails: resource }));
   }
 
   #failed(
@@ -433,7 +290,7 @@ export class History {
   ) {
     if (scope.task?.distributed && scope.task.name === state.name) {
       scope.task.failed = true;
-      this.#push('MapStateFailed', scope, at, () => ({}));
+      this.#log.push('MapStateFailed', scope, at, () => ({}));
       return;
     }
     if (state.type === 'Task') {
@@ -441,9 +298,9 @@ export class History {
       const resource = taskResource(this.#states.get(state.name)?.Resource);
       const details = { ...resource, error: event.Error, cause: text(event.Cause) };
       if (event.Error === 'States.Timeout') {
-        this.#push('TaskTimedOut', scope, at, () => ({ taskTimedOutEventDetails: details }));
+        this.#log.push('TaskTimedOut', scope, at, () => ({ taskTimedOutEventDetails: details }));
       } else {
-        this.#push('TaskFailed', scope, at, () => ({ taskFailedEventDetails: details }));
+        this.#log.push('TaskFailed', scope, at, () => ({ taskFailedEventDetails: details }));
       }
     }
     if (state.type === 'Map') {
@@ -461,9 +318,9 @@ export class History {
       stateExitedEventDetails: { name: state.name, ...payload('output', state.output) },
     });
     if (scope.task?.distributed && scope.task.name === state.name) {
-      if (!scope.task.failed) this.#record('MapStateSucceeded', scope.cursor, at, () => ({}));
+      if (!scope.task.failed) this.#log.record('MapStateSucceeded', scope.cursor, at, () => ({}));
       scope.task = undefined;
-      this.#push('MapStateExited', scope, at, exited);
+      this.#log.push('MapStateExited', scope, at, exited);
       return;
     }
     if (state.type === 'Task') {
@@ -472,35 +329,27 @@ export class History {
         const resource = taskResource(this.#states.get(state.name)?.Resource);
         // The integration's whole response (for lambda:invoke: StatusCode, Payload…), before
         // ResultSelector/ResultPath/OutputPath shaped the state's output.
-        this.#push('TaskSucceeded', scope, at, () => ({
+        this.#log.push('TaskSucceeded', scope, at, () => ({
           taskSucceededEventDetails: { ...resource, ...payload('output', task.call?.result) },
         }));
       }
       scope.task = undefined;
-      this.#push('TaskStateExited', scope, at, exited);
+      this.#log.push('TaskStateExited', scope, at, exited);
       return;
     }
     if (state.type === 'Map') {
       const map = this.#maps.get(state.name);
-      if (map && !map.started) this.#mapStarted(map, scope, at);
+      if (map && !map.started) mapStarted(this.#log, map, scope, at);
       if (map && !map.failed) {
         // Both follow the last MapIterationSucceeded (recorded AWS histories).
-        this.#record('MapStateSucceeded', map.lastEnd, at, () => ({}));
+        this.#log.record('MapStateSucceeded', map.lastEnd, at, () => ({}));
         scope.cursor = map.lastEnd;
       } else if (map) {
-        this.#settleMapFailure(map, at);
+        settleMapFailure(this.#log, this.#root, map, at);
       }
       if (this.#activeMap === map) this.#activeMap = undefined;
     }
-    this.#push(`${state.type}StateExited`, scope, at, exited);
-  }
-
-  #mapStarted(map: MapScope, scope: Scope, at: number) {
-    map.started = true;
-    map.cursor = this.#push('MapStateStarted', scope, at, () => ({
-      mapStateStartedEventDetails: { length: map.items ?? map.iterations.size },
-    }));
-    map.lastEnd = map.cursor;
+    this.#log.push(`${state.type}StateExited`, scope, at, exited);
   }
 
   #mapRetried(name: string, at: number) {
@@ -513,36 +362,7 @@ export class History {
     this.#activeMap = map;
     // A retried Map starts again where its failed iteration ended.
     const scope: Scope = { cursor: map.cursor };
-    this.#mapStarted(map, scope, at);
+    mapStarted(this.#log, map, scope, at);
     this.#root.cursor = scope.cursor;
-  }
-
-  #settleMapFailure(map: MapScope, at: number) {
-    if (!map.failurePending) return;
-    map.failurePending = false;
-    // MapStateFailed follows the failed iteration's last event, not MapIterationFailed.
-    this.#root.cursor = this.#record('MapStateFailed', map.cursor, at, () => ({}));
-  }
-
-  #iteration(event: LibraryEvent, at: number) {
-    const name = event.parentState?.name ?? '';
-    const index = event.index ?? 0;
-    const map = this.#maps.get(name);
-    if (!map) return;
-    const key = `${event.type[0]?.toLowerCase()}${event.type.slice(1)}EventDetails`;
-    const details = () => ({ [key]: { name, index } });
-    if (event.type === 'MapIterationStarted') {
-      if (!map.started) this.#mapStarted(map, this.#root, at);
-      const id = this.#record(event.type, map.cursor, at, details);
-      map.iterations.set(index, { cursor: id });
-      return;
-    }
-    const iteration = map.iterations.get(index);
-    if (!iteration) return;
-    iteration.done = true;
-    const id = this.#record(event.type, iteration.cursor, at, details);
-    // The next iteration to start, or the Map's end, follows this chain's last event.
-    map.cursor = iteration.cursor;
-    if (event.type === 'MapIterationSucceeded') map.lastEnd = id;
   }
 }

@@ -4,7 +4,7 @@
  * https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeMapRun.html
  * https://docs.aws.amazon.com/step-functions/latest/dg/concepts-examine-map-run.html
  */
-import type { Execution, ExecutionStatus } from './engine.ts';
+import type { Execution, ExecutionStatus } from './execution.ts';
 
 export type MapRunStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
 

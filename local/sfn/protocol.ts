@@ -2,8 +2,9 @@
  * The Step Functions API operations over the local engine, in the AWS JSON 1.0 shapes the
  * SDK and the AWS CLI expect (timestamps as epoch seconds, errors as `__type`).
  */
-import type { Execution, LocalStepFunctions } from './engine.ts';
+import type { LocalStepFunctions } from './engine.ts';
 import { invalidArn, SfnApiError } from './errors.ts';
+import type { Execution } from './execution.ts';
 
 type Body = Record<string, unknown>;
 type Operation = (sfn: LocalStepFunctions, body: Body) => Promise<object> | object;

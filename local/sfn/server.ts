@@ -9,8 +9,9 @@ import {
   runsPage,
   statePanel,
 } from '../console/pages.ts';
-import type { Execution, LocalStepFunctions } from './engine.ts';
+import type { LocalStepFunctions } from './engine.ts';
 import { SfnApiError } from './errors.ts';
+import type { Execution } from './execution.ts';
 import { maxRequestBytes, OPERATIONS, toAwsJson } from './protocol.ts';
 
 const TARGET_PREFIX = 'AWSStepFunctions.';

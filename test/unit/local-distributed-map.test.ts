@@ -12,7 +12,8 @@ import {
   taskInvoker,
 } from '../../local/functions.ts';
 import { LOCAL_S3_CREDENTIALS, startLocalS3 } from '../../local/s3.ts';
-import { type Execution, LocalStepFunctions, type MachineType } from '../../local/sfn/engine.ts';
+import { LocalStepFunctions } from '../../local/sfn/engine.ts';
+import type { Execution, MachineType } from '../../local/sfn/execution.ts';
 
 const BUCKET = 'map-run-test';
 const FN = 'arn:aws:lambda:us-east-1:000000000000:function:score';

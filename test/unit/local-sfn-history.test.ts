@@ -21,7 +21,8 @@ import { HistoryEvent$, HistoryEventType } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
 import type { Chunk } from '../../lambdas/shared/workflow.ts';
 import { LocalStepFunctions } from '../../local/sfn/engine.ts';
-import { History, type HistoryEvent } from '../../local/sfn/history.ts';
+import { History } from '../../local/sfn/history.ts';
+import type { HistoryEvent } from '../../local/sfn/history-events.ts';
 import { loadDefinition } from '../../statemachine/definition.ts';
 import { chunkedInput } from '../support/workflow-input.ts';
 

@@ -17,8 +17,9 @@ import {
   namedError,
   taskInvoker,
 } from '../../local/functions.ts';
-import { CRASHED, LocalStepFunctions } from '../../local/sfn/engine.ts';
+import { LocalStepFunctions } from '../../local/sfn/engine.ts';
 import type { SfnApiError } from '../../local/sfn/errors.ts';
+import { CRASHED } from '../../local/sfn/persistence.ts';
 import { ExecutionStore } from '../../local/store.ts';
 import { loadDefinition } from '../../statemachine/definition.ts';
 import { fixtureImage } from '../support/fixtures.ts';
