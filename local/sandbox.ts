@@ -13,14 +13,17 @@ import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 // sharp's shared libraries must be loaded by the main thread before any worker loads them, or
 // glibc unloads them when a worker exits while others still use them (sharp's documentation,
-// "Worker threads"; lovell/sharp#2263).
-import 'sharp';
+// "Worker threads"; lovell/sharp#2263). libvips' loader blocks are process-wide: set once here,
+// for every sandbox, which must not set them again under a sibling's decode (loaders.ts).
+import { restrictLoaders } from '../lambdas/analyze/loaders.ts';
 import type {
   InvocationContext,
   SandboxReply,
   SandboxRequest,
   SandboxSpec,
 } from './sandbox-worker.ts';
+
+restrictLoaders();
 
 export interface PoolOptions {
   spec: SandboxSpec;
@@ -79,6 +82,8 @@ class Sandbox {
         AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
         AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
         AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${spec.function}`,
+        // Not Lambda's: this process has restricted libvips' loaders for every sandbox.
+        LIBVIPS_LOADERS_RESTRICTED_BY_HOST: '1',
         ...options.environment,
       },
       resourceLimits: { maxOldGenerationSizeMb: memoryMb },

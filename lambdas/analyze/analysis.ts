@@ -4,6 +4,7 @@
  * Never throws for bad input: one unreadable image must not fail its batch.
  */
 import sharp, { type Metadata } from 'sharp';
+import { loadersRestrictedByHost } from '../shared/config.ts';
 import {
   type ImageAnalysis,
   type ImageErrorCode,
@@ -21,6 +22,7 @@ import { cur, ico } from './ico.ts';
 import { im } from './im.ts';
 import { progressiveJpegMemory, readJpegHeader } from './jpeg.ts';
 import { jpeg2000 } from './jpeg2000.ts';
+import { restrictLoaders } from './loaders.ts';
 import { msp } from './msp.ts';
 import { pcx } from './pcx.ts';
 import { arrayLayout, genericMode, jpegMode, type PillowMode } from './pillow.ts';
@@ -60,22 +62,8 @@ const READERS: FormatReader[] = [
   xpm,
 ];
 
-/**
- * The bytes are untrusted, so libvips may only run the raster loaders we answer for. Blocking
- * every loader and unblocking a list keeps SVG (librsvg), PDF and any loader a future libvips
- * adds out, even if the format sniffing would have picked them. PNG and GIF bytes never reach
- * libvips here (our readers take them first); their loaders serve the benchmark's baseline.
- */
-const ALLOWED_LOADERS = [
-  'VipsForeignLoadJpegBuffer',
-  'VipsForeignLoadPngBuffer',
-  'VipsForeignLoadWebpBuffer',
-  'VipsForeignLoadNsgifBuffer',
-  'VipsForeignLoadTiffBuffer',
-  'VipsForeignLoadHeifBuffer',
-];
-sharp.block({ operation: ['VipsForeignLoad'] });
-sharp.unblock({ operation: ALLOWED_LOADERS });
+// Only the raster loaders we answer for (loaders.ts); set by the host when it says so.
+if (!loadersRestrictedByHost()) restrictLoaders();
 // Each image is read once; libvips' operation cache would only hold memory between invocations.
 sharp.cache(false);
 

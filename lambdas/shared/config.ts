@@ -105,3 +105,8 @@ export const tracingEnabled = (): boolean =>
  * `defaultValue`. */
 export const metricsNamespace = (defaultValue: string): string =>
   getStringFromEnv({ key: 'POWERTOOLS_METRICS_NAMESPACE', defaultValue });
+
+/** Set by the local twin in its sandboxes, whose host process has already restricted libvips'
+ * loaders once for all of them (lambdas/analyze/loaders.ts says why); never set in Lambda. */
+export const loadersRestrictedByHost = (): boolean =>
+  process.env.LIBVIPS_LOADERS_RESTRICTED_BY_HOST === '1';
