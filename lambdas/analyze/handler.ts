@@ -7,6 +7,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { createS3Client } from '../shared/clients.ts';
+import { onFirstInvocation } from '../shared/cold-start.ts';
 import { createLogger } from '../shared/logger.ts';
 import { createMetrics, metricsMiddleware, recordAnalysis } from '../shared/metrics.ts';
 import { loadTracing, NO_TRACING, type Tracing } from '../shared/tracer.ts';
@@ -69,13 +70,4 @@ const deployed = async () => {
     tracing,
   });
 };
-let built: ReturnType<typeof deployed> | undefined;
-
-export const handler = async (event: AnalyzeEvent, context: Context) => {
-  // A failed cold start is not kept: the next invocation tries again, as a new environment would.
-  built ??= deployed().catch((error: unknown) => {
-    built = undefined;
-    throw error;
-  });
-  return (await built)(event, context);
-};
+export const handler = onFirstInvocation(deployed);

@@ -8,8 +8,9 @@ import middy from '@middy/core';
 import httpCors from '@middy/http-cors';
 import httpEventNormalizer from '@middy/http-event-normalizer';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
-import type { APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import { createS3Client, createSfnClient } from '../shared/clients.ts';
+import { onFirstInvocation } from '../shared/cold-start.ts';
 import { type IngestConfig, ingestConfig } from '../shared/config.ts';
 import { createLogger } from '../shared/logger.ts';
 import { createMetrics, metricsMiddleware } from '../shared/metrics.ts';
@@ -89,13 +90,4 @@ const deployed = async () => {
     tracing,
   });
 };
-let built: ReturnType<typeof deployed> | undefined;
-
-export const handler = async (event: IngestEvent, context: Context) => {
-  // A failed cold start is not kept: the next invocation tries again, as a new environment would.
-  built ??= deployed().catch((error: unknown) => {
-    built = undefined;
-    throw error;
-  });
-  return (await built)(event, context);
-};
+export const handler = onFirstInvocation(deployed);
