@@ -21,6 +21,7 @@ import { icns } from './icns.ts';
 import { cur, ico } from './ico.ts';
 import { im } from './im.ts';
 import { progressiveJpegMemory, readJpegHeader } from './jpeg.ts';
+import { walkJpeg } from './jpeg-walk.ts';
 import { jpeg2000 } from './jpeg2000.ts';
 import { restrictLoaders } from './loaders.ts';
 import { msp } from './msp.ts';
@@ -153,6 +154,10 @@ export const analyzeImage = async (
   if (meta.format === 'jpeg') {
     const memory = progressiveJpegMemory(bytes);
     if (memory > MEMORY_BUDGET) return fail('PIXEL_LIMIT_EXCEEDED', memoryMessage(memory));
+    // A plain JPEG whose marker structure leaves Pillow no way to raise needs no decode at all
+    // (jpeg-walk.ts); anything less clear-cut is validated by libvips below.
+    if (!fullDecode && meta === header && walkJpeg(bytes).succeeds)
+      return facts(bytes, meta, modeOf(meta, bytes));
   }
 
   try {

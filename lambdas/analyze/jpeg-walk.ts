@@ -1,0 +1,340 @@
+/**
+ * Whether the original service decoded a JPEG without raising, decided from the file's marker
+ * structure alone, without decoding it. The answer is "succeeds" only where the structure
+ * leaves Pillow 9.4 over Debian 12's libjpeg-turbo 2.1.5 no way to raise; anything else is
+ * "unknown" and goes to libvips as before. Every rule cites the code it mirrors (Pillow 9.4.0,
+ * libjpeg-turbo 2.1.5).
+ *
+ * Why that is possible:
+ * - Pillow (ImageFile.load) feeds libjpeg through a suspending source (JpegDecode.c,
+ *   fill_input_buffer returns FALSE) and raises "image file is truncated" only when the decoder
+ *   asks for more bytes at the end of the file, or the error it met when libjpeg called
+ *   error_exit. After the last scanline JpegDecode.c does call jpeg_finish_decompress, but
+ *   ignores its suspension (`if (state->y < state->ysize) break;`): markers up to EOI are still
+ *   parsed there (their errors count), and a file that ends before its EOI still succeeds.
+ * - The Huffman decoders never raise on damaged entropy-coded data: at a marker they stop and
+ *   pad with zeros (jdhuff.c jpeg_fill_bit_buffer, a warning only); a bad code is a warning
+ *   (jpeg_huff_decode). Their errors are the tables (jpeg_make_d_derived_tbl), the scan
+ *   parameters (jdphuff.c start_pass_phuff_decoder) and, in a progressive DC scan only, the
+ *   DC-predictor overflow check (decode_mcu_DC_first, JERR_BAD_DCT_COEF); the sequential
+ *   decoder has none in 2.1.5 (decode_mcu_slow / decode_mcu_fast let it wrap).
+ * - What reads beyond a scan's data: restart processing (read_restart_marker, and
+ *   jpeg_resync_to_restart when the marker is not the one expected), the greedy bit-buffer
+ *   refill when the data ends without a marker (jpeg_fill_bit_buffer suspends even when it has
+ *   the bits it needs), and the markers between scans and up to EOI (jdmarker.c read_markers),
+ *   which a multi-scan file has consumed by jpeg_start_decompress (jdapistd.c), and a
+ *   single-scan file by jpeg_finish_decompress. So restart markers must come in sequence, every
+ *   scan's data must end at a marker, and every marker after it must parse.
+ */
+
+export type JpegVerdict = { succeeds: true } | { succeeds: false; reason: string };
+
+/** Why the walk stops short of "succeeds": the reason is for tests and logs. */
+class Unclear extends Error {}
+const unclear = (reason: string): never => {
+  throw new Unclear(reason);
+};
+
+export const walkJpeg = (bytes: Uint8Array): JpegVerdict => {
+  try {
+    walk(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    return { succeeds: true };
+  } catch (error) {
+    if (error instanceof Unclear) return { succeeds: false, reason: error.message };
+    throw error;
+  }
+};
+
+interface Component {
+  id: number;
+  h: number;
+  v: number;
+  quantTable: number;
+  /** libjpeg copies a component's quantization table at its first scan (latch_quant_tables). */
+  latched: boolean;
+  widthInBlocks: number;
+  heightInBlocks: number;
+}
+
+interface Frame {
+  progressive: boolean;
+  width: number;
+  height: number;
+  hMax: number;
+  vMax: number;
+  components: Component[];
+}
+
+interface State {
+  frame: Frame | undefined;
+  quant: boolean[];
+  /** The largest symbol of each defined table (a DC symbol is a difference's bit count). */
+  dc: (number | undefined)[];
+  ac: (number | undefined)[];
+  restartInterval: number;
+  scans: number;
+  multiScan: boolean;
+}
+
+const u16 = (b: Uint8Array, at: number) => ((b[at] as number) << 8) | (b[at + 1] as number);
+const JPEG_MAX_DIMENSION = 65500; // jmorecfg.h, checked by jdinput.c initial_setup
+const D_MAX_BLOCKS_IN_MCU = 10; // jpeglib.h, checked by jdinput.c per_scan_setup
+const INT_MAX = 2 ** 31 - 1;
+
+const walk = (b: Buffer) => {
+  // Pillow's _accept wants FF D8 FF; libjpeg's first_marker wants SOI first, no fill.
+  if (b[0] !== 0xff || b[1] !== 0xd8) unclear('no SOI at the start');
+  const state: State = {
+    frame: undefined,
+    quant: [false, false, false, false],
+    dc: [undefined, undefined, undefined, undefined],
+    ac: [undefined, undefined, undefined, undefined],
+    restartInterval: 0,
+    scans: 0,
+    multiScan: false,
+  };
+  let at = 2;
+  for (;;) {
+    if (at + 2 > b.length) unclear('the file ends before EOI');
+    // Strict: no fill bytes and no garbage between segments (libjpeg's next_marker would skip
+    // them with a warning; Pillow's _open has rules of its own).
+    if (b[at] !== 0xff) unclear('bytes between marker segments');
+    const marker = b[at + 1] as number;
+    if (marker === 0xd9) {
+      if (state.scans === 0) unclear('EOI before any scan');
+      return; // EOI: libjpeg reads no further, and neither does Pillow's decoder.
+    }
+    if (at + 4 > b.length) unclear('the file ends inside a marker');
+    const length = u16(b, at + 2);
+    if (length < 2 || at + 2 + length > b.length) unclear('a marker segment runs past the end');
+    const data = b.subarray(at + 4, at + 2 + length);
+    at += 2 + length;
+    if (marker === 0xc0 || marker === 0xc1 || marker === 0xc2) {
+      // A second frame is JERR_SOF_DUPLICATE (jdmarker.c get_sof).
+      if (state.frame) unclear('a second frame header');
+      state.frame = readFrame(data, marker === 0xc2);
+    } else if (marker === 0xc4) readHuffmanTables(data, state);
+    else if (marker === 0xdb) readQuantTables(data, state);
+    else if (marker === 0xdd) {
+      if (data.length !== 2) unclear('DRI of a bad length'); // get_dri: JERR_BAD_LENGTH
+      state.restartInterval = u16(data, 0);
+    } else if (marker >= 0xe0 && marker <= 0xef) checkApp(marker, data);
+    else if (marker === 0xda) at = readScan(b, at, data, state);
+    else if (marker !== 0xfe) {
+      // Arithmetic, lossless and hierarchical frames, DAC, DNL, JPGn, RSTn outside a scan, TEM,
+      // reserved codes: errors, warnings or branches not worth reasoning about here.
+      unclear(`marker 0x${marker.toString(16)}`);
+    }
+  }
+};
+
+/** jdmarker.c get_sof, then what jdinput.c initial_setup and jdsample.c jinit_upsampler check. */
+const readFrame = (d: Uint8Array, progressive: boolean): Frame => {
+  if (d.length < 6) unclear('a short frame header');
+  const [height, width, count] = [u16(d, 1), u16(d, 3), d[5] as number];
+  // Pillow's SOF handler raises on other depths and component counts.
+  if (d[0] !== 8) unclear('not 8 bits per sample');
+  if (count !== 1 && count !== 3 && count !== 4) unclear('not 1, 3 or 4 components');
+  if (d.length !== 6 + 3 * count) unclear('a frame header of a bad length');
+  if (width === 0 || height === 0) unclear('an empty image');
+  if (width > JPEG_MAX_DIMENSION || height > JPEG_MAX_DIMENSION) unclear('an image too big');
+  const sampling: [number, number][] = [];
+  const ids = new Set<number>();
+  for (let i = 0; i < count; i++) {
+    const [h, v] = [(d[7 + 3 * i] as number) >> 4, (d[7 + 3 * i] as number) & 15];
+    if (h < 1 || h > 4 || v < 1 || v > 4) unclear('bad sampling factors');
+    sampling.push([h, v]);
+    ids.add(d[6 + 3 * i] as number);
+  }
+  // Repeated ids are legal for libjpeg, but make get_sos' matching worth no guess.
+  if (ids.size !== count) unclear('two components with one id');
+  const hMax = Math.max(...sampling.map(([h]) => h));
+  const vMax = Math.max(...sampling.map(([, v]) => v));
+  const components = sampling.map(([h, v], i): Component => {
+    // jinit_upsampler: JERR_FRACT_SAMPLE_NOTIMPL unless each factor divides the largest.
+    if (hMax % h !== 0 || vMax % v !== 0) unclear('fractional upsampling');
+    return {
+      id: d[6 + 3 * i] as number,
+      h,
+      v,
+      quantTable: d[8 + 3 * i] as number,
+      latched: false,
+      widthInBlocks: Math.ceil((width * h) / (hMax * 8)),
+      heightInBlocks: Math.ceil((height * v) / (vMax * 8)),
+    };
+  });
+  return { progressive, width, height, hMax, vMax, components };
+};
+
+/** jdmarker.c get_dht, and the validation jdhuff.c jpeg_make_d_derived_tbl does at a scan. */
+const readHuffmanTables = (d: Uint8Array, state: State) => {
+  let at = 0;
+  while (d.length - at > 16) {
+    const index = d[at] as number;
+    const bits = d.subarray(at + 1, at + 17);
+    let count = 0;
+    for (const n of bits) count += n;
+    at += 17;
+    if (count > 256 || count > d.length - at) unclear('a Huffman table overruns its marker');
+    // Figure C.2: a code of each length must fit in that many bits, and not be all ones.
+    let code = 0;
+    for (let length = 1; length <= 16; length++) {
+      code += bits[length - 1] as number;
+      if (code >= 2 ** length) unclear('an impossible Huffman code');
+      code *= 2;
+    }
+    const symbols = d.subarray(at, at + count);
+    const maxSymbol = symbols.reduce((max, s) => Math.max(max, s), 0);
+    at += count;
+    const isAc = (index & 0xf0) === 0x10;
+    // get_dht: JERR_DHT_INDEX past table 3; any other class is taken as DC by libjpeg.
+    if ((index & 0xf0) > 0x10 || (index & 0x0f) > 3) unclear('a bad Huffman table index');
+    if (!isAc && maxSymbol > 15) unclear('a DC Huffman symbol over 15');
+    (isAc ? state.ac : state.dc)[index & 0x0f] = maxSymbol;
+  }
+  if (at !== d.length) unclear('DHT of a bad length'); // JERR_BAD_LENGTH
+};
+
+/** jdmarker.c get_dqt; Pillow's DQT handler reads the same layout. */
+const readQuantTables = (d: Uint8Array, state: State) => {
+  let at = 0;
+  while (at < d.length) {
+    const [precision, slot] = [(d[at] as number) >> 4, (d[at] as number) & 15];
+    if (precision > 1 || slot > 3) unclear('a bad quantization table index');
+    at += 1 + 64 * (precision + 1);
+    state.quant[slot] = true;
+  }
+  if (at !== d.length) unclear('DQT of a bad length');
+};
+
+/**
+ * Pillow's APP handler (JpegImagePlugin.APP) reads some segments without a try: a JFIF or Adobe
+ * segment too short for i16(s, 5), an ICC chunk too short for its sequence bytes (SOF) raise
+ * there. MPF makes the file an MPO (jpeg_factory), Photoshop resources are parsed by hand:
+ * those go the long way.
+ */
+const checkApp = (marker: number, d: Buffer) => {
+  const startsWith = (text: string) =>
+    d.length >= text.length && d.toString('latin1', 0, text.length) === text;
+  if (marker === 0xe0 && startsWith('JFIF') && d.length < 7) unclear('a short JFIF segment');
+  if (marker === 0xe1 && startsWith('Exif\0') && !startsWith('Exif\0\0'))
+    unclear('an odd EXIF header');
+  if (marker === 0xe2 && startsWith('ICC_PROFILE\0') && d.length < 14) unclear('a short ICC chunk');
+  if (marker === 0xe2 && startsWith('MPF\0')) unclear('an MPO index');
+  if (marker === 0xed && startsWith('Photoshop 3.0\0')) unclear('Photoshop resources');
+  if (marker === 0xee && startsWith('Adobe') && d.length < 7) unclear('a short Adobe segment');
+};
+
+/**
+ * A scan: its header (jdmarker.c get_sos), what starting it checks (jdinput.c start_input_pass:
+ * per_scan_setup, latch_quant_tables, the entropy decoder's start_pass), then its entropy-coded
+ * data up to the marker that ends it. Returns where that marker starts.
+ */
+const readScan = (b: Buffer, start: number, d: Uint8Array, state: State): number => {
+  const frame = state.frame ?? unclear('a scan before the frame header');
+  const n = d[0] as number;
+  if (n < 1 || n > 4 || d.length !== 4 + 2 * n) unclear('SOS of a bad length');
+  // get_sos' matching, as written: a component is taken when its id matches and the scan slot
+  // with *its component index* is free; a component listed twice is JERR_BAD_COMPONENT_ID.
+  const slots: (number | undefined)[] = [];
+  const tables: [number, number][] = [];
+  for (let i = 0; i < n; i++) {
+    const [id, t] = [d[1 + 2 * i] as number, d[2 + 2 * i] as number];
+    let found = -1;
+    for (let ci = 0; ci < frame.components.length && ci < 4; ci++) {
+      if (frame.components[ci]?.id === id && slots[ci] === undefined) {
+        found = ci;
+        break;
+      }
+    }
+    if (found < 0 || slots.includes(found)) unclear('a bad component id in a scan');
+    slots[i] = found;
+    tables.push([t >> 4, t & 15]);
+  }
+  const scan = slots.map((ci) => frame.components[ci as number] as Component);
+  const [ss, se] = [d[1 + 2 * n] as number, d[2 + 2 * n] as number];
+  const [ah, al] = [(d[3 + 2 * n] as number) >> 4, (d[3 + 2 * n] as number) & 15];
+
+  if (state.scans === 0) state.multiScan = frame.progressive || n < frame.components.length;
+  // consume_markers: a second SOS in a single-scan file is JERR_EOI_EXPECTED.
+  else if (!state.multiScan) unclear('a second scan in a single-scan file');
+  state.scans++;
+
+  // per_scan_setup: JERR_BAD_MCU_SIZE past 10 blocks an MCU.
+  if (n > 1 && scan.reduce((sum, c) => sum + c.h * c.v, 0) > D_MAX_BLOCKS_IN_MCU)
+    unclear('too many blocks in an MCU');
+  const first = scan[0] as Component;
+  const mcus =
+    n === 1
+      ? first.widthInBlocks * first.heightInBlocks
+      : Math.ceil(frame.width / (8 * frame.hMax)) * Math.ceil(frame.height / (8 * frame.vMax));
+  for (const c of scan) {
+    if (c.latched) continue;
+    if (c.quantTable > 3 || !state.quant[c.quantTable]) unclear('a missing quantization table');
+    c.latched = true;
+  }
+  const table = (set: (number | undefined)[], no: number) =>
+    no > 3 || set[no] === undefined ? unclear('a missing Huffman table') : (set[no] as number);
+
+  if (frame.progressive) {
+    // jdphuff.c start_pass_phuff_decoder: JERR_BAD_PROGRESSION (the inter-scan checks after it
+    // are warnings).
+    const dcBand = ss === 0;
+    const bad =
+      (dcBand ? se !== 0 : ss > se || se > 63 || n !== 1) || (ah !== 0 && al !== ah - 1) || al > 13;
+    if (bad) unclear('invalid progression parameters');
+    for (const [i, c] of scan.entries()) {
+      const [dcNo, acNo] = tables[i] as [number, number];
+      if (!dcBand) {
+        table(state.ac, acNo);
+      } else if (ah === 0) {
+        // decode_mcu_DC_first raises JERR_BAD_DCT_COEF when the DC predictor leaves int range.
+        // Each block moves it by at most 2^s - 1, s the table's largest symbol: when the scan
+        // has too few blocks for that to add up to 2^31, no data can make it raise.
+        const blocks = n === 1 ? mcus : mcus * c.h * c.v;
+        if (blocks * (2 ** table(state.dc, dcNo) - 1) > INT_MAX)
+          unclear('DC overflow cannot be ruled out');
+      }
+    }
+  } else {
+    // jdhuff.c start_pass_huff_decoder only warns on these; a sequential scan with other values
+    // is not worth the reasoning.
+    if (ss !== 0 || se !== 63 || ah !== 0 || al !== 0) unclear('odd sequential scan parameters');
+    for (const [dcNo, acNo] of tables) {
+      table(state.dc, dcNo);
+      table(state.ac, acNo);
+    }
+  }
+
+  // The restart markers this scan must hold: one after each interval but the last.
+  const restarts = state.restartInterval > 0 ? Math.ceil(mcus / state.restartInterval) - 1 : 0;
+  return scanEnd(b, start, restarts);
+};
+
+/**
+ * Where the scan's entropy-coded data ends: the first FF followed by neither a stuffed 00 nor a
+ * restart marker (jpeg_fill_bit_buffer and next_marker agree on that). Restart markers must be
+ * RST0, RST1, … in order and as many as the intervals need, so that read_restart_marker always
+ * finds the one it expects and never calls jpeg_resync_to_restart, which may read on.
+ */
+const scanEnd = (b: Buffer, from: number, restarts: number): number => {
+  let seen = 0;
+  let at = from;
+  for (;;) {
+    const ff = b.indexOf(0xff, at);
+    if (ff < 0 || ff + 1 >= b.length) unclear('the scan data does not end at a marker');
+    const next = b[ff + 1] as number;
+    if (next === 0x00) {
+      at = ff + 2;
+    } else if (next >= 0xd0 && next <= 0xd7) {
+      if (seen >= restarts || next !== 0xd0 + (seen & 7)) unclear('restart markers out of order');
+      seen++;
+      at = ff + 2;
+    } else if (next === 0xff) {
+      unclear('fill bytes in the scan data');
+    } else {
+      if (seen !== restarts) unclear('restart markers missing');
+      return ff;
+    }
+  }
+};
