@@ -266,6 +266,14 @@ describe('analyze handler', () => {
     expect(cat).toMatchObject({ index: 1, mode: 'RGB', shape: [600, 400, 3], bytes: 45365 });
   });
 
+  it('fails the invocation when neither a chunk nor its items name a staged object', async () => {
+    const { Items } = chunkEvent('shape');
+    await expect(handler({ Items, BatchInput: { view: 'shape' } }, context)).rejects.toThrow(
+      'Image 0 names no staged object',
+    );
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
+  });
+
   it("skips a chunk's images once its deadline has passed", async () => {
     const records = (await handler(chunkEvent('shape', Date.now() - 1), context)) as object[];
     expect(records.map((r) => 'error' in r && (r.error as { code: string }).code)).toEqual([
