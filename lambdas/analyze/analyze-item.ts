@@ -4,7 +4,10 @@ import {
   type AnalyzeEvent,
   identityOf,
   isItemBatch,
+  itemsOf,
   type MapItem,
+  type ResultRecord,
+  recordFor,
 } from '../shared/workflow.ts';
 import { analyzeImage } from './analysis.ts';
 import { contiguousRuns, readStaged, spanOf } from './source.ts';
@@ -113,9 +116,20 @@ const crashed = (item: MapItem) => (error: unknown) => ({
   },
 });
 
-/** An inline Map's single item, or a chunk / Distributed Map batch of them (in order). */
+/** An inline Map's single item, or a chunk / Distributed Map batch of them (in order): the
+ * full records, for the function's logs and metrics. */
 export const analyzeEvent = async (
   event: AnalyzeEvent,
   deps: AnalyzeItemDeps,
 ): Promise<AnalysisRecord | AnalysisRecord[]> =>
-  isItemBatch(event) ? analyzeItems(event.Items, deps) : analyzeItem(event, deps);
+  isItemBatch(event) ? analyzeItems(itemsOf(event), deps) : analyzeItem(event, deps);
+
+/** What the invocation returns to the workflow: a batch's records cut to what the request's
+ * view renders (its BatchInput names the view), since the workflow logs each several times. */
+export const answerFor = (
+  event: AnalyzeEvent,
+  result: AnalysisRecord | AnalysisRecord[],
+): ResultRecord | ResultRecord[] =>
+  isItemBatch(event) && Array.isArray(result)
+    ? result.map((record) => recordFor(event.BatchInput?.view, record))
+    : result;

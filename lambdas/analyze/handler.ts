@@ -13,7 +13,7 @@ import { createMetrics, metricsMiddleware, recordAnalysis } from '../shared/metr
 import { loadTracing, NO_TRACING, type Tracing } from '../shared/tracer.ts';
 import { isFailure } from '../shared/types.ts';
 import type { AnalysisRecord, AnalyzeEvent } from '../shared/workflow.ts';
-import { analyzeEvent } from './analyze-item.ts';
+import { analyzeEvent, answerFor } from './analyze-item.ts';
 
 export interface AnalyzeHandlerDeps {
   s3: S3Client;
@@ -54,7 +54,7 @@ export const createHandler = ({ s3, logger, metrics, tracing = NO_TRACING }: Ana
         executionArn: executionArnOf(context),
       });
     }
-    return result;
+    return answerFor(event, result);
   })
     .use(metrics ? [metricsMiddleware(metrics)] : [])
     .use(tracing.middleware())

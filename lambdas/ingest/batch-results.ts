@@ -181,7 +181,11 @@ const hasError = (record: BatchRecord): record is Extract<BatchRecord, { error: 
  * there instead of `[]`. */
 export const renderRecord = (view: View, record: BatchRecord): unknown => {
   if (view === 'analyze') return record;
-  if (!hasError(record)) return view === 'shape' ? record.shape : record.nbytes;
+  if (!hasError(record)) {
+    // A child's records carry what the view renders (workflow.ts, recordFor).
+    if (view === 'shape') return 'shape' in record ? record.shape : [];
+    return 'nbytes' in record ? record.nbytes : [];
+  }
   const { error } = record;
   return error.code === 'NOT_UPLOADED' || error.retryable === true ? { error } : [];
 };

@@ -11,8 +11,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { IngestConfig } from '../shared/config.ts';
 import { recordBatch } from '../shared/metrics.ts';
-import { isFailure } from '../shared/types.ts';
-import { isRetryable, type View } from '../shared/workflow.ts';
+import { errorOf, isRetryable, type View } from '../shared/workflow.ts';
 import { runBatch, serializeInput, startBatch } from './batch.ts';
 import { largeBatch } from './batches.ts';
 import { StagingFailedError, TooManyImagesError } from './errors.ts';
@@ -79,10 +78,15 @@ export const ingest = async (
       );
   const staged = { bucket: config.stagingBucket, key: stagingKey(name) };
   const chunks = chunksFor(
-    itemsFor(uploads, { staged, deadline }),
+    itemsFor(uploads),
     uploads.map((upload) => declaredPixels(upload.content)),
   );
-  const input = serializeInput({ request: { view: route.view, multipart }, staged, chunks });
+  const input = serializeInput({
+    request: { view: route.view, multipart },
+    staged,
+    deadline,
+    chunks,
+  });
   deps.logger.info('starting batch', {
     view: route.view,
     images: uploads.length,
@@ -127,8 +131,8 @@ const runSync = async (
   logger.appendKeys({ executionArn });
   logger.info('batch finished', {
     view,
-    images: output.imageCount,
-    failed: output.results.filter(isFailure).length,
+    images: output.results.length,
+    failed: output.results.filter((record) => errorOf(record)).length,
     unavailable: output.results.filter(isRetryable).length,
   });
   return json(200, renderBatch(output), { 'X-Execution-Arn': executionArn });

@@ -7,29 +7,25 @@
  * and the bucket's lifecycle rule removes anything a failed run left behind.
  */
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { Chunk, MapItem, StagedObject } from '../shared/workflow.ts';
+import type { Chunk, ChunkItem, StagedObject } from '../shared/workflow.ts';
 import type { Upload } from './uploads.ts';
 
 export const STAGING_PREFIX = 'staging/';
 
 export const stagingKey = (executionName: string) => `${STAGING_PREFIX}${executionName}/images`;
 
-/** The Map items of a batch: identity, size and where in the staged object each image is. */
-export const itemsFor = (
-  uploads: Upload[],
-  { staged, deadline }: { staged: StagedObject; deadline: number | null },
-): MapItem[] => {
+/** The items of a batch: identity, size and where in the staged object each image is (the
+ * object itself, and the deadline, are named once for all: see ExecutionInput). */
+export const itemsFor = (uploads: Upload[]): ChunkItem[] => {
   let offset = 0;
   return uploads.map((upload, index) => {
-    const item: MapItem = {
+    const item: ChunkItem = {
       index,
       name: upload.name,
       filename: upload.filename,
       contentType: upload.contentType,
       size: upload.content.length,
-      object: staged,
       offset,
-      deadline,
     };
     offset += upload.content.length;
     return item;
@@ -55,12 +51,12 @@ export const CHUNK_LIMITS = { images: 25, pixels: 50_000_000, bytes: 4 * 1024 * 
  * what image i declares in its header, 0 when unknown (such an image counts by its bytes).
  */
 export const chunksFor = (
-  items: MapItem[],
+  items: ChunkItem[],
   pixels: number[],
   limits: typeof CHUNK_LIMITS = CHUNK_LIMITS,
 ): Chunk[] => {
   const chunks: Chunk[] = [];
-  let current: MapItem[] = [];
+  let current: ChunkItem[] = [];
   let chunkPixels = 0;
   let chunkBytes = 0;
   items.forEach((item, i) => {

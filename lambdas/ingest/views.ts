@@ -7,18 +7,14 @@
  * (storage, invocation), /shape and /nbytes refuse the whole batch as retryable rather than
  * answer something half true; /analyze keeps the record, marked `retryable`.
  */
-import { isFailure } from '../shared/types.ts';
-import {
-  type AnalysisRecord,
-  type BatchOutput,
-  isRetryable,
-  type View,
-} from '../shared/workflow.ts';
+import { type BatchOutput, isRetryable, type ResultRecord, type View } from '../shared/workflow.ts';
 import { ImagesUnavailableError } from './errors.ts';
 
-const pick: Record<View, (record: AnalysisRecord) => unknown> = {
-  shape: (r) => (isFailure(r) ? [] : r.shape),
-  nbytes: (r) => (isFailure(r) ? [] : r.nbytes),
+/** The workflow's records carry what their view renders (workflow.ts, recordFor): a failed
+ * record has no value, and answers `[]`. */
+const pick: Record<View, (record: ResultRecord) => unknown> = {
+  shape: (r) => ('shape' in r ? r.shape : []),
+  nbytes: (r) => ('nbytes' in r ? r.nbytes : []),
   analyze: (r) => r,
 };
 

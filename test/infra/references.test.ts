@@ -1,8 +1,9 @@
 /**
  * References, not bytes, as deployed: what the synthesised state machines pass to the analysis
- * Lambda is a Map item as the ingest builds it (identity, size, staged object, deadline) —
- * checked on the CloudFormation template's own definitions, with items the real ingest code
- * made from real images — and the Lambda may read and delete the staged objects it is handed.
+ * Lambda is a chunk as the ingest builds it (identity, size and offset of each image) with the
+ * request's view, staged object and deadline beside it — checked on the CloudFormation
+ * template's own definitions, with items the real ingest code made from real images — and the
+ * Lambda may read and delete the staged objects it is handed.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -61,8 +62,9 @@ const images = ['photo_400x600.jpg', 'rgb_4000x3000.jpg', 'palette_150x100.png']
 const input: ExecutionInput = {
   request: { view: 'shape', multipart: true },
   staged: { bucket: 'staging', key: stagingKey('e') },
+  deadline: null,
   chunks: chunksFor(
-    itemsFor(images, { staged: { bucket: 'staging', key: stagingKey('e') }, deadline: null }),
+    itemsFor(images),
     images.map((image) => declaredPixels(image.content)),
   ),
 };
@@ -75,7 +77,7 @@ describe('what the workflows hand the analysis Lambda', () => {
     }
   });
 
-  it('passes the Map item (a chunk) untouched, and the item is references, never images', () => {
+  it('passes the Map item (a chunk) with only references beside it, never images', () => {
     for (const definition of definitions) {
       for (const [task, maps] of lambdaTasks(definition.States)) {
         // The item itself, not a selection of the execution input.
@@ -89,14 +91,23 @@ describe('what the workflows hand the analysis Lambda', () => {
         expect(task.Parameters?.['ClientContext.$']).toContain('$$.Execution.Id');
         for (const map of maps) {
           expect(map.ItemsPath).toBe('$.chunks');
-          expect(map.ItemSelector).toBeUndefined();
+          // The chunk's items, and what they share from the execution input: no other field.
+          expect(map.ItemSelector).toEqual({
+            'Items.$': '$$.Map.Item.Value.Items',
+            BatchInput: {
+              'view.$': '$.request.view',
+              'object.$': '$.staged',
+              'deadline.$': '$.deadline',
+            },
+          });
         }
       }
     }
     // So the payload is exactly one of these: keys and sizes, no bytes.
     expect(input.chunks).toHaveLength(1);
     for (const chunk of input.chunks) {
-      const payload = JSON.stringify(chunk);
+      const BatchInput = { view: input.request.view, object: input.staged, deadline: null };
+      const payload = JSON.stringify({ ...chunk, BatchInput });
       for (const { content } of images) {
         const base64 = content.toString('base64');
         for (let at = 0; at + 24 <= base64.length; at += Math.ceil(base64.length / 8))

@@ -311,6 +311,25 @@ describe('a small /shape batch with an image missing', () => {
       { name: 'cut.jpg', bytes: truncated, type: 'image/jpeg' },
     ]);
     expect(rest.body).toEqual({ items: sync.body, nextCursor: null });
+
+    // What the children returned (logged, and written by the ResultWriter) is what /shape
+    // renders of each image: its index and shape, or its error, not the full record.
+    const Bucket = local.runtime.stagingBucket;
+    const listed = await s3.send(
+      new ListObjectsV2Command({ Bucket, Prefix: `results/${batchId}/` }),
+    );
+    const Key = listed.Contents?.find((o) => o.Key?.endsWith('/SUCCEEDED_0.json'))?.Key;
+    const file = await s3.send(new GetObjectCommand({ Bucket, Key }));
+    const children = JSON.parse((await file.Body?.transformToString()) ?? '') as {
+      Output: string;
+    }[];
+    const records = children.flatMap((c) => JSON.parse(c.Output) as Record<string, unknown>[]);
+    expect(records.map((r) => r.index).sort()).toEqual([0, 2]);
+    expect(records).toContainEqual({ index: 0, shape: [600, 400, 3] });
+    for (const record of records)
+      expect(Object.keys(record).sort()).toEqual(
+        'error' in record ? ['error', 'index'] : ['index', 'shape'],
+      );
   }, 60_000);
 
   it('runs a batch none of whose images came, and answers them all NOT_UPLOADED', async () => {

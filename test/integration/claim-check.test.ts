@@ -49,7 +49,6 @@ describe('a 3 × 12 MP batch (1.9 MB), staged in S3', () => {
       [big.length, big.length],
       [big.length, 2 * big.length],
     ]);
-    expect(items.every((i) => i.object.key === input.staged.key)).toBe(true);
     expect(await stagedObjects()).toEqual([]);
   });
 

@@ -108,10 +108,19 @@ describe('the console in a browser', () => {
       { index: 2, shape: [60, 80, 3] },
     ]);
 
-    await page.locator('.state[data-state="Collect results"]').click();
-    await panel.locator('h3', { hasText: 'Collect results' }).waitFor();
+    // The last state's output is the workflow's: the request and what /shape renders of each
+    // image, nothing more.
+    await page.locator('.state[data-state="Discard staged images"]').click();
+    await panel.locator('h3', { hasText: 'Discard staged images' }).waitFor();
     const collected = await panel.locator('pre.json').nth(1).textContent();
-    expect(JSON.parse(collected ?? '')).toMatchObject({ imageCount: 3 });
+    expect(JSON.parse(collected ?? '')).toEqual({
+      request: { view: 'shape', multipart: true },
+      results: [
+        { index: 0, shape: [48, 64, 3] },
+        { index: 1, shape: [30, 20, 4] },
+        { index: 2, shape: [60, 80, 3] },
+      ],
+    });
 
     await page.screenshot({ path: path.join(RESULTS, 'console-run.png'), fullPage: true });
 

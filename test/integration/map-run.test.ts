@@ -79,7 +79,13 @@ const stageBatch = async (batch: string, count: number) => {
   const manifest = { bucket, key: `batches/${batch}/manifest.jsonl` };
   const body = `${items.map((item) => JSON.stringify(item)).join('\n')}\n`;
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: manifest.key, Body: body }));
-  return { manifest, results: { bucket, prefix: `results/${batch}` }, batching: { maxItems: 100 } };
+  // The view each child's records are cut to: /analyze keeps them whole.
+  return {
+    manifest,
+    results: { bucket, prefix: `results/${batch}` },
+    batching: { maxItems: 100 },
+    view: 'analyze',
+  };
 };
 
 const getJson = async (key: string) => {

@@ -135,6 +135,7 @@ describe('Lambda sandboxes', () => {
         const input: ExecutionInput = {
           request: { view: 'shape', multipart: true },
           staged,
+          deadline: null,
           chunks: [
             {
               Items: [
@@ -144,9 +145,7 @@ describe('Lambda sandboxes', () => {
                   filename: `${i}.png`,
                   contentType: 'image/png',
                   size: bytes.length,
-                  object: staged,
                   offset: 0,
-                  deadline: null,
                 },
               ],
             },

@@ -8,8 +8,8 @@
 import type {
   BatchRequest,
   Chunk,
+  ChunkItem,
   ExecutionInput,
-  MapItem,
   StagedObject,
 } from '../../lambdas/shared/workflow.ts';
 
@@ -35,7 +35,7 @@ export const chunkedInput = ({
   if (chunks.reduce((a, b) => a + b, 0) !== sizes.length || chunks.some((n) => n < 1))
     throw new Error(`chunks ${JSON.stringify(chunks)} do not cut ${sizes.length} images`);
   let offset = 0;
-  const items = sizes.map((size, index): MapItem => {
+  const items = sizes.map((size, index): ChunkItem => {
     offset += size;
     return {
       index,
@@ -43,9 +43,7 @@ export const chunkedInput = ({
       filename: filename(index),
       contentType,
       size,
-      object: staged,
       offset: offset - size,
-      deadline: null,
     };
   });
   let start = 0;
@@ -53,5 +51,5 @@ export const chunkedInput = ({
     start += n;
     return { Items: items.slice(start - n, start) };
   });
-  return { request, staged, chunks: cut };
+  return { request, staged, deadline: null, chunks: cut };
 };

@@ -208,4 +208,79 @@ describe('analyze handler', () => {
       expect.objectContaining({ index: 3, shape: [600, 400, 3] }),
     ]);
   });
+
+  /** A chunk as analyze-batch's ItemSelector hands it: items without object or deadline, which
+   * the BatchInput names once, with the request's view. */
+  const chunkEvent = (view: 'shape' | 'nbytes' | 'analyze', deadline: number | null = null) => ({
+    Items: [
+      {
+        index: 0,
+        name: 'image',
+        filename: 'gray.jpg',
+        contentType: null,
+        size: gray.length,
+        offset: 0,
+      },
+      {
+        index: 1,
+        name: 'image',
+        filename: 'cat.jpg',
+        contentType: null,
+        size: cat.length,
+        offset: gray.length,
+      },
+      {
+        index: 2,
+        name: 'image',
+        filename: 'empty',
+        contentType: null,
+        size: 0,
+        offset: object.length,
+      },
+    ],
+    BatchInput: { view, object: { bucket: 'b', key: 'staging/e/images' }, deadline },
+  });
+
+  it('answers a chunk with records cut to what its view renders, errors kept whole', async () => {
+    const empty = { code: 'EMPTY_IMAGE', message: expect.any(String) };
+    expect(await handler(chunkEvent('shape'), context)).toEqual([
+      { index: 0, shape: [200, 300] },
+      { index: 1, shape: [600, 400, 3] },
+      { index: 2, error: empty },
+    ]);
+    expect(await handler(chunkEvent('nbytes'), context)).toEqual([
+      { index: 0, nbytes: 60 },
+      { index: 1, nbytes: 720 },
+      { index: 2, error: empty },
+    ]);
+    expect(s3Mock.commandCalls(GetObjectCommand)[0]?.args[0].input).toEqual({
+      Bucket: 'b',
+      Key: 'staging/e/images',
+      Range: `bytes=0-${object.length - 1}`,
+    });
+  });
+
+  it('answers a chunk for /analyze with full records', async () => {
+    const [gray, cat] = (await handler(chunkEvent('analyze'), context)) as object[];
+    expect(gray).toMatchObject({ index: 0, name: 'image', filename: 'gray.jpg', format: 'jpeg' });
+    expect(cat).toMatchObject({ index: 1, mode: 'RGB', shape: [600, 400, 3], bytes: 45365 });
+  });
+
+  it('fails the invocation when neither a chunk nor its items name a staged object', async () => {
+    const { Items } = chunkEvent('shape');
+    await expect(handler({ Items, BatchInput: { view: 'shape' } }, context)).rejects.toThrow(
+      'Image 0 names no staged object',
+    );
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
+  });
+
+  it("skips a chunk's images once its deadline has passed", async () => {
+    const records = (await handler(chunkEvent('shape', Date.now() - 1), context)) as object[];
+    expect(records.map((r) => 'error' in r && (r.error as { code: string }).code)).toEqual([
+      'DEADLINE_EXCEEDED',
+      'DEADLINE_EXCEEDED',
+      'DEADLINE_EXCEEDED',
+    ]);
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
+  });
 });

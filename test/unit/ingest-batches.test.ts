@@ -368,6 +368,17 @@ describe('a batch record as each view renders it', () => {
     expect(renderRecord('shape', failed)).toEqual({ error: platform });
     expect(renderRecord('analyze', missing)).toBe(missing);
   });
+
+  it("renders the records a child cut to its view, and the failures a child's Catch made whole", () => {
+    expect(renderRecord('shape', { index: 0, shape: [3, 2, 4] })).toEqual([3, 2, 4]);
+    expect(renderRecord('nbytes', { index: 0, nbytes: 0.5 })).toBe(0.5);
+    const cut = { index: 0, error: { code: 'CORRUPT_IMAGE' as const, message: 'm' } };
+    expect(renderRecord('shape', cut)).toEqual([]);
+    expect(renderRecord('nbytes', { index: 0, error: platform } as BatchRecord)).toEqual({
+      error: platform,
+    });
+    expect(renderRecord('shape', failed)).toEqual({ error: platform });
+  });
 });
 
 describe('the images one analysis invocation takes', () => {

@@ -23,7 +23,12 @@ import { analyzeItems } from '../../lambdas/analyze/analyze-item.ts';
 import { createHandler } from '../../lambdas/ingest/handler.ts';
 import type { IngestConfig } from '../../lambdas/shared/config.ts';
 import { createLogger } from '../../lambdas/shared/logger.ts';
-import type { AnalysisRecord, ExecutionInput } from '../../lambdas/shared/workflow.ts';
+import {
+  type ExecutionInput,
+  itemsOf,
+  type ResultRecord,
+  recordFor,
+} from '../../lambdas/shared/workflow.ts';
 import { bilevelPng } from '../support/bomb.ts';
 import {
   encodeForm,
@@ -92,25 +97,28 @@ const gray = fixtureImage('gray_300x200.jpg');
 const palette = fixtureImage('palette_150x100.png');
 const truncated = fixtureImage('truncated_jpeg.jpg');
 
-/** Does what the workflow does with the chunks, and answers like "Collect results": a chunk
- * whose analysis throws becomes the records "Record platform failures" makes, and the staged
- * object is deleted as "Discard staged images" does. */
+/** Does what the workflow does with the chunks, and answers like its Map's ResultSelector:
+ * each chunk analyzed with the request's view, staged object and deadline (the Map's
+ * ItemSelector), a chunk whose analysis throws becomes the records "Record platform failures"
+ * makes, and the staged object is deleted as "Discard staged images" does. */
 const workflow = async (input: StartSyncExecutionCommandInput) => {
-  const { request, chunks, staged } = JSON.parse(input.input ?? '') as ExecutionInput;
+  const { request, chunks, staged, deadline } = JSON.parse(input.input ?? '') as ExecutionInput;
   const perChunk = await Promise.all(
     chunks.map(({ Items }) =>
-      analyzeItems(Items, { s3 }).catch((error: Error) =>
-        Items.map(
-          (item): AnalysisRecord => ({
-            index: item.index,
-            name: item.name,
-            filename: item.filename,
-            contentType: item.contentType,
-            bytes: item.size,
-            error: { code: 'ANALYSIS_FAILED', message: error.name, retryable: true },
-          }),
+      analyzeItems(itemsOf({ Items, BatchInput: { object: staged, deadline } }), { s3 })
+        .then((records) => records.map((record) => recordFor(request.view, record)))
+        .catch((error: Error) =>
+          Items.map(
+            (item): ResultRecord => ({
+              index: item.index,
+              name: item.name,
+              filename: item.filename,
+              contentType: item.contentType,
+              bytes: item.size,
+              error: { code: 'ANALYSIS_FAILED', message: error.name, retryable: true },
+            }),
+          ),
         ),
-      ),
     ),
   );
   const results = perChunk.flat();
@@ -118,7 +126,7 @@ const workflow = async (input: StartSyncExecutionCommandInput) => {
   return {
     executionArn: `arn:aws:states:us-east-1:000000000000:express:ImageBatchSync:${input.name}:x`,
     status: 'SUCCEEDED' as const,
-    output: JSON.stringify({ request, imageCount: results.length, results }),
+    output: JSON.stringify({ request, results }),
     startDate: new Date(),
     stopDate: new Date(),
   };
@@ -238,6 +246,12 @@ describe('ingest: what it sends to Step Functions', () => {
     expect(start?.name).toMatch(/^[0-9a-f-]{36}$/);
     const input = JSON.parse(start?.input ?? '') as ExecutionInput;
     expect(input.request).toEqual({ view: 'shape', multipart: true });
+    // The staged object and the deadline, named once for all images.
+    expect(input.staged).toEqual({
+      bucket: 'staging-bucket',
+      key: `staging/${start?.name}/images`,
+    });
+    expect(input.deadline).toEqual(expect.any(Number));
     // Two small images: one chunk, one invocation.
     expect(input.chunks).toHaveLength(1);
     expect(input.chunks.flatMap((c) => c.Items)).toEqual([
@@ -247,9 +261,7 @@ describe('ingest: what it sends to Step Functions', () => {
         filename: 'cat.jpg',
         contentType: 'image/jpeg',
         size: cat.length,
-        object: { bucket: 'staging-bucket', key: `staging/${start?.name}/images` },
         offset: 0,
-        deadline: expect.any(Number),
       },
       expect.objectContaining({ index: 1, size: gray.length, offset: cat.length }),
     ]);
@@ -278,9 +290,8 @@ describe('ingest: what it sends to Step Functions', () => {
     const arrived = Date.now() - 5_000;
     event.requestContext.requestTimeEpoch = arrived;
     await call(event);
-    const [chunk] = (JSON.parse(startInputs()[0]?.input ?? '') as ExecutionInput).chunks;
-    const item = chunk?.Items[0];
-    expect(item?.deadline).toBe(arrived + config.syncDeadlineMs);
+    const input = JSON.parse(startInputs()[0]?.input ?? '') as ExecutionInput;
+    expect(input.deadline).toBe(arrived + config.syncDeadlineMs);
   });
 
   it('logs the request id and execution ARN, never the image bytes', async () => {
@@ -577,7 +588,8 @@ describe('ingest: bounded work per request', () => {
       sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '',
     ) as ExecutionInput;
     // Someone will poll: no deadline.
-    expect(input.chunks.flatMap((c) => c.Items).map((i) => i.deadline)).toEqual([null, null, null]);
+    expect(input.deadline).toBeNull();
+    expect(input.chunks.flatMap((c) => c.Items)).toHaveLength(3);
   });
 });
 
@@ -599,6 +611,7 @@ describe('ingest: asynchronous runs', () => {
       input: JSON.stringify({
         request: { view, multipart: true },
         staged: { bucket: 'staging-bucket', key },
+        deadline: null,
         chunks: [
           {
             Items: [
@@ -608,9 +621,7 @@ describe('ingest: asynchronous runs', () => {
                 filename: null,
                 contentType: null,
                 size,
-                object: { bucket: 'staging-bucket', key },
                 offset: 0,
-                deadline: null,
               },
             ],
           },

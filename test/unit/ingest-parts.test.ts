@@ -21,16 +21,16 @@ const record = (index: number, shape: number[] | null): AnalysisRecord =>
 describe('views', () => {
   it('orders results by upload index whatever order they come in', () => {
     const results = [record(2, [3, 3]), record(0, [1, 1]), record(1, null)];
-    expect(
-      renderBatch({ request: { view: 'shape', multipart: true }, imageCount: 3, results }),
-    ).toEqual([[1, 1], [], [3, 3]]);
+    expect(renderBatch({ request: { view: 'shape', multipart: true }, results })).toEqual([
+      [1, 1],
+      [],
+      [3, 3],
+    ]);
   });
 
   it('answers a raw upload with the bare value', () => {
     const results = [record(0, [5, 6, 3])];
-    expect(
-      renderBatch({ request: { view: 'nbytes', multipart: false }, imageCount: 1, results }),
-    ).toBe(0);
+    expect(renderBatch({ request: { view: 'nbytes', multipart: false }, results })).toBe(0);
   });
 });
 

@@ -420,11 +420,13 @@ describe("the history of the project's workflow, iterations running side by side
       const state = entered?.stateEnteredEventDetails as { input: string } | undefined;
       expect(parameters.Payload).toEqual(JSON.parse(state?.input ?? 'null'));
     }
-    // Every chunk was scheduled (the fourth twice: it was retried), each whole.
+    // Every chunk was scheduled (the fourth twice: it was retried), each whole, with what its
+    // images share named once beside them (the Map's ItemSelector).
     const payloads = scheduled.map(
       (e) => JSON.parse((e.taskScheduledEventDetails as { parameters: string }).parameters).Payload,
     );
-    for (const chunk of input.chunks) expect(payloads).toContainEqual(chunk);
+    const BatchInput = { view: 'shape', object: staged, deadline: null };
+    for (const chunk of input.chunks) expect(payloads).toContainEqual({ ...chunk, BatchInput });
   });
 });
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { analyzeEvent } from '../../lambdas/analyze/analyze-item.ts';
+import { analyzeEvent, answerFor } from '../../lambdas/analyze/analyze-item.ts';
 import type { AnalyzeEvent, Chunk } from '../../lambdas/shared/workflow.ts';
 import {
   type Handler,
@@ -41,7 +41,9 @@ s3Mock.on(DeleteObjectCommand).callsFake(async ({ Key }: { Key: string }) => {
   objects.delete(Key);
   return {};
 });
-const analyze: Handler = (event) => analyzeEvent(event as AnalyzeEvent, { s3 });
+/** The analysis handler's work without its middy chain: records cut to the chunk's view. */
+const analyze: Handler = async (event) =>
+  answerFor(event as AnalyzeEvent, await analyzeEvent(event as AnalyzeEvent, { s3 }));
 /** The indexes of the images a chunk holds. */
 const indexesOf = (event: unknown) => (event as Chunk).Items.map((item) => item.index);
 
@@ -105,11 +107,12 @@ describe('local Step Functions: running the workflow', () => {
     expect(invoked.sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0))).toEqual([[0, 1], [2]]);
     const output = JSON.parse(run.output ?? '');
     expect(output.request).toEqual({ view: 'shape', multipart: true });
-    expect(output.imageCount).toBe(3);
-    expect(output.results.map((r: { index: number }) => r.index)).toEqual([0, 1, 2]);
-    expect(output.results[0].shape).toEqual([600, 400, 3]);
-    expect(output.results[1].error.code).toBe('CORRUPT_IMAGE');
-    expect(output.results[2].shape).toEqual([200, 300]);
+    // A /shape run's records: the index and the shape, or the error.
+    expect(output.results).toEqual([
+      { index: 0, shape: [600, 400, 3] },
+      { index: 1, error: expect.objectContaining({ code: 'CORRUPT_IMAGE' }) },
+      { index: 2, shape: [200, 300] },
+    ]);
   });
 
   it('turns a crashing invocation into one record with an error per image of its chunk, and the batch succeeds', async () => {

@@ -26,11 +26,10 @@ const staged = { bucket: 'b', key: stagingKey('exec-1') };
 const uploads = [upload(10, 1), upload(600_000, 2, null), upload(0, 3), upload(5, 4)];
 
 describe('itemsFor', () => {
-  const items = itemsFor(uploads, { staged, deadline: 42 });
+  const items = itemsFor(uploads);
 
   it('keys the batch under its execution', () => {
     expect(staged.key).toBe(`${STAGING_PREFIX}exec-1/images`);
-    expect(items.every((i) => i.object === staged)).toBe(true);
   });
 
   it('gives each image its byte range, in upload order', () => {
@@ -42,16 +41,14 @@ describe('itemsFor', () => {
     ]);
   });
 
-  it('carries identity, size and deadline, every key present', () => {
+  it('carries identity, size and offset, every key present, and leaves the object and the deadline to the input', () => {
     expect(items[1]).toEqual({
       index: 1,
       name: 'image',
       filename: null,
       contentType: 'image/jpeg',
       size: 600_000,
-      object: { bucket: 'b', key: 'staging/exec-1/images' },
       offset: 10,
-      deadline: 42,
     });
   });
 
@@ -62,10 +59,7 @@ describe('itemsFor', () => {
 
 describe('chunksFor', () => {
   const many = (count: number, bytes = 1000) =>
-    itemsFor(
-      Array.from({ length: count }, (_, i) => upload(bytes, i)),
-      { staged, deadline: null },
-    );
+    itemsFor(Array.from({ length: count }, (_, i) => upload(bytes, i)));
   const sizes = (chunks: { Items: unknown[] }[]) => chunks.map((c) => c.Items.length);
 
   it('makes a small batch one chunk: one invocation, one GET', () => {
@@ -121,7 +115,7 @@ describe('stageImages and discardStaged', () => {
       ServerSideEncryption: 'AES256',
     });
     const body = puts[0]?.Body as Buffer;
-    for (const item of itemsFor(uploads, { staged, deadline: null }))
+    for (const item of itemsFor(uploads))
       expect(body.subarray(item.offset, item.offset + item.size)).toEqual(
         uploads[item.index]?.content,
       );

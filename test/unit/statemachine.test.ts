@@ -47,12 +47,30 @@ describe('the workflow definition', () => {
     expect(task.Catch.at(-1).ErrorEquals).toEqual(['States.ALL']);
   });
 
-  it('flattens the per-chunk record arrays into one list, in upload order', () => {
+  it('returns from the Map itself the request and the per-chunk records flattened in upload order, with no state copying them', () => {
     const states = JSON.parse(raw).States;
-    expect(states['Analyze each chunk'].ResultSelector).toEqual({ 'records.$': '$[*][*]' });
-    expect(states['Collect results'].Parameters).toMatchObject({
-      'results.$': '$.records',
-      'imageCount.$': 'States.ArrayLength($.records)',
+    expect(states['Analyze each chunk'].ResultSelector).toEqual({
+      'request.$': '$$.Execution.Input.request',
+      'results.$': '$[*][*]',
+    });
+    // Only the delete follows (its input is its output): each state's input and output is
+    // logged, records included, so no Pass state re-shapes them.
+    expect(Object.keys(states).sort()).toEqual([
+      'Analyze each chunk',
+      'Discard staged images',
+      'Staged images left to the lifecycle rule',
+    ]);
+  });
+
+  it("hands each chunk's invocation the request's view, staged object and deadline once, beside its items", () => {
+    const map = JSON.parse(raw).States['Analyze each chunk'];
+    expect(map.ItemSelector).toEqual({
+      'Items.$': '$$.Map.Item.Value.Items',
+      BatchInput: {
+        'view.$': '$.request.view',
+        'object.$': '$.staged',
+        'deadline.$': '$.deadline',
+      },
     });
   });
 
@@ -107,9 +125,14 @@ describe('the workflow definition', () => {
     // The results pass through untouched, whatever the delete did.
     expect(discard.ResultPath).toBeNull();
     expect(discard.Catch).toEqual([
-      { ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'Collect results' },
+      {
+        ErrorEquals: ['States.ALL'],
+        ResultPath: null,
+        Next: 'Staged images left to the lifecycle rule',
+      },
     ]);
-    expect(discard.Next).toBe('Collect results');
+    expect(discard.End).toBe(true);
+    expect(states['Staged images left to the lifecycle rule']).toEqual({ Type: 'Pass', End: true });
   });
 
   it('stays within Express limits: the whole run is capped at five minutes', () => {
