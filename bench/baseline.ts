@@ -1,11 +1,20 @@
 /**
  * The designs before this one, runnable beside it in the same benchmark run: a commit of
- * this repository's history checked out into a temporary directory that shares this
- * checkout's node_modules, and served by bench/serve.ts in its own process. Without git
- * history (a tarball), the comparisons are skipped, not invented.
+ * this repository's history checked out into a temporary directory whose node_modules links
+ * this checkout's packages (plus, installed beside them, any the commit needs that this one
+ * dropped), and served by bench/serve.ts in its own process. Without git history (a tarball),
+ * the comparisons are skipped, not invented.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -54,6 +63,40 @@ export const serve = async (runtimePath: string): Promise<Served> => {
   };
 };
 
+/**
+ * The checkout's node_modules: a link to each of this checkout's packages, and the packages
+ * the commit declares that this checkout no longer has (`bmp-ts` before it was dropped),
+ * installed from the registry into the checkout itself.
+ */
+const linkPackages = async (dir: string) => {
+  const modules = path.join(dir, 'node_modules');
+  mkdirSync(modules);
+  for (const name of readdirSync(path.join(ROOT, 'node_modules')))
+    symlinkSync(path.join(ROOT, 'node_modules', name), path.join(modules, name));
+  const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+    devDependencies?: Record<string, string>;
+  };
+  const missing = Object.entries({ ...manifest.dependencies, ...manifest.devDependencies })
+    .filter(([name]) => !existsSync(path.join(modules, name)))
+    .map(([name, range]) => `${name}@${range}`);
+  if (missing.length === 0) return;
+  const prefix = path.join(dir, '.missing');
+  await run('npm', [
+    'install',
+    '--prefix',
+    prefix,
+    '--no-save',
+    '--no-audit',
+    '--no-fund',
+    '--ignore-scripts',
+    ...missing,
+  ]);
+  for (const name of readdirSync(path.join(prefix, 'node_modules')))
+    if (!name.startsWith('.') && !existsSync(path.join(modules, name)))
+      symlinkSync(path.join(prefix, 'node_modules', name), path.join(modules, name));
+};
+
 /** A commit's files in a temporary directory, or undefined without git history. */
 export const checkoutBaseline = async (
   commit: string,
@@ -65,7 +108,7 @@ export const checkoutBaseline = async (
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), `image-batch-${commit}-`));
   await run('sh', ['-c', `git archive ${commit} | tar -x -C "${dir}"`], { cwd: ROOT });
-  symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+  await linkPackages(dir);
   return {
     dir,
     runtime: path.join(dir, 'local', 'runtime.ts'),
