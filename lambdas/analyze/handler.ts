@@ -9,11 +9,11 @@ import type { Context } from 'aws-lambda';
 import { createS3Client } from '../shared/clients.ts';
 import { onFirstInvocation } from '../shared/cold-start.ts';
 import { createLogger } from '../shared/logger.ts';
-import { createMetrics, metricsMiddleware, recordAnalysis } from '../shared/metrics.ts';
+import { createMetrics, metricsMiddleware, recordAnalyses } from '../shared/metrics.ts';
 import { loadTracing, NO_TRACING, type Tracing } from '../shared/tracer.ts';
-import { isFailure } from '../shared/types.ts';
-import type { AnalysisRecord, AnalyzeEvent } from '../shared/workflow.ts';
+import type { AnalyzeEvent } from '../shared/workflow.ts';
 import { analyzeEvent, answerFor } from './analyze-item.ts';
+import { summarizeChunk } from './chunk-log.ts';
 
 export interface AnalyzeHandlerDeps {
   s3: S3Client;
@@ -22,14 +22,6 @@ export interface AnalyzeHandlerDeps {
   metrics?: Metrics;
   tracing?: Tracing;
 }
-
-const summary = (record: AnalysisRecord) => ({
-  index: record.index,
-  bytes: record.bytes,
-  ...(isFailure(record)
-    ? { error: record.error.code }
-    : { format: record.format, shape: record.shape }),
-});
 
 /** The execution the workflow names in the invocation's ClientContext (`custom.executionArn`),
  * so that every line of a run can be found from its ARN. */
@@ -44,16 +36,10 @@ export const createHandler = ({ s3, logger, metrics, tracing = NO_TRACING }: Ana
     const started = performance.now();
     const result = await analyzeEvent(event, { s3 });
     const records = [result].flat();
-    // A chunk's images are analyzed together: each is credited its share of the invocation.
-    const durationMs = Math.round((performance.now() - started) / Math.max(1, records.length));
-    for (const record of records) {
-      if (metrics) recordAnalysis(metrics, record, durationMs);
-      logger.info('image analyzed', {
-        ...summary(record),
-        durationMs,
-        executionArn: executionArnOf(context),
-      });
-    }
+    // One line and one set of counts for the invocation, whatever number of images it held.
+    const summary = summarizeChunk(records, performance.now() - started);
+    if (metrics) recordAnalyses(metrics, records, summary.msPerImage);
+    logger.info('chunk analyzed', { ...summary, executionArn: executionArnOf(context) });
     return answerFor(event, result);
   })
     .use(metrics ? [metricsMiddleware(metrics)] : [])

@@ -52,24 +52,51 @@ export const createMetrics = (serviceName: string): Metrics =>
     namespace: metricsNamespace(LOCAL_NAMESPACE),
   });
 
-/** One count, written at once, under `{service}` and `{service, <dimension>}`. */
-const countBy = (metrics: Metrics, name: string, dimension: string, value: string) => {
+/** `count` of one thing, written at once, under `{service}` and `{service, <dimension>}`. */
+const countBy = (metrics: Metrics, name: string, dimension: string, value: string, count = 1) => {
   const single = metrics.singleMetric();
   single.addDimension(dimension, value);
   single.addDimensions({}); // the service-only set: the total
-  single.addMetric(name, MetricUnit.Count, 1);
+  single.addMetric(name, MetricUnit.Count, count);
 };
 
 const recordPlatformFailure = (metrics: Metrics, code: string) =>
   countBy(metrics, METRIC.platformFailures, DIMENSION.errorCode, code);
 
-/** One analyzed Map item: readable (by format), unreadable or a platform failure (by code). */
-export const recordAnalysis = (metrics: Metrics, record: AnalysisRecord, durationMs: number) => {
-  if (!isFailure(record)) countBy(metrics, METRIC.imagesAnalyzed, DIMENSION.format, record.format);
-  else if (UNREADABLE.has(record.error.code))
-    countBy(metrics, METRIC.imagesUnreadable, DIMENSION.errorCode, record.error.code);
-  else recordPlatformFailure(metrics, record.error.code);
-  metrics.addMetric(METRIC.analysisMs, MetricUnit.Milliseconds, durationMs);
+/** Which count an analyzed image adds to: readable (by format), unreadable or a platform
+ * failure (by code). */
+const outcomeOf = (record: AnalysisRecord): [name: string, dimension: string, value: string] => {
+  if (!isFailure(record)) return [METRIC.imagesAnalyzed, DIMENSION.format, record.format];
+  const { code } = record.error;
+  return UNREADABLE.has(code)
+    ? [METRIC.imagesUnreadable, DIMENSION.errorCode, code]
+    : [METRIC.platformFailures, DIMENSION.errorCode, code];
+};
+
+/**
+ * One invocation's analyzed images (a Map item, a chunk or an ItemBatcher batch). An EMF
+ * document carries one value per dimension, so each distinct outcome (`png`, `CORRUPT_IMAGE`…)
+ * is one document whose count is how many images had it — not one document per image: the
+ * dashboard and alarms read these counts as sums, which do not tell 1 + 1 + 1 from 3. The
+ * timing keeps one value per image (the percentiles need them), stored until the flush: one
+ * document holds them all as an array (Powertools flushes on its own at EMF's 100 values).
+ */
+export const recordAnalyses = (
+  metrics: Metrics,
+  records: readonly AnalysisRecord[],
+  msPerImage: number,
+) => {
+  const counts = new Map<string, { outcome: ReturnType<typeof outcomeOf>; count: number }>();
+  for (const record of records) {
+    const outcome = outcomeOf(record);
+    const key = outcome.join('/');
+    const seen = counts.get(key);
+    if (seen) seen.count++;
+    else counts.set(key, { outcome, count: 1 });
+  }
+  for (const { outcome, count } of counts.values()) countBy(metrics, ...outcome, count);
+  for (const _ of records)
+    metrics.addMetric(METRIC.analysisMs, MetricUnit.Milliseconds, msPerImage);
 };
 
 /** One accepted request: how many images, and how many bytes of them went to S3. */

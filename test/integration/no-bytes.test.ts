@@ -68,7 +68,7 @@ describe('no image byte in the workflow or the logs', () => {
     for (const { name } of files) expect(history).toContain(name);
     expect(leaks(history)).toEqual([]);
     const lines = logs.join('');
-    expect(lines).toContain('image analyzed');
+    expect(lines).toContain('chunk analyzed');
     expect(leaks(lines)).toEqual([]);
     // Small and meaningful: names, sizes and keys.
     expect(execution.input).toContain('staging/');

@@ -2,8 +2,8 @@
  * Lambda sandboxes: each function runs in worker threads, one invocation at a time per
  * sandbox, so its logger belongs to the invocation it serves. Under 200 concurrent requests,
  * every line an ingest invocation writes carries that request's API request id, and its
- * "batch finished" line the execution the answer names; every "image analyzed" line carries
- * the execution the workflow names in the invocation's ClientContext.
+ * "batch finished" line the execution the answer names; every "chunk analyzed" line (one per
+ * analysis invocation) carries the execution the workflow names in the invocation's ClientContext.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
@@ -118,10 +118,19 @@ describe('Lambda sandboxes', () => {
     expect(coldStarts('image-analyze')).toBeLessThanOrEqual(
       FUNCTION_SETTINGS.analyze.reservedConcurrency,
     );
-    expect(logged('image-analyze', 'image analyzed').length).toBeGreaterThan(300);
+    // One analysis line per chunk (each request here is one), naming its own execution and
+    // accounting for each of its images.
+    const chunks = logged('image-analyze', 'chunk analyzed');
+    expect(chunks).toHaveLength(answers.length);
+    for (const { count, executionArn } of answers) {
+      const mine = chunks.filter((l) => l.executionArn === executionArn);
+      expect(mine).toHaveLength(1);
+      expect(mine[0]).toMatchObject({ images: count, failed: [] });
+      expect(mine[0]?.analyzed).toEqual({ png: Array.from({ length: count }, (_, k) => k) });
+    }
   }, 180_000);
 
-  it('writes the execution ARN the workflow passes in ClientContext on every "image analyzed" line', async () => {
+  it('writes the execution ARN the workflow passes in ClientContext on every "chunk analyzed" line', async () => {
     // The shipped ASL names the execution in the invocation's ClientContext (`custom.executionArn`).
     const machine = { arn: runtime.stateMachineArns.async };
     const s3 = createS3Client({ ...runtime.clientOptions.s3 });
@@ -154,15 +163,16 @@ describe('Lambda sandboxes', () => {
         const execution = runtime.sfn.start(machine.arn, JSON.stringify(input));
         await execution.settled;
         expect(execution.status).toBe('SUCCEEDED');
-        return { width: 30 + i, executionArn: execution.executionArn };
+        return { bytes: bytes.length, executionArn: execution.executionArn };
       }),
     );
 
-    const analyzed = logged('image-analyze', 'image analyzed');
-    for (const { width, executionArn } of executions) {
+    const analyzed = logged('image-analyze', 'chunk analyzed');
+    for (const { bytes, executionArn } of executions) {
       const mine = analyzed.filter((l) => l.executionArn === executionArn);
       expect(mine).toHaveLength(1);
-      expect(mine[0]?.shape).toEqual([7, width, 3]);
+      // Its own image: one PNG of its own width, hence of its own size.
+      expect(mine[0]).toMatchObject({ images: 1, bytes, analyzed: { png: [0] } });
     }
   }, 120_000);
 });

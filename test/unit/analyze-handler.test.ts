@@ -1,7 +1,7 @@
 import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   analyzeItem,
   analyzeItems,
@@ -12,6 +12,7 @@ import { createHandler } from '../../lambdas/analyze/handler.ts';
 import { createLogger } from '../../lambdas/shared/logger.ts';
 import type { MapItem } from '../../lambdas/shared/workflow.ts';
 import { fixtureImage } from '../support/fixtures.ts';
+import { useCapturedOutput } from '../support/output.ts';
 
 const cat = fixtureImage('photo_400x600.jpg');
 const gray = fixtureImage('gray_300x200.jpg');
@@ -30,6 +31,7 @@ const item = (overrides: Partial<MapItem> = {}): MapItem => ({
 });
 const s3Mock = mockClient(S3Client);
 const s3 = new S3Client({ region: 'us-east-1' });
+const written = useCapturedOutput();
 
 /** Answers a ranged GET as S3 does: the bytes of the range, inclusive. */
 beforeEach(() => {
@@ -186,6 +188,38 @@ describe('analyzeItems (a chunk)', () => {
   });
 });
 
+/** A chunk as analyze-batch's ItemSelector hands it: items without object or deadline, which
+ * the BatchInput names once, with the request's view. */
+const chunkEvent = (view: 'shape' | 'nbytes' | 'analyze', deadline: number | null = null) => ({
+  Items: [
+    {
+      index: 0,
+      name: 'image',
+      filename: 'gray.jpg',
+      contentType: null,
+      size: gray.length,
+      offset: 0,
+    },
+    {
+      index: 1,
+      name: 'image',
+      filename: 'cat.jpg',
+      contentType: null,
+      size: cat.length,
+      offset: gray.length,
+    },
+    {
+      index: 2,
+      name: 'image',
+      filename: 'empty',
+      contentType: null,
+      size: 0,
+      offset: object.length,
+    },
+  ],
+  BatchInput: { view, object: { bucket: 'b', key: 'staging/e/images' }, deadline },
+});
+
 describe('analyze handler', () => {
   const handler = createHandler({ s3, logger: createLogger('image-analyze') });
   const context = { functionName: 'analyze', awsRequestId: 'req-1' } as Context;
@@ -207,38 +241,6 @@ describe('analyze handler', () => {
       expect.objectContaining({ index: 4, shape: [200, 300] }),
       expect.objectContaining({ index: 3, shape: [600, 400, 3] }),
     ]);
-  });
-
-  /** A chunk as analyze-batch's ItemSelector hands it: items without object or deadline, which
-   * the BatchInput names once, with the request's view. */
-  const chunkEvent = (view: 'shape' | 'nbytes' | 'analyze', deadline: number | null = null) => ({
-    Items: [
-      {
-        index: 0,
-        name: 'image',
-        filename: 'gray.jpg',
-        contentType: null,
-        size: gray.length,
-        offset: 0,
-      },
-      {
-        index: 1,
-        name: 'image',
-        filename: 'cat.jpg',
-        contentType: null,
-        size: cat.length,
-        offset: gray.length,
-      },
-      {
-        index: 2,
-        name: 'image',
-        filename: 'empty',
-        contentType: null,
-        size: 0,
-        offset: object.length,
-      },
-    ],
-    BatchInput: { view, object: { bucket: 'b', key: 'staging/e/images' }, deadline },
   });
 
   it('answers a chunk with records cut to what its view renders, errors kept whole', async () => {
@@ -282,5 +284,67 @@ describe('analyze handler', () => {
       'DEADLINE_EXCEEDED',
     ]);
     expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
+  });
+});
+
+describe('what the analyzer logs', () => {
+  /** The handler with a logger at INFO, as deployed (tests run at SILENT). */
+  const logging = () => {
+    vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'INFO');
+    const logger = createLogger('image-analyze');
+    vi.unstubAllEnvs();
+    return createHandler({ s3, logger });
+  };
+  const executionArn = 'arn:aws:states:us-east-1:000000000000:express:ImageBatchSync:e:r';
+  const context = {
+    functionName: 'image-analyze',
+    awsRequestId: 'req-2',
+    clientContext: { custom: { executionArn } },
+  } as unknown as Context;
+  const lines = () =>
+    written
+      .join('')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  it('writes one line for a chunk that names every image by index, its format or its failure in full', async () => {
+    const handler = logging();
+    written.length = 0;
+    await handler(chunkEvent('shape'), context);
+
+    const [line, ...others] = lines();
+    expect(others).toEqual([]);
+    expect(line).toMatchObject({
+      level: 'INFO',
+      message: 'chunk analyzed',
+      function_request_id: 'req-2',
+      executionArn,
+      images: 3,
+      bytes: object.length,
+      analyzed: { jpeg: [0, 1] },
+      failed: [{ index: 2, bytes: 0, error: { code: 'EMPTY_IMAGE', message: expect.any(String) } }],
+    });
+    expect(line?.durationMs).toEqual(expect.any(Number));
+    expect(line?.msPerImage).toBe(Math.round((line?.durationMs as number) / 3));
+    // References, not bytes: no stretch of either image's base64 is in it.
+    const text = written.join('');
+    for (const image of [gray, cat])
+      expect(text).not.toContain(image.toString('base64').slice(100, 140));
+  });
+
+  it('writes one line for a Map item too, its image alone in it', async () => {
+    const handler = logging();
+    written.length = 0;
+    await handler(item(), context);
+    expect(lines()).toMatchObject([
+      {
+        message: 'chunk analyzed',
+        images: 1,
+        bytes: cat.length,
+        analyzed: { jpeg: [3] },
+        failed: [],
+      },
+    ]);
   });
 });

@@ -75,7 +75,7 @@ describe('local Lambda sandboxes', () => {
       expect(result.error.code).toBe('EMPTY_IMAGE');
       expect(pool.size).toBe(1);
     }
-    const analyzed = lines.filter((l) => l.message === 'image analyzed');
+    const analyzed = lines.filter((l) => l.message === 'chunk analyzed');
     expect(analyzed.map((l) => l.cold_start)).toEqual([true, false, false]);
   }, 60_000);
 

@@ -11,7 +11,7 @@ import {
   LOCAL_NAMESPACE,
   METRIC,
   metricsMiddleware,
-  recordAnalysis,
+  recordAnalyses,
   recordBatch,
 } from '../../lambdas/shared/metrics.ts';
 import type { AnalysisRecord } from '../../lambdas/shared/workflow.ts';
@@ -67,7 +67,7 @@ const recordOf = async (file: string): Promise<AnalysisRecord> => ({
 describe('business metrics', () => {
   it('counts an analyzed image by format and in total, and times its analysis', async () => {
     const metrics = createMetrics('image-analyze');
-    recordAnalysis(metrics, await recordOf('png_rgba.png'), 12.5);
+    recordAnalyses(metrics, [await recordOf('png_rgba.png')], 12.5);
     metrics.publishStoredMetrics();
 
     const [count] = named(METRIC.imagesAnalyzed);
@@ -88,7 +88,7 @@ describe('business metrics', () => {
     const metrics = createMetrics('image-analyze');
     const record = await recordOf('png_truncated.png');
     expect(record).toMatchObject({ error: { code: 'CORRUPT_IMAGE' } });
-    recordAnalysis(metrics, record, 3);
+    recordAnalyses(metrics, [record], 3);
     expect(named(METRIC.imagesUnreadable)).toMatchObject([
       { errorCode: 'CORRUPT_IMAGE', ImagesUnreadable: 1 },
     ]);
@@ -98,14 +98,41 @@ describe('business metrics', () => {
 
   it('counts a staged image that is gone as a platform failure', () => {
     const metrics = createMetrics('image-analyze');
-    recordAnalysis(
+    recordAnalyses(
       metrics,
-      { ...identity, bytes: 0, error: { code: 'ANALYSIS_FAILED', message: 'gone' } },
+      [{ ...identity, bytes: 0, error: { code: 'ANALYSIS_FAILED', message: 'gone' } }],
       1,
     );
     expect(named(METRIC.platformFailures)).toMatchObject([
       { errorCode: 'ANALYSIS_FAILED', PlatformFailures: 1 },
     ]);
+  });
+
+  it('writes a chunk as one document per outcome, its count summed, and one timing per image', async () => {
+    const metrics = createMetrics('image-analyze');
+    const [rgba, gray, cut] = await Promise.all(
+      ['png_rgba.png', 'png_gray8.png', 'png_truncated.png'].map(recordOf),
+    );
+    const jpeg = await recordOf('jpeg_progressive.jpg');
+    const chunk = [rgba, jpeg, cut, gray, rgba].map((r, index) => ({
+      ...r,
+      index,
+    })) as AnalysisRecord[];
+    recordAnalyses(metrics, chunk, 4);
+    metrics.publishStoredMetrics();
+
+    // Five images, three outcomes: three count documents (written at once), then the flush.
+    expect(emf()).toHaveLength(4);
+    expect(named(METRIC.imagesAnalyzed)).toMatchObject([
+      { format: 'png', ImagesAnalyzed: 3 },
+      { format: 'jpeg', ImagesAnalyzed: 1 },
+    ]);
+    expect(named(METRIC.imagesUnreadable)).toMatchObject([
+      { errorCode: 'CORRUPT_IMAGE', ImagesUnreadable: 1 },
+    ]);
+    const [timing, ...more] = named(METRIC.analysisMs);
+    expect(more).toEqual([]);
+    expect(timing?.AnalysisMilliseconds).toEqual([4, 4, 4, 4, 4]);
   });
 
   it('records a batch’s size and staged bytes', () => {
