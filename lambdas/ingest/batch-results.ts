@@ -177,8 +177,8 @@ const hasError = (record: BatchRecord): record is Extract<BatchRecord, { error: 
   'error' in record;
 
 /** One record as POST /shape, /nbytes or /analyze shape it. Not analyzed at all (never
- * uploaded, or the platform failed) is not "not an image": /shape and /nbytes give the error
- * there instead of `[]`. */
+ * uploaded, the platform failed, or our analysis crashed) is not "not an image": /shape and
+ * /nbytes give the error there instead of `[]`. */
 export const renderRecord = (view: View, record: BatchRecord): unknown => {
   if (view === 'analyze') return record;
   if (!hasError(record)) {
@@ -187,5 +187,6 @@ export const renderRecord = (view: View, record: BatchRecord): unknown => {
     return 'nbytes' in record ? record.nbytes : [];
   }
   const { error } = record;
-  return error.code === 'NOT_UPLOADED' || error.retryable === true ? { error } : [];
+  const notAnalyzed = error.code === 'NOT_UPLOADED' || error.code === 'ANALYSIS_FAILED';
+  return notAnalyzed || error.retryable === true ? { error } : [];
 };

@@ -147,14 +147,30 @@ export class PixelBudgetError extends HttpError {
   }
 }
 
+/** /shape and /nbytes cannot answer the batch without saying something untrue of some images:
+ * `[]` would claim they are not images. Its two causes below; an async run reports either as
+ * its error (executions.ts). */
+export abstract class UnanswerableBatchError extends HttpError {}
+
 /** Some images could not be analyzed for a reason of the platform (storage, invocation): the
  * batch is not answered half true; sending it again may succeed. */
-export class ImagesUnavailableError extends HttpError {
+export class ImagesUnavailableError extends UnanswerableBatchError {
   constructor(indexes: number[], options: HttpErrorOptions = {}) {
     super(503, 'ANALYSIS_FAILED', 'Some images could not be analyzed; send the batch again.', {
       ...options,
       details: { retryable: true, indexes },
       headers: { 'Retry-After': '2', ...options.headers },
+    });
+  }
+}
+
+/** Our own analysis crashed on some images (a defect, logged by the analysis function, or an
+ * invocation that failed without a platform error): we do not know what the original would
+ * have answered, so neither `[]` nor "send it again" is true. */
+export class ImagesNotAnalyzedError extends UnanswerableBatchError {
+  constructor(indexes: number[]) {
+    super(500, 'ANALYSIS_FAILED', 'Some images could not be analyzed.', {
+      details: { retryable: false, indexes },
     });
   }
 }

@@ -9,7 +9,7 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import type { BatchOutput } from '../shared/workflow.ts';
-import { ImagesUnavailableError, NotFoundError } from './errors.ts';
+import { NotFoundError, UnanswerableBatchError } from './errors.ts';
 import { renderBatch } from './views.ts';
 
 const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
@@ -36,12 +36,13 @@ export interface ExecutionView {
 }
 
 /** The result, or why there is none though the run succeeded: images the platform failed to
- * analyze make /shape and /nbytes refuse the batch as retryable, as the sync call does. */
+ * analyze (retryable) or our analysis crashed on make /shape and /nbytes refuse the batch, as
+ * the sync call does. */
 const resultOf = (output: string): Pick<ExecutionView, 'result' | 'error'> => {
   try {
     return { result: renderBatch(JSON.parse(output) as BatchOutput) };
   } catch (error) {
-    if (!(error instanceof ImagesUnavailableError)) throw error;
+    if (!(error instanceof UnanswerableBatchError)) throw error;
     return { error: { code: error.code, message: error.message, ...error.details } };
   }
 };

@@ -4,11 +4,18 @@
  * for a raw upload. /analyze gives the full record per image, by the same rule.
  *
  * `[]` means "not an image", nothing else: when the platform failed to analyze an image
- * (storage, invocation), /shape and /nbytes refuse the whole batch as retryable rather than
- * answer something half true; /analyze keeps the record, marked `retryable`.
+ * (storage, invocation), /shape and /nbytes refuse the whole batch as retryable (503) rather
+ * than answer something half true, and when our own analysis crashed on one (a defect) they
+ * refuse it as an internal error (500); /analyze keeps the records as they are.
  */
-import { type BatchOutput, isRetryable, type ResultRecord, type View } from '../shared/workflow.ts';
-import { ImagesUnavailableError } from './errors.ts';
+import {
+  type BatchOutput,
+  errorOf,
+  isRetryable,
+  type ResultRecord,
+  type View,
+} from '../shared/workflow.ts';
+import { ImagesNotAnalyzedError, ImagesUnavailableError } from './errors.ts';
 
 /** The workflow's records carry what their view renders (workflow.ts, recordFor): a failed
  * record has no value, and answers `[]`. */
@@ -18,10 +25,17 @@ const pick: Record<View, (record: ResultRecord) => unknown> = {
   analyze: (r) => r,
 };
 
-/** The body, or ImagesUnavailableError (503) for /shape and /nbytes with a retryable record. */
+/** A record of an analysis that crashed rather than found the image unreadable. */
+const crashed = (record: ResultRecord) =>
+  errorOf(record)?.code === 'ANALYSIS_FAILED' && !isRetryable(record);
+
+/** The body; for /shape and /nbytes, ImagesNotAnalyzedError (500) when an analysis crashed,
+ * else ImagesUnavailableError (503) when the platform failed an image. */
 export const renderBatch = ({ request, results }: BatchOutput): unknown => {
   const records = [...results].sort((a, b) => a.index - b.index);
   if (request.view !== 'analyze') {
+    const defects = records.filter(crashed).map((r) => r.index);
+    if (defects.length) throw new ImagesNotAnalyzedError(defects);
     const unavailable = records.filter(isRetryable).map((r) => r.index);
     if (unavailable.length) throw new ImagesUnavailableError(unavailable);
   }

@@ -362,10 +362,15 @@ describe('a batch record as each view renders it', () => {
   const platform = { code: 'ANALYSIS_FAILED', message: 'm', retryable: true };
   const failed = { ...identity, bytes: 3, error: platform } as BatchRecord;
 
-  it('gives [] for an unreadable image and the error for one never analyzed', () => {
+  it('gives [] for an unreadable image and the error for one never analyzed or whose analysis crashed', () => {
     expect(renderRecord('shape', corrupt)).toEqual([]);
     expect(renderRecord('nbytes', missing)).toEqual({ error: notUploaded });
     expect(renderRecord('shape', failed)).toEqual({ error: platform });
+    // Our own crash is not "not an image" either.
+    const defect = { code: 'ANALYSIS_FAILED', message: 'm', retryable: false };
+    expect(renderRecord('shape', { ...identity, bytes: 3, error: defect } as BatchRecord)).toEqual({
+      error: defect,
+    });
     expect(renderRecord('analyze', missing)).toBe(missing);
   });
 

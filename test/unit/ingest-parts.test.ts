@@ -28,6 +28,39 @@ describe('views', () => {
     ]);
   });
 
+  it('refuses /shape and /nbytes with a 500 naming the images whose analysis crashed, never []', () => {
+    const crash = {
+      ...record(1, null),
+      error: { code: 'ANALYSIS_FAILED', message: 'RangeError', retryable: false },
+    } as AnalysisRecord;
+    const lost = {
+      ...record(2, null),
+      error: { code: 'ANALYSIS_FAILED', message: 'NoSuchKey', retryable: true },
+    } as AnalysisRecord;
+    const results = [record(0, [1, 1]), crash, lost];
+    for (const view of ['shape', 'nbytes'] as const)
+      expect(() => renderBatch({ request: { view, multipart: true }, results })).toThrow(
+        expect.objectContaining({
+          statusCode: 500,
+          code: 'ANALYSIS_FAILED',
+          details: { retryable: false, indexes: [1] },
+        }),
+      );
+    // Without the crash, the platform's failure alone is a retryable 503.
+    expect(() =>
+      renderBatch({
+        request: { view: 'shape', multipart: true },
+        results: [record(0, [1, 1]), lost],
+      }),
+    ).toThrow(
+      expect.objectContaining({ statusCode: 503, details: { retryable: true, indexes: [2] } }),
+    );
+    // /analyze shows each record as it is.
+    expect(renderBatch({ request: { view: 'analyze', multipart: true }, results })).toEqual(
+      results,
+    );
+  });
+
   it('answers a raw upload with the bare value', () => {
     const results = [record(0, [5, 6, 3])];
     expect(renderBatch({ request: { view: 'nbytes', multipart: false }, results })).toBe(0);
