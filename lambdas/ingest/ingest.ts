@@ -112,10 +112,24 @@ export const ingest = async (
       : await runSync(deps, { input, name, view: route.view, deadline });
   } catch (error) {
     // The workflow did not start, failed, or was given up on: it may not have deleted them.
-    const { deleted } = await discardStaged(deps.s3, staged);
-    deps.logger.info('staged images discarded', { deleted });
+    // Unless a Standard run may have started after all (StartExecution timed out or failed
+    // on the service's side after the SDK's retries): that run reads them and deletes them,
+    // and the lifecycle rule is the backstop if it never existed.
+    if (deadline === null && mayHaveStarted(error))
+      deps.logger.info('staged images left to the run, if it started', { executionName: name });
+    else {
+      const { deleted } = await discardStaged(deps.s3, staged);
+      deps.logger.info('staged images discarded', { deleted });
+    }
     throw error;
   }
+};
+
+/** Whether a failed StartExecution may still have started the run: no answer from the service
+ * (a timeout, a dropped connection) or a 5xx. A 4xx is the service's definite refusal. */
+const mayHaveStarted = (error: unknown) => {
+  const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  return status === undefined || status >= 500;
 };
 
 const runSync = async (

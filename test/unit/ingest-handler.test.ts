@@ -669,6 +669,25 @@ describe('ingest: asynchronous runs', () => {
     expect(startInputs()).toHaveLength(0);
   });
 
+  it('keeps the staged images when StartExecution may have started the run, and discards them on a refusal', async () => {
+    // No answer from the service: the run may exist and will read (then delete) its images.
+    sfn
+      .on(StartExecutionCommand)
+      .rejects(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
+    expect((await postAsync(2)).statusCode).toBe(500);
+    expect(bucket.size).toBe(1);
+    bucket.clear();
+    // A 4xx is a definite refusal: nothing will read them.
+    sfn.on(StartExecutionCommand).rejects(
+      Object.assign(new Error('limit'), {
+        name: 'ExecutionLimitExceeded',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    expect((await postAsync(2)).statusCode).toBeGreaterThanOrEqual(400);
+    expect(bucket.size).toBe(0);
+  });
+
   it('answers a running execution with its status and Retry-After', async () => {
     sfn.on(DescribeExecutionCommand).resolves({
       executionArn: executionArn('abc'),
