@@ -3,6 +3,8 @@
  * settings the stack reads from CDK context (no CDK import here: `npm start` loads this too).
  */
 import { API_GATEWAY_TIMEOUT_MS } from '../lambdas/shared/aws-limits.ts';
+import { DEFINITION_FILE } from '../statemachine/definition.ts';
+import { mapConcurrencyOf } from './asl.ts';
 
 export const FUNCTION_SETTINGS = {
   analyze: {
@@ -64,11 +66,14 @@ export const LARGE_BATCH_RETENTION_DAYS = { uploads: 1, results: 7 } as const;
  * full small batch (the sync/async Map's own concurrency) has its room, so that one large batch
  * running flat out never throttles a synchronous request, whose 29 s leave no time for retries.
  * The large-batch workflow's Distributed Map runs this many child batches at once, each invoking
- * the analysis once (statemachine/large-batch.asl.json, `${LargeBatchMaxConcurrency}`).
+ * the analysis once: the stack gives it to the ingest (LARGE_BATCH_MAX_CONCURRENCY), which puts
+ * it in each run's input, where the Map's MaxConcurrencyPath reads it
+ * (statemachine/large-batch.asl.json, `$.batching.maxConcurrency`). The local runtime computes
+ * it as the stack does, from the request workflow's Map by default.
  */
 export const largeBatchConcurrencyFor = (
   analysisConcurrency: number,
-  smallBatchConcurrency: number,
+  smallBatchConcurrency = mapConcurrencyOf(DEFINITION_FILE),
 ) => analysisConcurrency - smallBatchConcurrency;
 
 /** `-c analysisConcurrency=<n>`: the analysis function's reserved concurrency; `minimum` leaves

@@ -128,14 +128,15 @@ export class ImageBatchStack extends Stack {
     this.workflows = new ImageWorkflows(this, 'Workflows', {
       analyze,
       staging: this.staging,
-      largeBatchConcurrency,
     });
     const { sync, async, large } = this.workflows;
-    // One large batch in flight: its child batches times the analyses each runs at once.
+    // One large batch in flight: its child batches at once (MaxConcurrencyPath, read from the
+    // run's input, where the ingest puts LARGE_BATCH_MAX_CONCURRENCY) times the analyses each
+    // runs. Above its share it throttles; below, the ASL does not take the share it is given.
     const largeInFlight = mapConcurrencyOf(LARGE_BATCH_DEFINITION_FILE, largeBatchConcurrency);
-    if (largeInFlight > largeBatchConcurrency)
+    if (largeInFlight !== largeBatchConcurrency)
       Annotations.of(large).addWarning(
-        `One large batch may run ${largeInFlight} analyses at once, over its ${largeBatchConcurrency} of the analysis function's reserved ${analysisConcurrency}: it would throttle itself and the small batches, and images would fail after their retries. Let its Distributed Map take MaxConcurrencyPath from \${LargeBatchMaxConcurrency} and invoke the analysis once per child batch.`,
+        `One large batch may run ${largeInFlight} analyses at once where its share of the analysis function's reserved ${analysisConcurrency} is ${largeBatchConcurrency}: ${largeInFlight > largeBatchConcurrency ? 'it would throttle itself and the small batches, and images would fail after their retries' : 'the rest of its share would sit idle'}. Let its Distributed Map read MaxConcurrencyPath from $.batching.maxConcurrency (the ingest's LARGE_BATCH_MAX_CONCURRENCY) and invoke the analysis once per child batch.`,
       );
 
     // Least privilege: each function touches staged objects only, and only as it must (the
@@ -171,7 +172,7 @@ export class ImageBatchStack extends Stack {
     ingest.addEnvironment('SYNC_STATE_MACHINE_ARN', sync.stateMachineArn);
     ingest.addEnvironment('ASYNC_STATE_MACHINE_ARN', async.stateMachineArn);
     ingest.addEnvironment('STAGING_BUCKET', this.staging.bucketName);
-    this.grantLargeBatches();
+    this.grantLargeBatches(largeBatchConcurrency);
 
     this.api = new ImageApi(this, 'Api', {
       ingest,
@@ -237,10 +238,10 @@ export class ImageBatchStack extends Stack {
    * The functions' side of large batches (the workflow's own grants are in workflows.ts). The
    * ingest hands out presigned POSTs — signed with its role, so it needs PutObject on what they
    * upload —, writes each batch's declaration and manifest, checks the uploads, reads the
-   * results, deletes the uploads, and starts and follows the workflow; the analysis reads and
-   * deletes the uploaded images.
+   * results, deletes the uploads, and starts and follows the workflow (each run told how many
+   * child batches it may analyze at once); the analysis reads and deletes the uploaded images.
    */
-  private grantLargeBatches() {
+  private grantLargeBatches(largeBatchConcurrency: number) {
     const { ingest, analyze } = this.functions;
     const { large } = this.workflows;
     const uploads = this.staging.arnForObjects(`${LARGE_BATCH_KEYS.uploads}*`);
@@ -281,5 +282,7 @@ export class ImageBatchStack extends Stack {
       }),
     );
     ingest.addEnvironment('LARGE_BATCH_STATE_MACHINE_ARN', large.stateMachineArn);
+    // Its Distributed Map's concurrency, which the ingest puts in each run's input.
+    ingest.addEnvironment('LARGE_BATCH_MAX_CONCURRENCY', String(largeBatchConcurrency));
   }
 }

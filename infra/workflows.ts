@@ -49,8 +49,6 @@ export interface ImageWorkflowsProps {
   analyze: IFunction;
   /** The staging bucket: the large-batch workflow reads manifests and writes results there. */
   staging: IBucket;
-  /** Child batches a large-batch run analyzes at once (`${LargeBatchMaxConcurrency}`). */
-  largeBatchConcurrency: number;
 }
 
 export class ImageWorkflows extends Construct {
@@ -80,11 +78,9 @@ export class ImageWorkflows extends Construct {
       label: 'large',
       type: StateMachineType.STANDARD,
       definitionFile: LARGE_BATCH_DEFINITION_FILE,
-      substitutions: {
-        ...substitutions,
-        // CloudFormation substitutes strings only; the ASL turns it into the Map's concurrency.
-        LargeBatchMaxConcurrency: String(props.largeBatchConcurrency),
-      },
+      // The Distributed Map's concurrency is no substitution (CloudFormation substitutes
+      // strings, MaxConcurrency is a number): each run's input carries it, from the ingest.
+      substitutions: { ...substitutions },
       invokes: [props.analyze],
     });
     this.grantDistributedMap(this.large, props.staging, LARGE_BATCH_DEFINITION_FILE);

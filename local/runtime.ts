@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { FUNCTION_SETTINGS } from '../infra/settings.ts';
+import { FUNCTION_SETTINGS, largeBatchConcurrencyFor } from '../infra/settings.ts';
 import { type ClientOptions, createS3Client } from '../lambdas/shared/clients.ts';
 import { DEFAULT_LIMITS, type IngestConfig } from '../lambdas/shared/config.ts';
 import type { ExecutionInput } from '../lambdas/shared/workflow.ts';
@@ -206,6 +206,7 @@ export const startRuntime = async (options: RuntimeOptions = {}): Promise<Runtim
     syncStateMachineArn: sync.arn,
     asyncStateMachineArn: async.arn,
     largeBatchStateMachineArn: largeBatch.arn,
+    largeBatchMaxConcurrency: largeBatchConcurrencyFor(analyzeSettings.reservedConcurrency),
     stagingBucket: STAGING_BUCKET,
     ...options.ingest,
   };

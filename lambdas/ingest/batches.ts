@@ -138,6 +138,12 @@ const machineArn = ({ config }: Deps) => {
   return config.largeBatchStateMachineArn;
 };
 
+/** Child batches a run analyzes at once: large batches are configured by both or not at all. */
+const maxConcurrency = ({ config }: Deps) => {
+  if (!config.largeBatchMaxConcurrency) throw new LargeBatchUnavailableError();
+  return config.largeBatchMaxConcurrency;
+};
+
 /** The batch's execution, or undefined before it was started. */
 const execution = async (deps: Deps, id: string) => {
   try {
@@ -218,6 +224,7 @@ const splitDeclared = (
  * lets a start retried after a crash between the write and StartExecution finish the job. */
 const startBatch = async (event: IngestEvent, deps: Deps, id: string) => {
   const stateMachineArn = machineArn(deps);
+  const childBatchesAtOnce = maxConcurrency(deps);
   const existing = await execution(deps, id);
   if (existing) return started(event, id, existing);
 
@@ -241,7 +248,10 @@ const startBatch = async (event: IngestEvent, deps: Deps, id: string) => {
   const input: LargeBatchInput = {
     manifest: { bucket, key: keys.manifest },
     results: { bucket, prefix: keys.results },
-    batching: { maxItems: imagesPerInvocation(uploadedBytes, lines.length) },
+    batching: {
+      maxItems: imagesPerInvocation(uploadedBytes, lines.length),
+      maxConcurrency: childBatchesAtOnce,
+    },
     view: declaration.view,
     images: declaration.images.length,
     notUploaded: missing.length,

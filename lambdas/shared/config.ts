@@ -34,6 +34,11 @@ export interface IngestConfig {
    * Optional so that a stack without it still serves the other routes; the /batches routes then
    * answer 503. */
   largeBatchStateMachineArn?: string;
+  /** Child batches one large-batch run analyzes at once: the Distributed Map's
+   * MaxConcurrencyPath reads it from the run's input (LargeBatchInput.batching). The stack
+   * sets it to the large batches' share of the analysis function's reserved concurrency.
+   * Required with largeBatchStateMachineArn: large batches are configured by both or not at all. */
+  largeBatchMaxConcurrency?: number;
 }
 
 /** The large-batch API's bounds (POST /batches). */
@@ -68,9 +73,21 @@ export const DEFAULT_LIMITS = {
 
 let ingest: IngestConfig | undefined;
 
-export const ingestConfig = (): IngestConfig => {
+/** A required whole number of at least 1 (a Map's concurrency of 0 would mean unbounded). Read
+ * as a string: Powertools' getNumberFromEnv without a default reports a missing variable as
+ * "must be a number" rather than "is required". */
+const positiveInteger = (key: string): number => {
+  const value = Number(getStringFromEnv({ key }));
+  if (!Number.isInteger(value) || value < 1)
+    throw new TypeError(`Environment variable ${key} must be a whole number of at least 1`);
+  return value;
+};
+
+const readIngestConfig = (): IngestConfig => {
   const number = (key: string, defaultValue: number) => getNumberFromEnv({ key, defaultValue });
-  ingest ??= {
+  const largeBatchStateMachineArn =
+    getStringFromEnv({ key: 'LARGE_BATCH_STATE_MACHINE_ARN', defaultValue: '' }) || undefined;
+  return {
     syncStateMachineArn: getStringFromEnv({ key: 'SYNC_STATE_MACHINE_ARN' }),
     asyncStateMachineArn: getStringFromEnv({ key: 'ASYNC_STATE_MACHINE_ARN' }),
     maxImagesSync: number('MAX_IMAGES_SYNC', DEFAULT_LIMITS.maxImagesSync),
@@ -80,9 +97,15 @@ export const ingestConfig = (): IngestConfig => {
     maxRequestBytes: number('MAX_REQUEST_BYTES', DEFAULT_LIMITS.maxRequestBytes),
     syncDeadlineMs: number('SYNC_DEADLINE_MS', DEFAULT_LIMITS.syncDeadlineMs),
     stagingBucket: getStringFromEnv({ key: 'STAGING_BUCKET' }),
-    largeBatchStateMachineArn:
-      getStringFromEnv({ key: 'LARGE_BATCH_STATE_MACHINE_ARN', defaultValue: '' }) || undefined,
+    largeBatchStateMachineArn,
+    largeBatchMaxConcurrency: largeBatchStateMachineArn
+      ? positiveInteger('LARGE_BATCH_MAX_CONCURRENCY')
+      : undefined,
   };
+};
+
+export const ingestConfig = (): IngestConfig => {
+  ingest ??= readIngestConfig();
   return ingest;
 };
 

@@ -155,8 +155,14 @@ export const isRetryable = (record: ResultRecord): boolean => errorOf(record)?.r
 export interface LargeBatchInput {
   manifest: StagedObject;
   results: { bucket: string; prefix: string };
-  /** The ItemBatcher's MaxItemsPerBatchPath: images per analysis invocation. */
-  batching: { maxItems: number };
+  /** How the Distributed Map cuts and runs the batch. */
+  batching: {
+    /** The ItemBatcher's MaxItemsPerBatchPath: images per analysis invocation. */
+    maxItems: number;
+    /** The Map's MaxConcurrencyPath: child batches (each one analysis invocation) at once,
+     * the large batches' share of the analysis function's reserved concurrency. */
+    maxConcurrency: number;
+  };
   view: View;
   /** Images declared. */
   images: number;

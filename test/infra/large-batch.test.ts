@@ -7,21 +7,14 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import aslValidator from 'asl-validator';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { largeBatchConcurrencyFor } from '../../infra/settings.ts';
 import { distributedMapLabelOf, mapConcurrencyOf } from '../../infra/workflows.ts';
-import {
-  DEFINITION_FILE,
-  LARGE_BATCH_DEFINITION_FILE,
-  placeholdersIn,
-} from '../../statemachine/definition.ts';
+import { DEFINITION_FILE, LARGE_BATCH_DEFINITION_FILE } from '../../statemachine/definition.ts';
 import { synth } from './synth.ts';
 
-/** `${name}`, as the ASL files write a substitution. */
-const placeholder = (name: string) => `\${${name}}`;
-const ONCE_PER_BATCH = path.join(import.meta.dirname, 'fixtures', 'once-per-batch.asl.json');
+type Json = Record<string, unknown>;
 
 const { template, assembly, stack } = synth();
 const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
@@ -146,8 +139,10 @@ describe('the ingest, for large batches', () => {
     template.findResources('AWS::Lambda::Function')[logicalId(ingest)]?.Properties.Environment
       .Variables as Record<string, unknown>;
 
-  it('is given the machine by LARGE_BATCH_STATE_MACHINE_ARN, and the deployer by the outputs', () => {
+  it('is given the machine by LARGE_BATCH_STATE_MACHINE_ARN, its concurrency by LARGE_BATCH_MAX_CONCURRENCY, and the deployer by the outputs', () => {
     expect(env().LARGE_BATCH_STATE_MACHINE_ARN).toEqual({ Ref: logicalId(large) });
+    // The default reserved 20, less a full small batch's 10.
+    expect(env().LARGE_BATCH_MAX_CONCURRENCY).toBe('10');
     template.hasOutput('LargeBatchStateMachineArn', { Value: { Ref: logicalId(large) } });
     template.hasOutput('LargeBatchStateMachineConsoleUrl', Match.anyValue());
   });
@@ -254,45 +249,50 @@ describe('monitoring of large batches', () => {
 });
 
 describe('concurrency of large batches', () => {
+  const distributedMapOf = (file: string) =>
+    Object.values(JSON.parse(readFileSync(file, 'utf8')).States as Record<string, Json>).find(
+      (state) => (state.ItemProcessor as Json | undefined)?.ProcessorConfig,
+    );
+
   it('counts analyses in flight through nested Maps, and Distributed Map children', () => {
     expect(mapConcurrencyOf(DEFINITION_FILE)).toBe(10);
     // Children at once, from MaxConcurrencyPath, times one analysis each.
-    expect(mapConcurrencyOf(ONCE_PER_BATCH, 7)).toBe(7);
-    expect(mapConcurrencyOf(ONCE_PER_BATCH)).toBe(Number.POSITIVE_INFINITY);
+    expect(mapConcurrencyOf(LARGE_BATCH_DEFINITION_FILE, 7)).toBe(7);
+    expect(mapConcurrencyOf(LARGE_BATCH_DEFINITION_FILE)).toBe(Number.POSITIVE_INFINITY);
   });
 
   it('gives a large batch what a small one leaves of the reserved concurrency', () => {
     expect(largeBatchConcurrencyFor(20, mapConcurrencyOf(DEFINITION_FILE))).toBe(10);
+    expect(largeBatchConcurrencyFor(20)).toBe(10);
     expect(() => synth({ analysisConcurrency: 10 })).toThrow(/must exceed the workflow Map/);
   });
 
-  it('fills the LargeBatchMaxConcurrency substitution when the ASL asks for it, and warns when a large batch could exceed its share', () => {
-    const { stack: wider, template: widerTemplate } = synth({ analysisConcurrency: 40 });
-    const share = largeBatchConcurrencyFor(40, 10);
-    const text = readFileSync(LARGE_BATCH_DEFINITION_FILE, 'utf8');
-    const subs = widerTemplate.findResources('AWS::StepFunctions::StateMachine')[
-      wider.getLogicalId(wider.workflows.large.node.defaultChild as never)
-    ]?.Properties.DefinitionSubstitutions;
-    expect(subs.LargeBatchMaxConcurrency).toBe(
-      placeholdersIn(text).includes(placeholder('LargeBatchMaxConcurrency'))
-        ? String(share)
-        : undefined,
-    );
-    const warned = Annotations.fromStack(wider)
-      .findWarning('*', Match.anyValue())
-      .filter((w) => w.id.includes('/Workflows/Large'));
-    expect(warned.length > 0).toBe(mapConcurrencyOf(LARGE_BATCH_DEFINITION_FILE, share) > share);
+  it('takes the Distributed Map concurrency from the run input, never a fixed number', () => {
+    const map = distributedMapOf(LARGE_BATCH_DEFINITION_FILE);
+    expect(map?.MaxConcurrencyPath).toBe('$.batching.maxConcurrency');
+    expect(map).not.toHaveProperty('MaxConcurrency');
   });
 
-  it('accepts the once-per-batch shape: valid ASL once substituted, within its share', () => {
-    const deployed = readFileSync(ONCE_PER_BATCH, 'utf8')
-      .replaceAll(placeholder('LargeBatchMaxConcurrency'), '10')
-      .replaceAll(
-        placeholder('AnalyzeFunctionArn'),
-        'arn:aws:lambda:eu-west-1:123456789012:function:x',
-      );
-    expect(placeholdersIn(deployed)).toEqual([]);
-    expect(aslValidator(JSON.parse(deployed)).errors).toEqual([]);
-    expect(mapConcurrencyOf(ONCE_PER_BATCH, 10)).toBeLessThanOrEqual(10);
+  it('gives the ingest the share of a wider analysisConcurrency as LARGE_BATCH_MAX_CONCURRENCY, and warns of nothing', () => {
+    const { stack: wider, template: widerTemplate } = synth({ analysisConcurrency: 40 });
+    const share = largeBatchConcurrencyFor(40, 10);
+    expect(share).toBe(30);
+    const id = (construct: { node: { defaultChild?: unknown } }) =>
+      wider.getLogicalId(construct.node.defaultChild as never);
+    const functions = widerTemplate.findResources('AWS::Lambda::Function');
+    const ingestEnv = functions[id(wider.functions.ingest)]?.Properties.Environment.Variables;
+    expect(ingestEnv.LARGE_BATCH_MAX_CONCURRENCY).toBe(String(share));
+    expect(functions[id(wider.functions.analyze)]?.Properties.ReservedConcurrentExecutions).toBe(
+      40,
+    );
+    // CloudFormation is given nothing for the concurrency: no substitution carries it.
+    const machine = widerTemplate.findResources('AWS::StepFunctions::StateMachine')[
+      id(wider.workflows.large)
+    ];
+    expect(Object.keys(machine?.Properties.DefinitionSubstitutions)).toEqual([
+      'AnalyzeFunctionArn',
+    ]);
+    expect(mapConcurrencyOf(LARGE_BATCH_DEFINITION_FILE, share)).toBe(share);
+    expect(Annotations.fromStack(wider).findWarning('*', Match.anyValue())).toEqual([]);
   });
 });

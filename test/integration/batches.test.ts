@@ -12,14 +12,18 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { DescribeMapRunCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { declarationGroups, PUBLISHED_LIMITS } from '../../cli/limits.ts';
-import { createS3Client } from '../../lambdas/shared/clients.ts';
+import { createS3Client, createSfnClient } from '../../lambdas/shared/clients.ts';
 import { fixtureExpected, fixtureImage } from '../support/fixtures.ts';
 import { type Answer, get, postImages } from '../support/http.ts';
 import { useLocalRuntime } from '../support/runtime.ts';
 
-const local = useLocalRuntime();
+// Not the default share (10, as many as the 1,000-image batch has children): the Map Run must
+// take the ingest's LARGE_BATCH_MAX_CONCURRENCY for its children to wait.
+const CHILD_BATCHES_AT_ONCE = 4;
+const local = useLocalRuntime({ ingest: { largeBatchMaxConcurrency: CHILD_BATCHES_AT_ONCE } });
 let s3: S3Client;
 beforeAll(() => {
   s3 = createS3Client(local.runtime.clientOptions.s3);
@@ -74,6 +78,24 @@ const upload = async (
   body.append('file', new Blob([new Uint8Array(bytes)], { type }));
   const res = await fetch(form.url, { method: 'POST', body });
   return { status: res.status, text: await res.text() };
+};
+
+/** The most executions running at one moment, from their start and stop dates; a stop and a
+ * start in the same millisecond do not overlap (a freed slot is taken at once). */
+const mostAtOnce = (runs: { startDate?: Date; stopDate?: Date }[]) => {
+  const moments = runs
+    .flatMap((run) => [
+      { at: run.startDate?.getTime() ?? 0, change: 1 },
+      { at: run.stopDate?.getTime() ?? Number.POSITIVE_INFINITY, change: -1 },
+    ])
+    .sort((a, b) => a.at - b.at || a.change - b.change);
+  let running = 0;
+  let most = 0;
+  for (const { change } of moments) {
+    running += change;
+    most = Math.max(most, running);
+  }
+  return most;
 };
 
 const settle = async (url: string) => {
@@ -199,6 +221,20 @@ describe('a large batch through the /batches API', () => {
       stopDate: expect.any(String),
     });
   }, 180_000);
+
+  it('runs at most LARGE_BATCH_MAX_CONCURRENCY child batches at once', async () => {
+    const { mapRunArn } = (await get(`${local.api}/batches/${batchId}`)).body as {
+      mapRunArn: string;
+    };
+    const sfn = createSfnClient(local.runtime.clientOptions.sfn);
+    const mapRun = await sfn.send(new DescribeMapRunCommand({ mapRunArn }));
+    expect(mapRun.maxConcurrency).toBe(CHILD_BATCHES_AT_ONCE);
+    const { executions = [] } = await sfn.send(new ListExecutionsCommand({ mapRunArn }));
+    // Batches of 100 images: more children than may run at once, all of them finished.
+    expect(executions).toHaveLength(IMAGES / 100);
+    expect(executions.every((e) => e.status === 'SUCCEEDED')).toBe(true);
+    expect(mostAtOnce(executions)).toBe(CHILD_BATCHES_AT_ONCE);
+  });
 
   it('pages the records in upload order, each as POST /analyze answers it', async () => {
     const analyzed = await postImages(`${local.api}/analyze`, FIXTURES);

@@ -83,7 +83,8 @@ const stageBatch = async (batch: string, count: number) => {
   return {
     manifest,
     results: { bucket, prefix: `results/${batch}` },
-    batching: { maxItems: 100 },
+    // What the ingest puts there by default: the local runtime's share of the analysis.
+    batching: { maxItems: 100, maxConcurrency: 10 },
     view: 'analyze',
   };
 };

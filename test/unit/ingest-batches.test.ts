@@ -17,12 +17,12 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { recordsBetween, renderRecord } from '../../lambdas/ingest/batch-results.ts';
 import { readDeclaration } from '../../lambdas/ingest/batch-store.ts';
 import { imagesPerInvocation } from '../../lambdas/ingest/batches.ts';
 import { createHandler } from '../../lambdas/ingest/handler.ts';
-import { DEFAULT_LIMITS, type IngestConfig } from '../../lambdas/shared/config.ts';
+import { DEFAULT_LIMITS, type IngestConfig, ingestConfig } from '../../lambdas/shared/config.ts';
 import { createLogger } from '../../lambdas/shared/logger.ts';
 import type { BatchRecord } from '../../lambdas/shared/workflow.ts';
 import { lambdaContext, restEvent } from '../support/events.ts';
@@ -33,6 +33,8 @@ const config: IngestConfig = {
   syncStateMachineArn: `${MACHINE}-sync`,
   asyncStateMachineArn: `${MACHINE}-async`,
   largeBatchStateMachineArn: MACHINE,
+  // Not the stack's default share (10), so that a value from elsewhere would show.
+  largeBatchMaxConcurrency: 7,
   stagingBucket: 'staging-bucket',
 };
 const ID = '0b7f3c1e-5d2a-4c8e-9f10-2a3b4c5d6e7f';
@@ -196,6 +198,31 @@ describe('the other /batches routes', () => {
     expect(res.json.error.code).toBe('LARGE_BATCHES_UNAVAILABLE');
   });
 
+  it('answers 503 when the stack gives no concurrency for large batches', async () => {
+    const { largeBatchMaxConcurrency: _, ...without } = config;
+    const res = await call('POST', `/batches/${ID}/start`, '', { h: handlerWith(without) });
+    expect(res.statusCode).toBe(503);
+    expect(res.json.error.code).toBe('LARGE_BATCHES_UNAVAILABLE');
+    expect(sfnMock.commandCalls(StartExecutionCommand)).toEqual([]);
+  });
+
+  it('starts the run with its batching: images per invocation and child batches at once', async () => {
+    const images = [image, { ...image, bytes: 3 * 1234 }];
+    puts[`batches/${ID}/batch.json`] = JSON.stringify({ view: 'shape', images });
+    s3Mock.on(ListObjectsV2Command).resolves({
+      Contents: [{ Key: `batches/${ID}/uploads/0` }, { Key: `batches/${ID}/uploads/1` }],
+    });
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:run' });
+    const res = await call('POST', `/batches/${ID}/start`, '');
+    expect(res.statusCode).toBe(202);
+    const start = sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input;
+    expect(start?.name).toBe(ID);
+    expect(JSON.parse(start?.input ?? '').batching).toEqual({
+      maxItems: imagesPerInvocation(4 * 1234, 2),
+      maxConcurrency: config.largeBatchMaxConcurrency,
+    });
+  });
+
   it('answers a start that lost a race with the run the other one started', async () => {
     puts[`batches/${ID}/batch.json`] = JSON.stringify({ view: 'shape', images: [image, image] });
     s3Mock.on(ListObjectsV2Command).resolves({ Contents: [{ Key: `batches/${ID}/uploads/1` }] });
@@ -347,6 +374,47 @@ describe('the other /batches routes', () => {
     const res = await call('GET', `/batches/${ID}/results`, undefined, { query: { limit } });
     expect(res.statusCode).toBe(400);
     expect(res.json.error).toMatchObject({ code: 'INVALID_QUERY', parameter: 'limit' });
+  });
+});
+
+describe('the ingest configuration of large batches', () => {
+  const stack = {
+    SYNC_STATE_MACHINE_ARN: `${MACHINE}-sync`,
+    ASYNC_STATE_MACHINE_ARN: `${MACHINE}-async`,
+    STAGING_BUCKET: 'staging-bucket',
+    LARGE_BATCH_STATE_MACHINE_ARN: MACHINE,
+  };
+  const withEnv = (variables: Record<string, string | undefined>) => {
+    for (const [key, value] of Object.entries({ ...stack, ...variables })) vi.stubEnv(key, value);
+  };
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('fails at cold start, naming LARGE_BATCH_MAX_CONCURRENCY, when the machine comes without it', () => {
+    withEnv({ LARGE_BATCH_MAX_CONCURRENCY: undefined });
+    expect(() => ingestConfig()).toThrow(
+      'Environment variable LARGE_BATCH_MAX_CONCURRENCY is required',
+    );
+  });
+
+  it.each(['0', '-3', '2.5', 'ten', ''])(
+    'refuses LARGE_BATCH_MAX_CONCURRENCY=%j, which is no whole number of at least 1',
+    (value) => {
+      withEnv({ LARGE_BATCH_MAX_CONCURRENCY: value });
+      expect(() => ingestConfig()).toThrow(
+        'Environment variable LARGE_BATCH_MAX_CONCURRENCY must be a whole number of at least 1',
+      );
+    },
+  );
+
+  // Last: a configuration read without error is kept for the life of the module.
+  it('reads the number the stack sets', () => {
+    withEnv({ LARGE_BATCH_MAX_CONCURRENCY: '30' });
+    expect(ingestConfig()).toMatchObject({
+      largeBatchStateMachineArn: MACHINE,
+      largeBatchMaxConcurrency: 30,
+    });
   });
 });
 
