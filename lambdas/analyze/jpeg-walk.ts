@@ -1,7 +1,8 @@
 /**
  * Whether the original service decoded a JPEG without raising, decided from the file's marker
  * structure alone, without decoding it. The answer is "succeeds" only where the structure
- * leaves Pillow 9.4 over Debian 12's libjpeg-turbo 2.1.5 no way to raise; anything else is
+ * leaves Pillow 9.4 over Debian 12's libjpeg-turbo 2.1.5 no way to raise, "fails" only where it
+ * proves libjpeg raises (an ERREXIT that Pillow's decoder reaches, see below); anything else is
  * "unknown" and goes to libvips as before. Every rule cites the code it mirrors (Pillow 9.4.0,
  * libjpeg-turbo 2.1.5).
  *
@@ -25,22 +26,40 @@
  *   which a multi-scan file has consumed by jpeg_start_decompress (jdapistd.c), and a
  *   single-scan file by jpeg_finish_decompress. So restart markers must come in sequence, every
  *   scan's data must end at a marker, and every marker after it must parse.
+ *
+ * When "fails" is certain: once Pillow's _open has read the first SOS segment (it stops there;
+ * everything before it walked clean means _open succeeded), an ERREXIT that libjpeg reaches is
+ * Pillow's "broken data stream" (JpegDecode.c's error_exit longjmps, the decoder returns
+ * IMAGING_CODEC_BROKEN). Reached means: at the start of a scan (jdinput.c start_input_pass runs
+ * for the first scan inside jpeg_start_decompress, for the others as the markers are read);
+ * anywhere before EOI in a multi-scan file, which jpeg_start_decompress consumes whole (its
+ * suspension only asks Pillow for more data, and a file that ends first is "image file is
+ * truncated"); in a single-scan file, only within the bytes Pillow had handed over when the
+ * last row was decoded: ImageFile.load feeds the decoder in MAXBLOCK (65,536-byte) reads from
+ * the start of the file, and the call that decodes the last row has read at least past the
+ * first byte of the scan's data, so it has every byte up to the next multiple of 65,536 (or
+ * the end of the file); jpeg_finish_decompress's suspension beyond that is ignored.
  */
 
-export type JpegVerdict = { succeeds: true } | { succeeds: false; reason: string };
+export type JpegVerdict =
+  | { verdict: 'succeeds' }
+  | { verdict: 'fails' | 'unknown'; reason: string };
 
 /** Why the walk stops short of "succeeds": the reason is for tests and logs. */
 class Unclear extends Error {}
 const unclear = (reason: string): never => {
   throw new Unclear(reason);
 };
+/** An error libjpeg certainly raises, reached by Pillow's decoder. */
+class Fails extends Error {}
 
 export const walkJpeg = (bytes: Uint8Array): JpegVerdict => {
   try {
     walk(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    return { succeeds: true };
+    return { verdict: 'succeeds' };
   } catch (error) {
-    if (error instanceof Unclear) return { succeeds: false, reason: error.message };
+    if (error instanceof Unclear) return { verdict: 'unknown', reason: error.message };
+    if (error instanceof Fails) return { verdict: 'fails', reason: error.message };
     throw error;
   }
 };
@@ -65,21 +84,61 @@ interface Frame {
   components: Component[];
 }
 
+interface HuffmanTable {
+  /** The largest symbol (a DC symbol is a difference's bit count). */
+  maxSymbol: number;
+  /** Why jdhuff.c jpeg_make_d_derived_tbl refuses the table when a scan first uses it. */
+  bad: string | undefined;
+}
+
 interface State {
   frame: Frame | undefined;
   quant: boolean[];
-  /** The largest symbol of each defined table (a DC symbol is a difference's bit count). */
-  dc: (number | undefined)[];
-  ac: (number | undefined)[];
+  dc: (HuffmanTable | undefined)[];
+  ac: (HuffmanTable | undefined)[];
   restartInterval: number;
   scans: number;
   multiScan: boolean;
+  /** Pillow's _open has read the first SOS segment and returned: libjpeg's errors are load()'s. */
+  opened: boolean;
+  /** How far into the file libjpeg is sure to read before it stops (see the header). */
+  reached: number;
 }
 
 const u16 = (b: Uint8Array, at: number) => ((b[at] as number) << 8) | (b[at + 1] as number);
 const JPEG_MAX_DIMENSION = 65500; // jmorecfg.h, checked by jdinput.c initial_setup
 const D_MAX_BLOCKS_IN_MCU = 10; // jpeglib.h, checked by jdinput.c per_scan_setup
 const INT_MAX = 2 ** 31 - 1;
+const MAXBLOCK = 65_536; // Pillow's ImageFile.MAXBLOCK, the size of each read load() feeds
+/**
+ * Markers read_markers (jdmarker.c) refuses on their code alone, before any length: SOF types
+ * it does not decode (JERR_SOF_UNSUPPORTED), a second SOI (get_soi, JERR_SOI_DUPLICATE), and
+ * its default case (JERR_UNKNOWN_MARKER: reserved codes, DHP, EXP, JPGn). 0x01 is TEM and
+ * parameterless; 0x00 and 0xFF never reach it (next_marker skips them).
+ */
+const refused = (marker: number) =>
+  (marker >= 0x02 && marker <= 0xbf) ||
+  [0xc3, 0xc5, 0xc6, 0xc7, 0xc8, 0xcb, 0xcd, 0xce, 0xcf, 0xd8, 0xde, 0xdf].includes(marker) ||
+  (marker >= 0xf0 && marker <= 0xfd);
+
+/**
+ * An ERREXIT of libjpeg, met where the walk stands: "fails" once Pillow's _open is done and
+ * libjpeg certainly reads up to `end` (the last byte it needs to raise); else "unknown".
+ */
+const raises = (state: State, reason: string, end: number): never => {
+  if (state.opened && end <= state.reached) throw new Fails(reason);
+  return unclear(reason);
+};
+
+/**
+ * The file ends before libjpeg met its EOI. A multi-scan file is consumed to EOI inside
+ * jpeg_start_decompress: Pillow raises "image file is truncated". A single-scan file's decoder
+ * may have all its rows by then, and jpeg_finish_decompress' suspension is ignored.
+ */
+const truncated = (state: State, reason: string): never => {
+  if (state.opened && state.multiScan) throw new Fails(reason);
+  return unclear(reason);
+};
 
 const walk = (b: Buffer) => {
   // Pillow's _accept wants FF D8 FF; libjpeg's first_marker wants SOI first, no fill.
@@ -92,10 +151,12 @@ const walk = (b: Buffer) => {
     restartInterval: 0,
     scans: 0,
     multiScan: false,
+    opened: false,
+    reached: b.length,
   };
   let at = 2;
   for (;;) {
-    if (at + 2 > b.length) unclear('the file ends before EOI');
+    if (at + 2 > b.length) truncated(state, 'the file ends before EOI');
     // Strict: no fill bytes and no garbage between segments (libjpeg's next_marker would skip
     // them with a warning; Pillow's _open has rules of its own).
     if (b[at] !== 0xff) unclear('bytes between marker segments');
@@ -104,30 +165,35 @@ const walk = (b: Buffer) => {
       if (state.scans === 0) unclear('EOI before any scan');
       return; // EOI: libjpeg reads no further, and neither does Pillow's decoder.
     }
-    if (at + 4 > b.length) unclear('the file ends inside a marker');
+    if (refused(marker)) raises(state, `marker 0x${marker.toString(16)}`, at + 2);
+    // get_sof raises JERR_SOF_DUPLICATE once it has read 8 bytes of the segment.
+    const isFrame = [0xc0, 0xc1, 0xc2, 0xc9, 0xca].includes(marker);
+    if (isFrame && state.frame) raises(state, 'a second frame header', at + 10);
+    if (at + 4 > b.length) truncated(state, 'the file ends inside a marker');
     const length = u16(b, at + 2);
-    if (length < 2 || at + 2 + length > b.length) unclear('a marker segment runs past the end');
-    const data = b.subarray(at + 4, at + 2 + length);
-    at += 2 + length;
+    if (length < 2) unclear('a marker segment shorter than its length field');
+    const end = at + 2 + length;
+    if (end > b.length) truncated(state, 'a marker segment runs past the end');
+    const data = b.subarray(at + 4, end);
     if (marker === 0xc0 || marker === 0xc1 || marker === 0xc2) {
-      // A second frame is JERR_SOF_DUPLICATE (jdmarker.c get_sof).
-      if (state.frame) unclear('a second frame header');
       state.frame = readFrame(data, marker === 0xc2);
-    } else if (marker === 0xc4) readHuffmanTables(data, state);
-    else if (marker === 0xdb) readQuantTables(data, state);
+    } else if (marker === 0xc4) readHuffmanTables(data, state, end);
+    else if (marker === 0xdb) readQuantTables(data, state, end);
     else if (marker === 0xdd) {
-      if (data.length !== 2) unclear('DRI of a bad length'); // get_dri: JERR_BAD_LENGTH
+      if (data.length !== 2) raises(state, 'DRI of a bad length', at + 4); // get_dri
       state.restartInterval = u16(data, 0);
     } else if (marker >= 0xe0 && marker <= 0xef) checkApp(marker, data);
-    else if (marker === 0xda) at = readScan(b, at, data, state);
-    else if (marker !== 0xfe) {
-      // Arithmetic, lossless and hierarchical frames, DAC, DNL, JPGn, RSTn outside a scan, TEM,
-      // reserved codes: errors, warnings or branches not worth reasoning about here.
+    else if (marker === 0xda) {
+      at = readScan(b, end, data, state);
+      continue;
+    } else if (marker !== 0xfe) {
+      // Arithmetic frames, DAC, DNL, RSTn outside a scan, TEM: warnings or branches not worth
+      // reasoning about here.
       unclear(`marker 0x${marker.toString(16)}`);
     }
+    at = end;
   }
 };
-
 /** jdmarker.c get_sof, then what jdinput.c initial_setup and jdsample.c jinit_upsampler check. */
 const readFrame = (d: Uint8Array, progressive: boolean): Frame => {
   if (d.length < 6) unclear('a short frame header');
@@ -166,8 +232,11 @@ const readFrame = (d: Uint8Array, progressive: boolean): Frame => {
   return { progressive, width, height, hMax, vMax, components };
 };
 
-/** jdmarker.c get_dht, and the validation jdhuff.c jpeg_make_d_derived_tbl does at a scan. */
-const readHuffmanTables = (d: Uint8Array, state: State) => {
+/**
+ * jdmarker.c get_dht, whose errors are immediate; the validation jdhuff.c
+ * jpeg_make_d_derived_tbl does when a scan first uses a table is recorded for that moment.
+ */
+const readHuffmanTables = (d: Uint8Array, state: State, end: number) => {
   let at = 0;
   while (d.length - at > 16) {
     const index = d[at] as number;
@@ -175,12 +244,15 @@ const readHuffmanTables = (d: Uint8Array, state: State) => {
     let count = 0;
     for (const n of bits) count += n;
     at += 17;
-    if (count > 256 || count > d.length - at) unclear('a Huffman table overruns its marker');
+    // JERR_BAD_HUFF_TABLE
+    if (count > 256 || count > d.length - at)
+      raises(state, 'a Huffman table overruns its marker', end);
     // Figure C.2: a code of each length must fit in that many bits, and not be all ones.
+    let bad: string | undefined;
     let code = 0;
     for (let length = 1; length <= 16; length++) {
       code += bits[length - 1] as number;
-      if (code >= 2 ** length) unclear('an impossible Huffman code');
+      if (code >= 2 ** length) bad = 'an impossible Huffman code';
       code *= 2;
     }
     const symbols = d.subarray(at, at + count);
@@ -188,25 +260,28 @@ const readHuffmanTables = (d: Uint8Array, state: State) => {
     at += count;
     const isAc = (index & 0xf0) === 0x10;
     // get_dht: JERR_DHT_INDEX past table 3; any other class is taken as DC by libjpeg.
-    if ((index & 0xf0) > 0x10 || (index & 0x0f) > 3) unclear('a bad Huffman table index');
-    if (!isAc && maxSymbol > 15) unclear('a DC Huffman symbol over 15');
-    (isAc ? state.ac : state.dc)[index & 0x0f] = maxSymbol;
+    if ((index & 0xf0) > 0x10 || (index & 0x0f) > 3)
+      raises(state, 'a bad Huffman table index', end);
+    if (!isAc && maxSymbol > 15) bad ??= 'a DC Huffman symbol over 15';
+    (isAc ? state.ac : state.dc)[index & 0x0f] = { maxSymbol, bad };
   }
-  if (at !== d.length) unclear('DHT of a bad length'); // JERR_BAD_LENGTH
+  if (at !== d.length) raises(state, 'DHT of a bad length', end); // JERR_BAD_LENGTH
 };
 
 /** jdmarker.c get_dqt; Pillow's DQT handler reads the same layout. */
-const readQuantTables = (d: Uint8Array, state: State) => {
+const readQuantTables = (d: Uint8Array, state: State, end: number) => {
   let at = 0;
   while (at < d.length) {
     const [precision, slot] = [(d[at] as number) >> 4, (d[at] as number) & 15];
-    if (precision > 1 || slot > 3) unclear('a bad quantization table index');
+    // JERR_DQT_INDEX; a precision over 1 is read as 16 bits by libjpeg, not by Pillow.
+    if (slot > 3) raises(state, 'a bad quantization table index', end);
+    if (precision > 1) unclear('a bad quantization table precision');
     at += 1 + 64 * (precision + 1);
     state.quant[slot] = true;
   }
-  if (at !== d.length) unclear('DQT of a bad length');
+  // JERR_BAD_LENGTH, once libjpeg has read the last table on past the segment.
+  if (at !== d.length) raises(state, 'DQT of a bad length', end + (at - d.length));
 };
-
 /**
  * Pillow's APP handler (JpegImagePlugin.APP) reads some segments without a try: a JFIF or Adobe
  * segment too short for i16(s, 5), an ICC chunk too short for its sequence bytes (SOF) raise
@@ -228,12 +303,16 @@ const checkApp = (marker: number, d: Buffer) => {
 /**
  * A scan: its header (jdmarker.c get_sos), what starting it checks (jdinput.c start_input_pass:
  * per_scan_setup, latch_quant_tables, the entropy decoder's start_pass), then its entropy-coded
- * data up to the marker that ends it. Returns where that marker starts.
+ * data up to the marker that ends it. `start` is where its data starts; returns where that
+ * marker starts.
  */
 const readScan = (b: Buffer, start: number, d: Uint8Array, state: State): number => {
   const frame = state.frame ?? unclear('a scan before the frame header');
+  // Pillow's _open stops at the first SOS (its segment read by Skip); a frame was there, so
+  // ImageFile.__init__ has its mode and size. libjpeg's errors from here on are load()'s.
+  state.opened = true;
   const n = d[0] as number;
-  if (n < 1 || n > 4 || d.length !== 4 + 2 * n) unclear('SOS of a bad length');
+  if (n < 1 || n > 4 || d.length !== 4 + 2 * n) raises(state, 'SOS of a bad length', start);
   // get_sos' matching, as written: a component is taken when its id matches and the scan slot
   // with *its component index* is free; a component listed twice is JERR_BAD_COMPONENT_ID.
   const slots: (number | undefined)[] = [];
@@ -247,7 +326,7 @@ const readScan = (b: Buffer, start: number, d: Uint8Array, state: State): number
         break;
       }
     }
-    if (found < 0 || slots.includes(found)) unclear('a bad component id in a scan');
+    if (found < 0 || slots.includes(found)) raises(state, 'a bad component id in a scan', start);
     slots[i] = found;
     tables.push([t >> 4, t & 15]);
   }
@@ -255,14 +334,20 @@ const readScan = (b: Buffer, start: number, d: Uint8Array, state: State): number
   const [ss, se] = [d[1 + 2 * n] as number, d[2 + 2 * n] as number];
   const [ah, al] = [(d[3 + 2 * n] as number) >> 4, (d[3 + 2 * n] as number) & 15];
 
-  if (state.scans === 0) state.multiScan = frame.progressive || n < frame.components.length;
-  // consume_markers: a second SOS in a single-scan file is JERR_EOI_EXPECTED.
-  else if (!state.multiScan) unclear('a second scan in a single-scan file');
+  if (state.scans === 0) {
+    state.multiScan = frame.progressive || n < frame.components.length;
+    // The call that decodes the last row of a single-scan file was handed every byte up to the
+    // next MAXBLOCK boundary past the scan's first byte of data (see the header).
+    if (!state.multiScan)
+      state.reached = Math.min(b.length, Math.ceil((start + 1) / MAXBLOCK) * MAXBLOCK);
+  }
+  // jdinput.c consume_markers: a second SOS in a single-scan file is JERR_EOI_EXPECTED.
+  else if (!state.multiScan) raises(state, 'a second scan in a single-scan file', start);
   state.scans++;
 
   // per_scan_setup: JERR_BAD_MCU_SIZE past 10 blocks an MCU.
   if (n > 1 && scan.reduce((sum, c) => sum + c.h * c.v, 0) > D_MAX_BLOCKS_IN_MCU)
-    unclear('too many blocks in an MCU');
+    raises(state, 'too many blocks in an MCU', start);
   const first = scan[0] as Component;
   const mcus =
     n === 1
@@ -270,45 +355,57 @@ const readScan = (b: Buffer, start: number, d: Uint8Array, state: State): number
       : Math.ceil(frame.width / (8 * frame.hMax)) * Math.ceil(frame.height / (8 * frame.vMax));
   for (const c of scan) {
     if (c.latched) continue;
-    if (c.quantTable > 3 || !state.quant[c.quantTable]) unclear('a missing quantization table');
+    // latch_quant_tables: JERR_NO_QUANT_TABLE.
+    if (c.quantTable > 3 || !state.quant[c.quantTable])
+      raises(state, 'a missing quantization table', start);
     c.latched = true;
   }
-  const table = (set: (number | undefined)[], no: number) =>
-    no > 3 || set[no] === undefined ? unclear('a missing Huffman table') : (set[no] as number);
+  /**
+   * A table as jpeg_make_d_derived_tbl takes it: JERR_NO_HUFF_TABLE past slot 3 or for an
+   * empty slot 2 or 3 (jinit_huff_decoder and jinit_phuff_decoder fill empty slots 0 and 1
+   * with the standard tables: not worth following), JERR_BAD_HUFF_TABLE for a bad one.
+   */
+  const table = (set: (HuffmanTable | undefined)[], no: number) => {
+    const t = set[no];
+    if (no > 3 || (no > 1 && t === undefined)) raises(state, 'a missing Huffman table', start);
+    if (t === undefined) return unclear('a standard Huffman table');
+    if (t.bad) raises(state, t.bad, start);
+    return t.maxSymbol;
+  };
 
+  // Each check below is an error but the last of each branch, which is left to libvips.
   if (frame.progressive) {
     // jdphuff.c start_pass_phuff_decoder: JERR_BAD_PROGRESSION (the inter-scan checks after it
     // are warnings).
     const dcBand = ss === 0;
     const bad =
       (dcBand ? se !== 0 : ss > se || se > 63 || n !== 1) || (ah !== 0 && al !== ah - 1) || al > 13;
-    if (bad) unclear('invalid progression parameters');
+    if (bad) raises(state, 'invalid progression parameters', start);
+    const maxima = tables.map(([dcNo, acNo]) =>
+      !dcBand ? table(state.ac, acNo) : ah === 0 ? table(state.dc, dcNo) : 0,
+    );
     for (const [i, c] of scan.entries()) {
-      const [dcNo, acNo] = tables[i] as [number, number];
-      if (!dcBand) {
-        table(state.ac, acNo);
-      } else if (ah === 0) {
-        // decode_mcu_DC_first raises JERR_BAD_DCT_COEF when the DC predictor leaves int range.
-        // Each block moves it by at most 2^s - 1, s the table's largest symbol: when the scan
-        // has too few blocks for that to add up to 2^31, no data can make it raise.
-        const blocks = n === 1 ? mcus : mcus * c.h * c.v;
-        if (blocks * (2 ** table(state.dc, dcNo) - 1) > INT_MAX)
-          unclear('DC overflow cannot be ruled out');
-      }
+      if (!dcBand || ah !== 0) continue;
+      // decode_mcu_DC_first raises JERR_BAD_DCT_COEF when the DC predictor leaves int range.
+      // Each block moves it by at most 2^s - 1, s the table's largest symbol: when the scan
+      // has too few blocks for that to add up to 2^31, no data can make it raise.
+      const blocks = n === 1 ? mcus : mcus * c.h * c.v;
+      if (blocks * (2 ** (maxima[i] as number) - 1) > INT_MAX)
+        unclear('DC overflow cannot be ruled out');
     }
   } else {
-    // jdhuff.c start_pass_huff_decoder only warns on these; a sequential scan with other values
-    // is not worth the reasoning.
-    if (ss !== 0 || se !== 63 || ah !== 0 || al !== 0) unclear('odd sequential scan parameters');
     for (const [dcNo, acNo] of tables) {
       table(state.dc, dcNo);
       table(state.ac, acNo);
     }
+    // jdhuff.c start_pass_huff_decoder only warns on these; a sequential scan with other values
+    // is not worth the reasoning.
+    if (ss !== 0 || se !== 63 || ah !== 0 || al !== 0) unclear('odd sequential scan parameters');
   }
 
   // The restart markers this scan must hold: one after each interval but the last.
   const restarts = state.restartInterval > 0 ? Math.ceil(mcus / state.restartInterval) - 1 : 0;
-  return scanEnd(b, start, restarts);
+  return scanEnd(b, start, restarts, state);
 };
 
 /**
@@ -317,12 +414,12 @@ const readScan = (b: Buffer, start: number, d: Uint8Array, state: State): number
  * RST0, RST1, … in order and as many as the intervals need, so that read_restart_marker always
  * finds the one it expects and never calls jpeg_resync_to_restart, which may read on.
  */
-const scanEnd = (b: Buffer, from: number, restarts: number): number => {
+const scanEnd = (b: Buffer, from: number, restarts: number, state: State): number => {
   let seen = 0;
   let at = from;
   for (;;) {
     const ff = b.indexOf(0xff, at);
-    if (ff < 0 || ff + 1 >= b.length) unclear('the scan data does not end at a marker');
+    if (ff < 0 || ff + 1 >= b.length) truncated(state, 'the scan data does not end at a marker');
     const next = b[ff + 1] as number;
     if (next === 0x00) {
       at = ff + 2;
