@@ -77,6 +77,8 @@ interface Component {
 
 interface Frame {
   progressive: boolean;
+  /** Arithmetic coding (SOF9, SOF10): walked for "fails" only, see readScan. */
+  arithmetic: boolean;
   width: number;
   height: number;
   hMax: number;
@@ -163,9 +165,16 @@ const walk = (b: Buffer) => {
     const marker = b[at + 1] as number;
     if (marker === 0xd9) {
       if (state.scans === 0) unclear('EOI before any scan');
+      // jdarith.c has no suspension (get_byte raises JERR_CANT_SUSPEND when Pillow's buffer runs
+      // dry), so a decode that ends well depends on where the reads fall: not worth following.
+      if (state.frame?.arithmetic) unclear('arithmetic coding');
       return; // EOI: libjpeg reads no further, and neither does Pillow's decoder.
     }
     if (refused(marker)) raises(state, `marker 0x${marker.toString(16)}`, at + 2);
+    // No length follows RSTn or TEM (read_markers takes them as parameterless), nor a fill FF
+    // or a stuffed 00 (next_marker skips those): not worth following outside a scan.
+    if (marker <= 0x01 || marker === 0xff || (marker >= 0xd0 && marker <= 0xd7))
+      unclear(`marker 0x${marker.toString(16)} between segments`);
     // get_sof raises JERR_SOF_DUPLICATE once it has read 8 bytes of the segment.
     const isFrame = [0xc0, 0xc1, 0xc2, 0xc9, 0xca].includes(marker);
     if (isFrame && state.frame) raises(state, 'a second frame header', at + 10);
@@ -175,10 +184,11 @@ const walk = (b: Buffer) => {
     const end = at + 2 + length;
     if (end > b.length) truncated(state, 'a marker segment runs past the end');
     const data = b.subarray(at + 4, end);
-    if (marker === 0xc0 || marker === 0xc1 || marker === 0xc2) {
-      state.frame = readFrame(data, marker === 0xc2);
+    if (isFrame) {
+      state.frame = readFrame(data, marker === 0xc2 || marker === 0xca, marker >= 0xc9);
     } else if (marker === 0xc4) readHuffmanTables(data, state, end);
     else if (marker === 0xdb) readQuantTables(data, state, end);
+    else if (marker === 0xcc) readConditioning(data, state, end);
     else if (marker === 0xdd) {
       if (data.length !== 2) raises(state, 'DRI of a bad length', at + 4); // get_dri
       state.restartInterval = u16(data, 0);
@@ -187,15 +197,14 @@ const walk = (b: Buffer) => {
       at = readScan(b, end, data, state);
       continue;
     } else if (marker !== 0xfe) {
-      // Arithmetic frames, DAC, DNL, RSTn outside a scan, TEM: warnings or branches not worth
-      // reasoning about here.
+      // DNL (skipped by libjpeg) and anything else not worth reasoning about here.
       unclear(`marker 0x${marker.toString(16)}`);
     }
     at = end;
   }
 };
 /** jdmarker.c get_sof, then what jdinput.c initial_setup and jdsample.c jinit_upsampler check. */
-const readFrame = (d: Uint8Array, progressive: boolean): Frame => {
+const readFrame = (d: Uint8Array, progressive: boolean, arithmetic: boolean): Frame => {
   if (d.length < 6) unclear('a short frame header');
   const [height, width, count] = [u16(d, 1), u16(d, 3), d[5] as number];
   // Pillow's SOF handler raises on other depths and component counts.
@@ -229,7 +238,7 @@ const readFrame = (d: Uint8Array, progressive: boolean): Frame => {
       heightInBlocks: Math.ceil((height * v) / (vMax * 8)),
     };
   });
-  return { progressive, width, height, hMax, vMax, components };
+  return { progressive, arithmetic, width, height, hMax, vMax, components };
 };
 
 /**
@@ -266,6 +275,16 @@ const readHuffmanTables = (d: Uint8Array, state: State, end: number) => {
     (isAc ? state.ac : state.dc)[index & 0x0f] = { maxSymbol, bad };
   }
   if (at !== d.length) raises(state, 'DHT of a bad length', end); // JERR_BAD_LENGTH
+};
+
+/** jdmarker.c get_dac: JERR_DAC_INDEX past table 31, JERR_DAC_VALUE, JERR_BAD_LENGTH. */
+const readConditioning = (d: Uint8Array, state: State, end: number) => {
+  if (d.length % 2 !== 0) unclear('DAC of an odd length'); // libjpeg reads on past it
+  for (let at = 0; at < d.length; at += 2) {
+    const [index, value] = [d[at] as number, d[at + 1] as number];
+    if (index >= 32) raises(state, 'a bad arithmetic table index', end);
+    if (index < 16 && (value & 15) > value >> 4) raises(state, 'a bad DC conditioning', end);
+  }
 };
 
 /** jdmarker.c get_dqt; Pillow's DQT handler reads the same layout. */
@@ -374,7 +393,14 @@ const readScan = (b: Buffer, start: number, d: Uint8Array, state: State): number
   };
 
   // Each check below is an error but the last of each branch, which is left to libvips.
-  if (frame.progressive) {
+  if (frame.arithmetic) {
+    // jdarith.c start_pass: the same JERR_BAD_PROGRESSION checks for a progressive scan, a
+    // warning for a sequential one; its tables are numbered 0 to 15, every one of them defined.
+    const dcBand = ss === 0;
+    const bad =
+      (dcBand ? se !== 0 : ss > se || se > 63 || n !== 1) || (ah !== 0 && al !== ah - 1) || al > 13;
+    if (frame.progressive && bad) raises(state, 'invalid progression parameters', start);
+  } else if (frame.progressive) {
     // jdphuff.c start_pass_phuff_decoder: JERR_BAD_PROGRESSION (the inter-scan checks after it
     // are warnings).
     const dcBand = ss === 0;

@@ -226,7 +226,7 @@ export const jpegMutants = (): Mutant[] => {
       set(restartsProgressive, restart(restartsProgressive, 1) + 1, 0xd0),
       ['unknown', /out of order/],
     ),
-    m('arithmetic coding', arithmetic, ['unknown', /marker 0xc9/]),
+    m('arithmetic coding', arithmetic, ['unknown', /arithmetic coding/]),
 
     // Markers read_markers refuses on their code, met after the last row or between scans.
     m(
@@ -241,6 +241,12 @@ export const jpegMutants = (): Mutant[] => {
         ...baseline.subarray(find(baseline, [0xff, 0xc0]), find(baseline, [0xff, 0xc0]) + 19),
       ]),
       ['fails', /second frame header/],
+      AFTER_LAST_ROW,
+    ),
+    m(
+      'arithmetic coding with an unknown marker in its scan data',
+      splice(arithmetic, middle(arithmetic), 0, [0xff, 0x25]),
+      ['fails', /marker 0x25/],
       AFTER_LAST_ROW,
     ),
     m(
@@ -268,6 +274,11 @@ export const jpegMutants = (): Mutant[] => {
       'progressive with restarts, 25 bytes of a scan gone',
       splice(restartsProgressive, 1212, 25),
       'succeeds',
+    ),
+    m(
+      'progressive with RST6 before a scan header',
+      splice(progressive, scan(progressive, 5).sos, 0, [0xff, 0xd6]),
+      ['unknown', /marker 0xd6 between segments/],
     ),
     m(
       'progressive with 23 bytes inserted before a scan',
