@@ -159,9 +159,12 @@ const walk = (b: Buffer) => {
   let at = 2;
   for (;;) {
     if (at + 2 > b.length) truncated(state, 'the file ends before EOI');
-    // Strict: no fill bytes and no garbage between segments (libjpeg's next_marker would skip
-    // them with a warning; Pillow's _open has rules of its own).
-    if (b[at] !== 0xff) unclear('bytes between marker segments');
+    if (b[at] !== 0xff || b[at + 1] === 0x00 || b[at + 1] === 0xff) {
+      // Before the first scan, strict: Pillow's _open has rules of its own for what is between
+      // segments. After it, libjpeg's next_marker skips it all with a warning.
+      if (!state.opened) unclear('bytes between marker segments');
+      at = nextMarker(b, at, state);
+    }
     const marker = b[at + 1] as number;
     if (marker === 0xd9) {
       if (state.scans === 0) unclear('EOI before any scan');
@@ -171,10 +174,12 @@ const walk = (b: Buffer) => {
       return; // EOI: libjpeg reads no further, and neither does Pillow's decoder.
     }
     if (refused(marker)) raises(state, `marker 0x${marker.toString(16)}`, at + 2);
-    // No length follows RSTn or TEM (read_markers takes them as parameterless), nor a fill FF
-    // or a stuffed 00 (next_marker skips those): not worth following outside a scan.
-    if (marker <= 0x01 || marker === 0xff || (marker >= 0xd0 && marker <= 0xd7))
-      unclear(`marker 0x${marker.toString(16)} between segments`);
+    // No length follows RSTn or TEM: read_markers takes them as parameterless (a trace message).
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+      if (!state.opened) unclear(`marker 0x${marker.toString(16)} between segments`);
+      at += 2;
+      continue;
+    }
     // get_sof raises JERR_SOF_DUPLICATE once it has read 8 bytes of the segment.
     const isFrame = [0xc0, 0xc1, 0xc2, 0xc9, 0xca].includes(marker);
     if (isFrame && state.frame) raises(state, 'a second frame header', at + 10);
@@ -182,16 +187,24 @@ const walk = (b: Buffer) => {
     const length = u16(b, at + 2);
     if (length < 2) unclear('a marker segment shorter than its length field');
     const end = at + 2 + length;
+    // Tables are read as libjpeg reads them, byte by byte: an error may come before the end of
+    // a segment that runs past the end of the file.
+    const tables = TABLES[marker];
+    if (tables) {
+      tables(new Segment(b, at, state));
+      at = end;
+      continue;
+    }
+    if (marker === 0xda && state.scans > 0 && !state.multiScan) {
+      // get_sos checks its length against its first 3 bytes (JERR_BAD_LENGTH); whole, it is
+      // JERR_EOI_EXPECTED (readScan).
+      const n = new Segment(b, at, state).byte();
+      if (length !== 6 + 2 * n || n < 1 || n > 4) raises(state, 'SOS of a bad length', at + 5);
+    }
     if (end > b.length) truncated(state, 'a marker segment runs past the end');
     const data = b.subarray(at + 4, end);
     if (isFrame) {
       state.frame = readFrame(data, marker === 0xc2 || marker === 0xca, marker >= 0xc9);
-    } else if (marker === 0xc4) readHuffmanTables(data, state, end);
-    else if (marker === 0xdb) readQuantTables(data, state, end);
-    else if (marker === 0xcc) readConditioning(data, state, end);
-    else if (marker === 0xdd) {
-      if (data.length !== 2) raises(state, 'DRI of a bad length', at + 4); // get_dri
-      state.restartInterval = u16(data, 0);
     } else if (marker >= 0xe0 && marker <= 0xef) checkApp(marker, data);
     else if (marker === 0xda) {
       at = readScan(b, end, data, state);
@@ -242,20 +255,60 @@ const readFrame = (d: Uint8Array, progressive: boolean, arithmetic: boolean): Fr
 };
 
 /**
+ * jdmarker.c next_marker: skips bytes up to an FF, swallows fill FFs, discards a stuffed FF 00
+ * and looks again. Returns where the FF before the marker code is.
+ */
+const nextMarker = (b: Buffer, from: number, state: State): number => {
+  for (let at = from; ; ) {
+    const ff = b.indexOf(0xff, at);
+    let code = ff < 0 ? b.length : ff + 1;
+    while (b[code] === 0xff) code++;
+    if (code >= b.length) truncated(state, 'the file ends before EOI');
+    if (b[code] !== 0x00) return code - 1;
+    at = code + 1;
+  }
+};
+
+/**
+ * A marker segment read from the stream as jdmarker.c reads it (INPUT_BYTE): bytes past the
+ * end of the file suspend libjpeg, and `at` is where it has read to, for `raises`.
+ */
+class Segment {
+  at: number;
+  /** What the length field says is left (get_dht and friends count it down). */
+  left: number;
+  private readonly b: Buffer;
+  readonly state: State;
+  constructor(b: Buffer, marker: number, state: State) {
+    this.b = b;
+    this.state = state;
+    this.at = marker + 4;
+    this.left = u16(b, marker + 2) - 2;
+  }
+  byte(): number {
+    if (this.at >= this.b.length) truncated(this.state, 'a marker segment runs past the end');
+    this.left--;
+    return this.b[this.at++] as number;
+  }
+  raises(reason: string): never {
+    return raises(this.state, reason, this.at);
+  }
+}
+
+/**
  * jdmarker.c get_dht, whose errors are immediate; the validation jdhuff.c
  * jpeg_make_d_derived_tbl does when a scan first uses a table is recorded for that moment.
  */
-const readHuffmanTables = (d: Uint8Array, state: State, end: number) => {
-  let at = 0;
-  while (d.length - at > 16) {
-    const index = d[at] as number;
-    const bits = d.subarray(at + 1, at + 17);
-    let count = 0;
-    for (const n of bits) count += n;
-    at += 17;
-    // JERR_BAD_HUFF_TABLE
-    if (count > 256 || count > d.length - at)
-      raises(state, 'a Huffman table overruns its marker', end);
+const readHuffmanTables = (s: Segment) => {
+  while (s.left > 16) {
+    const index = s.byte();
+    const bits = Array.from({ length: 16 }, () => s.byte());
+    const count = bits.reduce((sum, n) => sum + n, 0);
+    if (count > 256 || count > s.left) s.raises('a Huffman table overruns its marker');
+    let maxSymbol = 0;
+    for (let i = 0; i < count; i++) maxSymbol = Math.max(maxSymbol, s.byte());
+    // JERR_DHT_INDEX past table 3; any other class is taken as DC by libjpeg.
+    if ((index & 0xf0) > 0x10 || (index & 0x0f) > 3) s.raises('a bad Huffman table index');
     // Figure C.2: a code of each length must fit in that many bits, and not be all ones.
     let bad: string | undefined;
     let code = 0;
@@ -264,43 +317,50 @@ const readHuffmanTables = (d: Uint8Array, state: State, end: number) => {
       if (code >= 2 ** length) bad = 'an impossible Huffman code';
       code *= 2;
     }
-    const symbols = d.subarray(at, at + count);
-    const maxSymbol = symbols.reduce((max, s) => Math.max(max, s), 0);
-    at += count;
     const isAc = (index & 0xf0) === 0x10;
-    // get_dht: JERR_DHT_INDEX past table 3; any other class is taken as DC by libjpeg.
-    if ((index & 0xf0) > 0x10 || (index & 0x0f) > 3)
-      raises(state, 'a bad Huffman table index', end);
     if (!isAc && maxSymbol > 15) bad ??= 'a DC Huffman symbol over 15';
-    (isAc ? state.ac : state.dc)[index & 0x0f] = { maxSymbol, bad };
+    (isAc ? s.state.ac : s.state.dc)[index & 0x0f] = { maxSymbol, bad };
   }
-  if (at !== d.length) raises(state, 'DHT of a bad length', end); // JERR_BAD_LENGTH
-};
-
-/** jdmarker.c get_dac: JERR_DAC_INDEX past table 31, JERR_DAC_VALUE, JERR_BAD_LENGTH. */
-const readConditioning = (d: Uint8Array, state: State, end: number) => {
-  if (d.length % 2 !== 0) unclear('DAC of an odd length'); // libjpeg reads on past it
-  for (let at = 0; at < d.length; at += 2) {
-    const [index, value] = [d[at] as number, d[at + 1] as number];
-    if (index >= 32) raises(state, 'a bad arithmetic table index', end);
-    if (index < 16 && (value & 15) > value >> 4) raises(state, 'a bad DC conditioning', end);
-  }
+  if (s.left !== 0) s.raises('DHT of a bad length'); // JERR_BAD_LENGTH
 };
 
 /** jdmarker.c get_dqt; Pillow's DQT handler reads the same layout. */
-const readQuantTables = (d: Uint8Array, state: State, end: number) => {
-  let at = 0;
-  while (at < d.length) {
-    const [precision, slot] = [(d[at] as number) >> 4, (d[at] as number) & 15];
-    // JERR_DQT_INDEX; a precision over 1 is read as 16 bits by libjpeg, not by Pillow.
-    if (slot > 3) raises(state, 'a bad quantization table index', end);
-    if (precision > 1) unclear('a bad quantization table precision');
-    at += 1 + 64 * (precision + 1);
-    state.quant[slot] = true;
+const readQuantTables = (s: Segment) => {
+  while (s.left > 0) {
+    const n = s.byte();
+    const [precision, slot] = [n >> 4, n & 15];
+    if (slot > 3) s.raises('a bad quantization table index'); // JERR_DQT_INDEX
+    // libjpeg reads any precision but 0 as 16 bits; Pillow's _open has its own view.
+    if (precision > 1 && !s.state.opened) unclear('a bad quantization table precision');
+    for (let i = 0; i < (precision ? 128 : 64); i++) s.byte();
+    s.state.quant[slot] = true;
   }
-  // JERR_BAD_LENGTH, once libjpeg has read the last table on past the segment.
-  if (at !== d.length) raises(state, 'DQT of a bad length', end + (at - d.length));
+  if (s.left !== 0) s.raises('DQT of a bad length'); // read on past its end: JERR_BAD_LENGTH
 };
+
+/** jdmarker.c get_dac: JERR_DAC_INDEX past table 31, JERR_DAC_VALUE, JERR_BAD_LENGTH. */
+const readConditioning = (s: Segment) => {
+  while (s.left > 0) {
+    const [index, value] = [s.byte(), s.byte()];
+    if (index >= 32) s.raises('a bad arithmetic table index');
+    if (index < 16 && (value & 15) > value >> 4) s.raises('a bad DC conditioning');
+  }
+  if (s.left !== 0) s.raises('DAC of a bad length');
+};
+
+/** jdmarker.c get_dri: JERR_BAD_LENGTH unless 4, checked before the interval is read. */
+const readRestartInterval = (s: Segment) => {
+  if (s.left !== 2) s.raises('DRI of a bad length');
+  s.state.restartInterval = (s.byte() << 8) | s.byte();
+};
+
+const TABLES: Record<number, (s: Segment) => void> = {
+  196: readHuffmanTables,
+  204: readConditioning,
+  219: readQuantTables,
+  221: readRestartInterval,
+};
+
 /**
  * Pillow's APP handler (JpegImagePlugin.APP) reads some segments without a try: a JFIF or Adobe
  * segment too short for i16(s, 5), an ICC chunk too short for its sequence bytes (SOF) raise
