@@ -27,18 +27,22 @@
  *   single-scan file by jpeg_finish_decompress. So restart markers must come in sequence, every
  *   scan's data must end at a marker, and every marker after it must parse.
  *
- * When "fails" is certain: once Pillow's _open has read the first SOS segment (it stops there;
- * everything before it walked clean means _open succeeded), an ERREXIT that libjpeg reaches is
- * Pillow's "broken data stream" (JpegDecode.c's error_exit longjmps, the decoder returns
- * IMAGING_CODEC_BROKEN). Reached means: at the start of a scan (jdinput.c start_input_pass runs
- * for the first scan inside jpeg_start_decompress, for the others as the markers are read);
- * anywhere before EOI in a multi-scan file, which jpeg_start_decompress consumes whole (its
- * suspension only asks Pillow for more data, and a file that ends first is "image file is
- * truncated"); in a single-scan file, only within the bytes Pillow had handed over when the
- * last row was decoded: ImageFile.load feeds the decoder in MAXBLOCK (65,536-byte) reads from
- * the start of the file, and the call that decodes the last row has read at least past the
- * first byte of the scan's data, so it has every byte up to the next multiple of 65,536 (or
- * the end of the file); jpeg_finish_decompress's suspension beyond that is ignored.
+ * When "fails" is certain: Pillow's _open either raises (then Image.open tries the plugins
+ * without a signature, IM, IMT, IPTC, MPEG, PCD, SPIDER and TGA, each of which refuses a file
+ * that starts FF D8 FF, and raises UnidentifiedImageError) or returns, and load() hands the
+ * file from its first byte to libjpeg. So an ERREXIT that libjpeg reaches is a failure
+ * (JpegDecode.c's error_exit longjmps: "broken data stream"), whatever Pillow's _open made of
+ * the file, and so is running out of bytes before the rows are done ("image file is
+ * truncated"). Reached means: anywhere up to and in the first scan's header (jpeg_read_header)
+ * and at the start of a scan (jdinput.c start_input_pass runs for the first scan inside
+ * jpeg_start_decompress, for the others as the markers are read); anywhere before EOI in a
+ * multi-scan file, which jpeg_start_decompress consumes whole; in a single-scan file's tail,
+ * only within the bytes Pillow had handed over when the last row was decoded: ImageFile.load
+ * feeds the decoder MAXBLOCK (65,536-byte) reads from the start of the file, and the call that
+ * decodes the last row has read past the first byte of the scan's data, so it has every byte up
+ * to the next multiple of 65,536 (or the end of the file); jpeg_finish_decompress's suspension
+ * beyond that is ignored. "succeeds" needs Pillow's _open to return as well: before the first
+ * scan, what its own parser might refuse leaves the walk going for "fails" only.
  */
 
 export type JpegVerdict =
@@ -101,8 +105,10 @@ interface State {
   restartInterval: number;
   scans: number;
   multiScan: boolean;
-  /** Pillow's _open has read the first SOS segment and returned: libjpeg's errors are load()'s. */
+  /** Pillow's _open has read the first SOS segment: it reads nothing after it. */
   opened: boolean;
+  /** Why Pillow's _open might raise where libjpeg goes on: the walk can only say "fails". */
+  unproven: string | undefined;
   /** How far into the file libjpeg is sure to read before it stops (see the header). */
   reached: number;
 }
@@ -124,21 +130,22 @@ const refused = (marker: number) =>
   (marker >= 0xf0 && marker <= 0xfd);
 
 /**
- * An ERREXIT of libjpeg, met where the walk stands: "fails" once Pillow's _open is done and
- * libjpeg certainly reads up to `end` (the last byte it needs to raise); else "unknown".
+ * An ERREXIT of libjpeg, met where the walk stands: "fails" when libjpeg certainly reads up to
+ * `end` (the last byte it needs to raise); else "unknown".
  */
 const raises = (state: State, reason: string, end: number): never => {
-  if (state.opened && end <= state.reached) throw new Fails(reason);
+  if (end <= state.reached) throw new Fails(reason);
   return unclear(reason);
 };
 
 /**
- * The file ends before libjpeg met its EOI. A multi-scan file is consumed to EOI inside
- * jpeg_start_decompress: Pillow raises "image file is truncated". A single-scan file's decoder
- * may have all its rows by then, and jpeg_finish_decompress' suspension is ignored.
+ * The file ends before libjpeg met its EOI. Before the first scan's data (jpeg_read_header),
+ * and anywhere in a multi-scan file (consumed to EOI inside jpeg_start_decompress), Pillow
+ * raises "image file is truncated". A single-scan file's decoder may have all its rows by
+ * then, and jpeg_finish_decompress' suspension is ignored.
  */
 const truncated = (state: State, reason: string): never => {
-  if (state.opened && state.multiScan) throw new Fails(reason);
+  if (state.scans === 0 || state.multiScan) throw new Fails(reason);
   return unclear(reason);
 };
 
@@ -154,15 +161,16 @@ const walk = (b: Buffer) => {
     scans: 0,
     multiScan: false,
     opened: false,
+    unproven: b[2] === 0xff ? undefined : 'no marker after SOI', // Pillow's _accept
     reached: b.length,
   };
   let at = 2;
   for (;;) {
     if (at + 2 > b.length) truncated(state, 'the file ends before EOI');
     if (b[at] !== 0xff || b[at + 1] === 0x00 || b[at + 1] === 0xff) {
-      // Before the first scan, strict: Pillow's _open has rules of its own for what is between
-      // segments. After it, libjpeg's next_marker skips it all with a warning.
-      if (!state.opened) unclear('bytes between marker segments');
+      // libjpeg's next_marker skips it all with a warning. Before the first scan, Pillow's _open
+      // has rules of its own for it.
+      if (!state.opened) state.unproven ??= 'bytes between marker segments';
       at = nextMarker(b, at, state);
     }
     const marker = b[at + 1] as number;
@@ -171,12 +179,13 @@ const walk = (b: Buffer) => {
       // jdarith.c has no suspension (get_byte raises JERR_CANT_SUSPEND when Pillow's buffer runs
       // dry), so a decode that ends well depends on where the reads fall: not worth following.
       if (state.frame?.arithmetic) unclear('arithmetic coding');
+      if (state.unproven) unclear(state.unproven);
       return; // EOI: libjpeg reads no further, and neither does Pillow's decoder.
     }
     if (refused(marker)) raises(state, `marker 0x${marker.toString(16)}`, at + 2);
     // No length follows RSTn or TEM: read_markers takes them as parameterless (a trace message).
     if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
-      if (!state.opened) unclear(`marker 0x${marker.toString(16)} between segments`);
+      if (!state.opened) state.unproven ??= `marker 0x${marker.toString(16)} between segments`;
       at += 2;
       continue;
     }
@@ -205,8 +214,9 @@ const walk = (b: Buffer) => {
     const data = b.subarray(at + 4, end);
     if (isFrame) {
       state.frame = readFrame(data, marker === 0xc2 || marker === 0xca, marker >= 0xc9);
-    } else if (marker >= 0xe0 && marker <= 0xef) checkApp(marker, data);
-    else if (marker === 0xda) {
+    } else if (marker >= 0xe0 && marker <= 0xef) {
+      if (!state.opened) state.unproven ??= pillowAppRefusal(marker, data);
+    } else if (marker === 0xda) {
       at = readScan(b, end, data, state);
       continue;
     } else if (marker !== 0xfe) {
@@ -331,7 +341,7 @@ const readQuantTables = (s: Segment) => {
     const [precision, slot] = [n >> 4, n & 15];
     if (slot > 3) s.raises('a bad quantization table index'); // JERR_DQT_INDEX
     // libjpeg reads any precision but 0 as 16 bits; Pillow's _open has its own view.
-    if (precision > 1 && !s.state.opened) unclear('a bad quantization table precision');
+    if (precision > 1 && !s.state.opened) s.state.unproven ??= 'a quantization table precision';
     for (let i = 0; i < (precision ? 128 : 64); i++) s.byte();
     s.state.quant[slot] = true;
   }
@@ -367,16 +377,17 @@ const TABLES: Record<number, (s: Segment) => void> = {
  * there. MPF makes the file an MPO (jpeg_factory), Photoshop resources are parsed by hand:
  * those go the long way.
  */
-const checkApp = (marker: number, d: Buffer) => {
+const pillowAppRefusal = (marker: number, d: Buffer): string | undefined => {
   const startsWith = (text: string) =>
     d.length >= text.length && d.toString('latin1', 0, text.length) === text;
-  if (marker === 0xe0 && startsWith('JFIF') && d.length < 7) unclear('a short JFIF segment');
+  if (marker === 0xe0 && startsWith('JFIF') && d.length < 7) return 'a short JFIF segment';
   if (marker === 0xe1 && startsWith('Exif\0') && !startsWith('Exif\0\0'))
-    unclear('an odd EXIF header');
-  if (marker === 0xe2 && startsWith('ICC_PROFILE\0') && d.length < 14) unclear('a short ICC chunk');
-  if (marker === 0xe2 && startsWith('MPF\0')) unclear('an MPO index');
-  if (marker === 0xed && startsWith('Photoshop 3.0\0')) unclear('Photoshop resources');
-  if (marker === 0xee && startsWith('Adobe') && d.length < 7) unclear('a short Adobe segment');
+    return 'an odd EXIF header';
+  if (marker === 0xe2 && startsWith('ICC_PROFILE\0') && d.length < 14) return 'a short ICC chunk';
+  if (marker === 0xe2 && startsWith('MPF\0')) return 'an MPO index';
+  if (marker === 0xed && startsWith('Photoshop 3.0\0')) return 'Photoshop resources';
+  if (marker === 0xee && startsWith('Adobe') && d.length < 7) return 'a short Adobe segment';
+  return undefined;
 };
 
 /**
@@ -386,7 +397,8 @@ const checkApp = (marker: number, d: Buffer) => {
  * marker starts.
  */
 const readScan = (b: Buffer, start: number, d: Uint8Array, state: State): number => {
-  const frame = state.frame ?? unclear('a scan before the frame header');
+  // get_sos: JERR_SOS_NO_SOF.
+  const frame = state.frame ?? raises(state, 'a scan before the frame header', start);
   // Pillow's _open stops at the first SOS (its segment read by Skip); a frame was there, so
   // ImageFile.__init__ has its mode and size. libjpeg's errors from here on are load()'s.
   state.opened = true;

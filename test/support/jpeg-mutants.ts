@@ -114,8 +114,12 @@ export const jpegMutants = (): Mutant[] => {
     m('restarts', restarts, 'succeeds'),
     m('restarts, progressive', restartsProgressive, 'succeeds'),
 
-    // Cut short: in the headers, in the scan data, in and before the EOI.
-    ...[20, 200, middle(baseline), end(baseline) + 1, end(baseline)].map((at) =>
+    // Cut short: in the headers (libjpeg's jpeg_read_header asks for more, and there is none),
+    // in the scan data, in and before the EOI.
+    ...[20, 200].map((at) =>
+      m(`baseline cut at ${at}`, baseline.subarray(0, at), ['fails', /end/]),
+    ),
+    ...[middle(baseline), end(baseline) + 1, end(baseline)].map((at) =>
       m(`baseline cut at ${at}`, baseline.subarray(0, at), ['unknown', /end/]),
     ),
     // A multi-scan file is read to its EOI before the first row (jpeg_start_decompress).
@@ -301,7 +305,24 @@ export const jpegMutants = (): Mutant[] => {
     m(
       'restarts, 14,150 wide, with 21 bytes of a Huffman table gone',
       splice(splice(restarts, 337, 21), 164, 2, [0xff, 0x37]),
-      ['unknown', /between marker segments/],
+      ['unknown', /standard Huffman table/],
+    ),
+
+    // Before the first scan: Pillow's _open raises, or returns and libjpeg raises.
+    m(
+      'baseline with an unknown marker before its frame header',
+      splice(baseline, find(baseline, [0xff, 0xc0]), 0, [0xff, 0x25]),
+      ['fails', /marker 0x25/],
+    ),
+    m(
+      'baseline with junk, then a Huffman table of a bad index',
+      splice(
+        set(baseline, find(baseline, [0xff, 0xc4]) + 4, 0x05),
+        find(baseline, [0xff, 0xc4]),
+        0,
+        [0x00, 0x11],
+      ),
+      ['fails', /Huffman table index/],
     ),
   ];
 };
