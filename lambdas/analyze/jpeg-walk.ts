@@ -453,13 +453,17 @@ const readScan = (b: Buffer, start: number, d: Uint8Array, state: State): number
   }
   /**
    * A table as jpeg_make_d_derived_tbl takes it: JERR_NO_HUFF_TABLE past slot 3 or for an
-   * empty slot 2 or 3 (jinit_huff_decoder and jinit_phuff_decoder fill empty slots 0 and 1
-   * with the standard tables: not worth following), JERR_BAD_HUFF_TABLE for a bad one.
+   * empty slot 2 or 3, JERR_BAD_HUFF_TABLE for a bad one. jinit_huff_decoder and
+   * jinit_phuff_decoder fill empty slots 0 and 1 with the standard tables (DC symbols up to
+   * 11): followed for "fails" only.
    */
   const table = (set: (HuffmanTable | undefined)[], no: number) => {
     const t = set[no];
     if (no > 3 || (no > 1 && t === undefined)) raises(state, 'a missing Huffman table', start);
-    if (t === undefined) return unclear('a standard Huffman table');
+    if (t === undefined) {
+      state.unproven ??= 'a standard Huffman table';
+      return 11;
+    }
     if (t.bad) raises(state, t.bad, start);
     return t.maxSymbol;
   };
@@ -496,9 +500,10 @@ const readScan = (b: Buffer, start: number, d: Uint8Array, state: State): number
       table(state.dc, dcNo);
       table(state.ac, acNo);
     }
-    // jdhuff.c start_pass_huff_decoder only warns on these; a sequential scan with other values
-    // is not worth the reasoning.
-    if (ss !== 0 || se !== 63 || ah !== 0 || al !== 0) unclear('odd sequential scan parameters');
+    // jdhuff.c start_pass_huff_decoder only warns on these (JWRN_NOT_SEQUENTIAL); followed for
+    // "fails" only.
+    if (ss !== 0 || se !== 63 || ah !== 0 || al !== 0)
+      state.unproven ??= 'odd sequential scan parameters';
   }
 
   // The restart markers this scan must hold: one after each interval but the last.
@@ -528,7 +533,14 @@ const scanEnd = (b: Buffer, from: number, restarts: number, state: State): numbe
     } else if (next === 0xff) {
       unclear('fill bytes in the scan data');
     } else {
-      if (seen !== restarts) unclear('restart markers missing');
+      // Restarts missing before a marker: read_restart_marker finds it where it expects RSTn,
+      // and jpeg_resync_to_restart leaves a valid marker (0xC0 and up) unread (action 3), so the
+      // rest of the scan decodes as empty segments and read_markers meets that marker next.
+      // An invalid one, it would skip to the next marker (action 2): not followed.
+      if (seen !== restarts) {
+        if (next < 0xc0) unclear('restart markers missing');
+        state.unproven ??= 'restart markers missing';
+      }
       return ff;
     }
   }

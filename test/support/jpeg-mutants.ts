@@ -305,8 +305,30 @@ export const jpegMutants = (): Mutant[] => {
     m(
       'restarts, 14,150 wide, with 21 bytes of a Huffman table gone',
       splice(splice(restarts, 337, 21), 164, 2, [0xff, 0x37]),
-      ['unknown', /standard Huffman table/],
+      ['unknown', /between marker segments/],
     ),
+
+    // Warnings and libjpeg's own repairs: followed, for "fails" only.
+    m('baseline with Se 62', set(baseline, scan(baseline).se, 62), ['unknown', /odd sequential/]),
+    m(
+      'baseline with Se 62 and an unknown marker after its scan',
+      splice(set(baseline, scan(baseline).se, 62), end(baseline), 0, [0xff, 0x25]),
+      ['fails', /marker 0x25/],
+      AFTER_LAST_ROW,
+    ),
+    m(
+      'restarts cut mid-scan, then a JPG0 marker',
+      Buffer.concat([
+        restarts.subarray(0, middle(restarts)),
+        Buffer.from([0xff, 0xf0, 0xff, 0xd9]),
+      ]),
+      ['fails', /marker 0xf0/],
+      AFTER_LAST_ROW,
+    ),
+    m('restarts with an unknown marker for RST1', set(restarts, restart(restarts, 1) + 1, 0x25), [
+      'unknown',
+      /restart markers missing/,
+    ]),
 
     // Before the first scan: Pillow's _open raises, or returns and libjpeg raises.
     m(
