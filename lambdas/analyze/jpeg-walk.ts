@@ -226,6 +226,7 @@ const walk = (b: Buffer) => {
     at = end;
   }
 };
+
 /** jdmarker.c get_sof, then what jdinput.c initial_setup and jdsample.c jinit_upsampler check. */
 const readFrame = (d: Uint8Array, progressive: boolean, arithmetic: boolean): Frame => {
   if (d.length < 6) unclear('a short frame header');
