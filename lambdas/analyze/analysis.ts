@@ -142,7 +142,7 @@ export const analyzeImage = async (
     meta =
       header && withinBounds
         ? header
-        : await sharp(bytes, { limitInputPixels: maxPixels }).metadata();
+        : await sharp(bytes, { limitInputPixels: maxPixels, unlimited: isJpeg(bytes) }).metadata();
   } catch (error) {
     // IM, SPIDER and TGA have no signature: Pillow tries them on anything no other plugin claimed.
     if (/unsupported image format/i.test(describe(error)))
@@ -206,12 +206,16 @@ interface Validation {
   column: number | undefined;
   cmyk: boolean;
   /**
-   * libvips ends a JPEG load after too many libjpeg warnings unless `unlimited` (a guard against
-   * slow, damaged files, libvips#2749); Pillow counts none. Damaged Huffman data warns once per
-   * bad code, so without it JPEGs that Pillow decodes were refused (see jpeg-walk.test.ts).
+   * libvips ends a JPEG load (and a header read) after too many libjpeg warnings unless
+   * `unlimited` (a guard against slow, damaged files, libvips#2749); Pillow counts none. Damaged
+   * Huffman data warns once per bad code, junk between segments once per segment, so without
+   * it JPEGs that Pillow decodes were refused (see jpeg-walk.test.ts).
    */
   jpeg: boolean;
 }
+
+/** libjpeg's SOI: libvips picks its JPEG loader for these bytes (see Validation.jpeg). */
+const isJpeg = (bytes: Uint8Array) => bytes[0] === 0xff && bytes[1] === 0xd8;
 
 const validatePixels = (bytes: Uint8Array, v: Validation) => {
   // libtiff reports damaged strips as errors that libvips passes on as warnings unless asked;

@@ -330,6 +330,18 @@ export const jpegMutants = (): Mutant[] => {
       /restart markers missing/,
     ]),
 
+    // libvips used to give up on its 100th warning, here in the header: Pillow decodes it.
+    m(
+      'baseline with 300 empty APP1 segments, each followed by a junk byte',
+      splice(
+        baseline,
+        find(baseline, [0xff, 0xdb]),
+        0,
+        Array.from({ length: 300 }, () => [0xff, 0xe1, 0x00, 0x02, 0x00]).flat(),
+      ),
+      ['unknown', /between marker segments/],
+    ),
+
     // Before the first scan: Pillow's _open raises, or returns and libjpeg raises.
     m(
       'baseline with an unknown marker before its frame header',
