@@ -150,8 +150,10 @@ const truncated = (state: State, reason: string): never => {
 };
 
 const walk = (b: Buffer) => {
-  // Pillow's _accept wants FF D8 FF; libjpeg's first_marker wants SOI first, no fill.
+  // libjpeg's first_marker wants SOI first, no fill. Pillow's _accept wants FF D8 FF: without
+  // it, no plugin takes the file (UnidentifiedImageError).
   if (b[0] !== 0xff || b[1] !== 0xd8) unclear('no SOI at the start');
+  if (b[2] !== 0xff) throw new Fails('no marker after SOI');
   const state: State = {
     frame: undefined,
     quant: [false, false, false, false],
@@ -161,7 +163,7 @@ const walk = (b: Buffer) => {
     scans: 0,
     multiScan: false,
     opened: false,
-    unproven: b[2] === 0xff ? undefined : 'no marker after SOI', // Pillow's _accept
+    unproven: undefined,
     reached: b.length,
   };
   let at = 2;
@@ -185,6 +187,9 @@ const walk = (b: Buffer) => {
     if (refused(marker)) raises(state, `marker 0x${marker.toString(16)}`, at + 2);
     // No length follows RSTn or TEM: read_markers takes them as parameterless (a trace message).
     if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+      // Pillow's _open reads RSTn as libjpeg does, but has no TEM in its MARKER table: "no
+      // marker found" (SyntaxError), and no other plugin takes the file.
+      if (!state.opened && marker === 0x01) throw new Fails('TEM before the first scan');
       if (!state.opened) state.unproven ??= `marker 0x${marker.toString(16)} between segments`;
       at += 2;
       continue;
@@ -514,25 +519,30 @@ const readScan = (b: Buffer, start: number, d: Uint8Array, state: State): number
 
 /**
  * Where the scan's entropy-coded data ends: the first FF followed by neither a stuffed 00 nor a
- * restart marker (jpeg_fill_bit_buffer and next_marker agree on that). Restart markers must be
- * RST0, RST1, … in order and as many as the intervals need, so that read_restart_marker always
- * finds the one it expects and never calls jpeg_resync_to_restart, which may read on.
+ * restart marker (jpeg_fill_bit_buffer and next_marker agree on that; both swallow fill FFs
+ * first: "we will accept multiple FF's followed by a 0 as meaning a single FF data byte").
+ * Restart markers must be RST0, RST1, … in order and as many as the intervals need, so that
+ * read_restart_marker always finds the one it expects and never calls jpeg_resync_to_restart,
+ * which may read on. Returns where the FF before the marker code is.
  */
 const scanEnd = (b: Buffer, from: number, restarts: number, state: State): number => {
   let seen = 0;
   let at = from;
   for (;;) {
     const ff = b.indexOf(0xff, at);
-    if (ff < 0 || ff + 1 >= b.length) truncated(state, 'the scan data does not end at a marker');
-    const next = b[ff + 1] as number;
+    let code = ff < 0 ? b.length : ff + 1;
+    while (b[code] === 0xff) code++;
+    if (code >= b.length) truncated(state, 'the scan data does not end at a marker');
+    // Fill FFs: followed for "fails" only (decode_mcu_fast backs out and leaves them to the slow
+    // path, which swallows them).
+    if (code > ff + 1) state.unproven ??= 'fill bytes in the scan data';
+    const next = b[code] as number;
     if (next === 0x00) {
-      at = ff + 2;
+      at = code + 1;
     } else if (next >= 0xd0 && next <= 0xd7) {
       if (seen >= restarts || next !== 0xd0 + (seen & 7)) unclear('restart markers out of order');
       seen++;
-      at = ff + 2;
-    } else if (next === 0xff) {
-      unclear('fill bytes in the scan data');
+      at = code + 1;
     } else {
       // Restarts missing before a marker: read_restart_marker finds it where it expects RSTn,
       // and jpeg_resync_to_restart leaves a valid marker (0xC0 and up) unread (action 3), so the
@@ -542,7 +552,7 @@ const scanEnd = (b: Buffer, from: number, restarts: number, state: State): numbe
         if (next < 0xc0) unclear('restart markers missing');
         state.unproven ??= 'restart markers missing';
       }
-      return ff;
+      return code - 1;
     }
   }
 };

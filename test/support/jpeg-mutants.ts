@@ -30,6 +30,9 @@ export interface Mutant {
 const AFTER_LAST_ROW =
   'libvips reads no further than the last row; Pillow reads on to EOI and fails there';
 
+/** libjpeg under libvips reads these; Pillow's _open does not, and no other plugin does. */
+const PILLOW_OPEN = "Pillow's _open refuses what libjpeg reads";
+
 /** Index of a byte sequence, from an offset; throws when absent so a mutant never misfires. */
 const find = (b: Buffer, bytes: number[], from = 0, nth = 0): number => {
   let at = from - 1;
@@ -330,6 +333,18 @@ export const jpegMutants = (): Mutant[] => {
       /restart markers missing/,
     ]),
 
+    m(
+      'baseline with a filled stuffed byte in its scan data',
+      splice(baseline, middle(baseline), 0, [0xff, 0xff, 0x00]),
+      ['unknown', /fill bytes/],
+    ),
+    m(
+      'baseline with fill bytes before an unknown marker in its scan data',
+      splice(baseline, middle(baseline), 0, [0xff, 0xff, 0xff, 0x25]),
+      ['fails', /marker 0x25/],
+      AFTER_LAST_ROW,
+    ),
+
     // libvips used to give up on its 100th warning, here in the header: Pillow decodes it.
     m(
       'baseline with 300 empty APP1 segments, each followed by a junk byte',
@@ -343,6 +358,18 @@ export const jpegMutants = (): Mutant[] => {
     ),
 
     // Before the first scan: Pillow's _open raises, or returns and libjpeg raises.
+    m(
+      'baseline with no FF after its SOI',
+      set(baseline, 2, 0x00),
+      ['fails', /no marker after SOI/],
+      PILLOW_OPEN,
+    ),
+    m(
+      'baseline with TEM before its frame header',
+      splice(baseline, find(baseline, [0xff, 0xc0]), 0, [0xff, 0x01]),
+      ['fails', /TEM/],
+      PILLOW_OPEN,
+    ),
     m(
       'baseline with an unknown marker before its frame header',
       splice(baseline, find(baseline, [0xff, 0xc0]), 0, [0xff, 0x25]),
