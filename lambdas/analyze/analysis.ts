@@ -142,7 +142,7 @@ export const analyzeImage = async (
     meta =
       header && withinBounds
         ? header
-        : await sharp(bytes, { limitInputPixels: maxPixels }).metadata();
+        : await sharp(bytes, { limitInputPixels: maxPixels, unlimited: isJpeg(bytes) }).metadata();
   } catch (error) {
     // IM, SPIDER and TGA have no signature: Pillow tries them on anything no other plugin claimed.
     if (/unsupported image format/i.test(describe(error)))
@@ -154,10 +154,14 @@ export const analyzeImage = async (
   if (meta.format === 'jpeg') {
     const memory = progressiveJpegMemory(bytes);
     if (memory > MEMORY_BUDGET) return fail('PIXEL_LIMIT_EXCEEDED', memoryMessage(memory));
-    // A plain JPEG whose marker structure leaves Pillow no way to raise needs no decode at all
-    // (jpeg-walk.ts); anything less clear-cut is validated by libvips below.
-    if (!fullDecode && meta === header && walkJpeg(bytes).succeeds)
+    // A JPEG whose marker structure leaves Pillow no way to raise needs no decode at all, nor
+    // does one where it proves libjpeg raises (jpeg-walk.ts): that is answered as a libvips
+    // failure is. Anything less clear-cut is validated by libvips below.
+    const walk = fullDecode ? undefined : walkJpeg(bytes);
+    if (walk?.verdict === 'succeeds' && meta === header)
       return facts(bytes, meta, modeOf(meta, bytes));
+    if (walk?.verdict === 'fails')
+      return fail('CORRUPT_IMAGE', `The image data is corrupt or truncated (${walk.reason}).`);
   }
 
   try {
@@ -169,6 +173,7 @@ export const analyzeImage = async (
       strict,
       column,
       cmyk: meta.space === 'cmyk',
+      jpeg: meta.format === 'jpeg',
     });
   } catch (error) {
     return failFromLibvips(error, fail, maxPixels);
@@ -200,13 +205,23 @@ interface Validation {
    */
   column: number | undefined;
   cmyk: boolean;
+  /**
+   * libvips ends a JPEG load (and a header read) after too many libjpeg warnings unless
+   * `unlimited` (a guard against slow, damaged files, libvips#2749); Pillow counts none. Damaged
+   * Huffman data warns once per bad code, junk between segments once per segment, so without
+   * it JPEGs that Pillow decodes were refused (see jpeg-walk.test.ts).
+   */
+  jpeg: boolean;
 }
+
+/** libjpeg's SOI: libvips picks its JPEG loader for these bytes (see Validation.jpeg). */
+const isJpeg = (bytes: Uint8Array) => bytes[0] === 0xff && bytes[1] === 0xd8;
 
 const validatePixels = (bytes: Uint8Array, v: Validation) => {
   // libtiff reports damaged strips as errors that libvips passes on as warnings unless asked;
   // Pillow's libtiff decoder fails on them (except in fax data, whose bad lines it mends).
   const failOn = v.strict ? 'error' : 'truncated';
-  const image = sharp(bytes, { failOn, limitInputPixels: v.maxPixels });
+  const image = sharp(bytes, { failOn, limitInputPixels: v.maxPixels, unlimited: v.jpeg });
   // CMYK stays CMYK: converting it to sRGB through a profile would cost 30 ms, and prove nothing.
   if (v.cmyk) image.pipelineColourspace('cmyk').toColourspace('cmyk');
   if (v.column !== undefined) image.extract({ left: 0, top: 0, width: 1, height: v.column });

@@ -1,7 +1,8 @@
 /**
  * Whether the original service decoded a JPEG without raising, decided from the file's marker
  * structure alone, without decoding it. The answer is "succeeds" only where the structure
- * leaves Pillow 9.4 over Debian 12's libjpeg-turbo 2.1.5 no way to raise; anything else is
+ * leaves Pillow 9.4 over Debian 12's libjpeg-turbo 2.1.5 no way to raise, "fails" only where it
+ * proves libjpeg raises (an ERREXIT that Pillow's decoder reaches, see below); anything else is
  * "unknown" and goes to libvips as before. Every rule cites the code it mirrors (Pillow 9.4.0,
  * libjpeg-turbo 2.1.5).
  *
@@ -25,22 +26,44 @@
  *   which a multi-scan file has consumed by jpeg_start_decompress (jdapistd.c), and a
  *   single-scan file by jpeg_finish_decompress. So restart markers must come in sequence, every
  *   scan's data must end at a marker, and every marker after it must parse.
+ *
+ * When "fails" is certain: Pillow's _open either raises (then Image.open tries the plugins
+ * without a signature, IM, IMT, IPTC, MPEG, PCD, SPIDER and TGA, each of which refuses a file
+ * that starts FF D8 FF, and raises UnidentifiedImageError) or returns, and load() hands the
+ * file from its first byte to libjpeg. So an ERREXIT that libjpeg reaches is a failure
+ * (JpegDecode.c's error_exit longjmps: "broken data stream"), whatever Pillow's _open made of
+ * the file, and so is running out of bytes before the rows are done ("image file is
+ * truncated"). Reached means: anywhere up to and in the first scan's header (jpeg_read_header)
+ * and at the start of a scan (jdinput.c start_input_pass runs for the first scan inside
+ * jpeg_start_decompress, for the others as the markers are read); anywhere before EOI in a
+ * multi-scan file, which jpeg_start_decompress consumes whole; in a single-scan file's tail,
+ * only within the bytes Pillow had handed over when the last row was decoded: ImageFile.load
+ * feeds the decoder MAXBLOCK (65,536-byte) reads from the start of the file, and the call that
+ * decodes the last row has read past the first byte of the scan's data, so it has every byte up
+ * to the next multiple of 65,536 (or the end of the file); jpeg_finish_decompress's suspension
+ * beyond that is ignored. "succeeds" needs Pillow's _open to return as well: before the first
+ * scan, what its own parser might refuse leaves the walk going for "fails" only.
  */
 
-export type JpegVerdict = { succeeds: true } | { succeeds: false; reason: string };
+export type JpegVerdict =
+  | { verdict: 'succeeds' }
+  | { verdict: 'fails' | 'unknown'; reason: string };
 
 /** Why the walk stops short of "succeeds": the reason is for tests and logs. */
 class Unclear extends Error {}
 const unclear = (reason: string): never => {
   throw new Unclear(reason);
 };
+/** An error libjpeg certainly raises, reached by Pillow's decoder. */
+class Fails extends Error {}
 
 export const walkJpeg = (bytes: Uint8Array): JpegVerdict => {
   try {
     walk(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    return { succeeds: true };
+    return { verdict: 'succeeds' };
   } catch (error) {
-    if (error instanceof Unclear) return { succeeds: false, reason: error.message };
+    if (error instanceof Unclear) return { verdict: 'unknown', reason: error.message };
+    if (error instanceof Fails) return { verdict: 'fails', reason: error.message };
     throw error;
   }
 };
@@ -58,6 +81,8 @@ interface Component {
 
 interface Frame {
   progressive: boolean;
+  /** Arithmetic coding (SOF9, SOF10): walked for "fails" only, see readScan. */
+  arithmetic: boolean;
   width: number;
   height: number;
   hMax: number;
@@ -65,25 +90,70 @@ interface Frame {
   components: Component[];
 }
 
+interface HuffmanTable {
+  /** The largest symbol (a DC symbol is a difference's bit count). */
+  maxSymbol: number;
+  /** Why jdhuff.c jpeg_make_d_derived_tbl refuses the table when a scan first uses it. */
+  bad: string | undefined;
+}
+
 interface State {
   frame: Frame | undefined;
   quant: boolean[];
-  /** The largest symbol of each defined table (a DC symbol is a difference's bit count). */
-  dc: (number | undefined)[];
-  ac: (number | undefined)[];
+  dc: (HuffmanTable | undefined)[];
+  ac: (HuffmanTable | undefined)[];
   restartInterval: number;
   scans: number;
   multiScan: boolean;
+  /** Pillow's _open has read the first SOS segment: it reads nothing after it. */
+  opened: boolean;
+  /** Why Pillow's _open might raise where libjpeg goes on: the walk can only say "fails". */
+  unproven: string | undefined;
+  /** How far into the file libjpeg is sure to read before it stops (see the header). */
+  reached: number;
 }
 
 const u16 = (b: Uint8Array, at: number) => ((b[at] as number) << 8) | (b[at + 1] as number);
 const JPEG_MAX_DIMENSION = 65500; // jmorecfg.h, checked by jdinput.c initial_setup
 const D_MAX_BLOCKS_IN_MCU = 10; // jpeglib.h, checked by jdinput.c per_scan_setup
 const INT_MAX = 2 ** 31 - 1;
+const MAXBLOCK = 65_536; // Pillow's ImageFile.MAXBLOCK, the size of each read load() feeds
+/**
+ * Markers read_markers (jdmarker.c) refuses on their code alone, before any length: SOF types
+ * it does not decode (JERR_SOF_UNSUPPORTED), a second SOI (get_soi, JERR_SOI_DUPLICATE), and
+ * its default case (JERR_UNKNOWN_MARKER: reserved codes, DHP, EXP, JPGn). 0x01 is TEM and
+ * parameterless; 0x00 and 0xFF never reach it (next_marker skips them).
+ */
+const refused = (marker: number) =>
+  (marker >= 0x02 && marker <= 0xbf) ||
+  [0xc3, 0xc5, 0xc6, 0xc7, 0xc8, 0xcb, 0xcd, 0xce, 0xcf, 0xd8, 0xde, 0xdf].includes(marker) ||
+  (marker >= 0xf0 && marker <= 0xfd);
+
+/**
+ * An ERREXIT of libjpeg, met where the walk stands: "fails" when libjpeg certainly reads up to
+ * `end` (the last byte it needs to raise); else "unknown".
+ */
+const raises = (state: State, reason: string, end: number): never => {
+  if (end <= state.reached) throw new Fails(reason);
+  return unclear(reason);
+};
+
+/**
+ * The file ends before libjpeg met its EOI. Before the first scan's data (jpeg_read_header),
+ * and anywhere in a multi-scan file (consumed to EOI inside jpeg_start_decompress), Pillow
+ * raises "image file is truncated". A single-scan file's decoder may have all its rows by
+ * then, and jpeg_finish_decompress' suspension is ignored.
+ */
+const truncated = (state: State, reason: string): never => {
+  if (state.scans === 0 || state.multiScan) throw new Fails(reason);
+  return unclear(reason);
+};
 
 const walk = (b: Buffer) => {
-  // Pillow's _accept wants FF D8 FF; libjpeg's first_marker wants SOI first, no fill.
+  // libjpeg's first_marker wants SOI first, no fill. Pillow's _accept wants FF D8 FF: without
+  // it, no plugin takes the file (UnidentifiedImageError).
   if (b[0] !== 0xff || b[1] !== 0xd8) unclear('no SOI at the start');
+  if (b[2] !== 0xff) throw new Fails('no marker after SOI');
   const state: State = {
     frame: undefined,
     quant: [false, false, false, false],
@@ -92,44 +162,78 @@ const walk = (b: Buffer) => {
     restartInterval: 0,
     scans: 0,
     multiScan: false,
+    opened: false,
+    unproven: undefined,
+    reached: b.length,
   };
   let at = 2;
   for (;;) {
-    if (at + 2 > b.length) unclear('the file ends before EOI');
-    // Strict: no fill bytes and no garbage between segments (libjpeg's next_marker would skip
-    // them with a warning; Pillow's _open has rules of its own).
-    if (b[at] !== 0xff) unclear('bytes between marker segments');
+    if (at + 2 > b.length) truncated(state, 'the file ends before EOI');
+    if (b[at] !== 0xff || b[at + 1] === 0x00 || b[at + 1] === 0xff) {
+      // libjpeg's next_marker skips it all with a warning. Before the first scan, Pillow's _open
+      // has rules of its own for it.
+      if (!state.opened) state.unproven ??= 'bytes between marker segments';
+      at = nextMarker(b, at, state);
+    }
     const marker = b[at + 1] as number;
     if (marker === 0xd9) {
       if (state.scans === 0) unclear('EOI before any scan');
+      // jdarith.c has no suspension (get_byte raises JERR_CANT_SUSPEND when Pillow's buffer runs
+      // dry), so a decode that ends well depends on where the reads fall: not worth following.
+      if (state.frame?.arithmetic) unclear('arithmetic coding');
+      if (state.unproven) unclear(state.unproven);
       return; // EOI: libjpeg reads no further, and neither does Pillow's decoder.
     }
-    if (at + 4 > b.length) unclear('the file ends inside a marker');
+    if (refused(marker)) raises(state, `marker 0x${marker.toString(16)}`, at + 2);
+    // No length follows RSTn or TEM: read_markers takes them as parameterless (a trace message).
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+      // Pillow's _open reads RSTn as libjpeg does, but has no TEM in its MARKER table: "no
+      // marker found" (SyntaxError), and no other plugin takes the file.
+      if (!state.opened && marker === 0x01) throw new Fails('TEM before the first scan');
+      if (!state.opened) state.unproven ??= `marker 0x${marker.toString(16)} between segments`;
+      at += 2;
+      continue;
+    }
+    // get_sof raises JERR_SOF_DUPLICATE once it has read 8 bytes of the segment.
+    const isFrame = [0xc0, 0xc1, 0xc2, 0xc9, 0xca].includes(marker);
+    if (isFrame && state.frame) raises(state, 'a second frame header', at + 10);
+    if (at + 4 > b.length) truncated(state, 'the file ends inside a marker');
     const length = u16(b, at + 2);
-    if (length < 2 || at + 2 + length > b.length) unclear('a marker segment runs past the end');
-    const data = b.subarray(at + 4, at + 2 + length);
-    at += 2 + length;
-    if (marker === 0xc0 || marker === 0xc1 || marker === 0xc2) {
-      // A second frame is JERR_SOF_DUPLICATE (jdmarker.c get_sof).
-      if (state.frame) unclear('a second frame header');
-      state.frame = readFrame(data, marker === 0xc2);
-    } else if (marker === 0xc4) readHuffmanTables(data, state);
-    else if (marker === 0xdb) readQuantTables(data, state);
-    else if (marker === 0xdd) {
-      if (data.length !== 2) unclear('DRI of a bad length'); // get_dri: JERR_BAD_LENGTH
-      state.restartInterval = u16(data, 0);
-    } else if (marker >= 0xe0 && marker <= 0xef) checkApp(marker, data);
-    else if (marker === 0xda) at = readScan(b, at, data, state);
-    else if (marker !== 0xfe) {
-      // Arithmetic, lossless and hierarchical frames, DAC, DNL, JPGn, RSTn outside a scan, TEM,
-      // reserved codes: errors, warnings or branches not worth reasoning about here.
+    if (length < 2) unclear('a marker segment shorter than its length field');
+    const end = at + 2 + length;
+    // Tables are read as libjpeg reads them, byte by byte: an error may come before the end of
+    // a segment that runs past the end of the file.
+    const tables = TABLES[marker];
+    if (tables) {
+      tables(new Segment(b, at, state));
+      at = end;
+      continue;
+    }
+    if (marker === 0xda && state.scans > 0 && !state.multiScan) {
+      // get_sos checks its length against its first 3 bytes (JERR_BAD_LENGTH); whole, it is
+      // JERR_EOI_EXPECTED (readScan).
+      const n = new Segment(b, at, state).byte();
+      if (length !== 6 + 2 * n || n < 1 || n > 4) raises(state, 'SOS of a bad length', at + 5);
+    }
+    if (end > b.length) truncated(state, 'a marker segment runs past the end');
+    const data = b.subarray(at + 4, end);
+    if (isFrame) {
+      state.frame = readFrame(data, marker === 0xc2 || marker === 0xca, marker >= 0xc9);
+    } else if (marker >= 0xe0 && marker <= 0xef) {
+      if (!state.opened) state.unproven ??= pillowAppRefusal(marker, data);
+    } else if (marker === 0xda) {
+      at = readScan(b, end, data, state);
+      continue;
+    } else if (marker !== 0xfe) {
+      // DNL (skipped by libjpeg) and anything else not worth reasoning about here.
       unclear(`marker 0x${marker.toString(16)}`);
     }
+    at = end;
   }
 };
 
 /** jdmarker.c get_sof, then what jdinput.c initial_setup and jdsample.c jinit_upsampler check. */
-const readFrame = (d: Uint8Array, progressive: boolean): Frame => {
+const readFrame = (d: Uint8Array, progressive: boolean, arithmetic: boolean): Frame => {
   if (d.length < 6) unclear('a short frame header');
   const [height, width, count] = [u16(d, 1), u16(d, 3), d[5] as number];
   // Pillow's SOF handler raises on other depths and component counts.
@@ -163,48 +267,114 @@ const readFrame = (d: Uint8Array, progressive: boolean): Frame => {
       heightInBlocks: Math.ceil((height * v) / (vMax * 8)),
     };
   });
-  return { progressive, width, height, hMax, vMax, components };
+  return { progressive, arithmetic, width, height, hMax, vMax, components };
 };
 
-/** jdmarker.c get_dht, and the validation jdhuff.c jpeg_make_d_derived_tbl does at a scan. */
-const readHuffmanTables = (d: Uint8Array, state: State) => {
-  let at = 0;
-  while (d.length - at > 16) {
-    const index = d[at] as number;
-    const bits = d.subarray(at + 1, at + 17);
-    let count = 0;
-    for (const n of bits) count += n;
-    at += 17;
-    if (count > 256 || count > d.length - at) unclear('a Huffman table overruns its marker');
+/**
+ * jdmarker.c next_marker: skips bytes up to an FF, swallows fill FFs, discards a stuffed FF 00
+ * and looks again. Returns where the FF before the marker code is.
+ */
+const nextMarker = (b: Buffer, from: number, state: State): number => {
+  for (let at = from; ; ) {
+    const ff = b.indexOf(0xff, at);
+    let code = ff < 0 ? b.length : ff + 1;
+    while (b[code] === 0xff) code++;
+    if (code >= b.length) truncated(state, 'the file ends before EOI');
+    if (b[code] !== 0x00) return code - 1;
+    at = code + 1;
+  }
+};
+
+/**
+ * A marker segment read from the stream as jdmarker.c reads it (INPUT_BYTE): bytes past the
+ * end of the file suspend libjpeg, and `at` is where it has read to, for `raises`.
+ */
+class Segment {
+  at: number;
+  /** What the length field says is left (get_dht and friends count it down). */
+  left: number;
+  private readonly b: Buffer;
+  readonly state: State;
+  constructor(b: Buffer, marker: number, state: State) {
+    this.b = b;
+    this.state = state;
+    this.at = marker + 4;
+    this.left = u16(b, marker + 2) - 2;
+  }
+  byte(): number {
+    if (this.at >= this.b.length) truncated(this.state, 'a marker segment runs past the end');
+    this.left--;
+    return this.b[this.at++] as number;
+  }
+  raises(reason: string): never {
+    return raises(this.state, reason, this.at);
+  }
+}
+
+/**
+ * jdmarker.c get_dht, whose errors are immediate; the validation jdhuff.c
+ * jpeg_make_d_derived_tbl does when a scan first uses a table is recorded for that moment.
+ */
+const readHuffmanTables = (s: Segment) => {
+  while (s.left > 16) {
+    const index = s.byte();
+    const bits = Array.from({ length: 16 }, () => s.byte());
+    const count = bits.reduce((sum, n) => sum + n, 0);
+    if (count > 256 || count > s.left) s.raises('a Huffman table overruns its marker');
+    let maxSymbol = 0;
+    for (let i = 0; i < count; i++) maxSymbol = Math.max(maxSymbol, s.byte());
+    // JERR_DHT_INDEX past table 3; any other class is taken as DC by libjpeg.
+    if ((index & 0xf0) > 0x10 || (index & 0x0f) > 3) s.raises('a bad Huffman table index');
     // Figure C.2: a code of each length must fit in that many bits, and not be all ones.
+    let bad: string | undefined;
     let code = 0;
     for (let length = 1; length <= 16; length++) {
       code += bits[length - 1] as number;
-      if (code >= 2 ** length) unclear('an impossible Huffman code');
+      if (code >= 2 ** length) bad = 'an impossible Huffman code';
       code *= 2;
     }
-    const symbols = d.subarray(at, at + count);
-    const maxSymbol = symbols.reduce((max, s) => Math.max(max, s), 0);
-    at += count;
     const isAc = (index & 0xf0) === 0x10;
-    // get_dht: JERR_DHT_INDEX past table 3; any other class is taken as DC by libjpeg.
-    if ((index & 0xf0) > 0x10 || (index & 0x0f) > 3) unclear('a bad Huffman table index');
-    if (!isAc && maxSymbol > 15) unclear('a DC Huffman symbol over 15');
-    (isAc ? state.ac : state.dc)[index & 0x0f] = maxSymbol;
+    if (!isAc && maxSymbol > 15) bad ??= 'a DC Huffman symbol over 15';
+    (isAc ? s.state.ac : s.state.dc)[index & 0x0f] = { maxSymbol, bad };
   }
-  if (at !== d.length) unclear('DHT of a bad length'); // JERR_BAD_LENGTH
+  if (s.left !== 0) s.raises('DHT of a bad length'); // JERR_BAD_LENGTH
 };
 
 /** jdmarker.c get_dqt; Pillow's DQT handler reads the same layout. */
-const readQuantTables = (d: Uint8Array, state: State) => {
-  let at = 0;
-  while (at < d.length) {
-    const [precision, slot] = [(d[at] as number) >> 4, (d[at] as number) & 15];
-    if (precision > 1 || slot > 3) unclear('a bad quantization table index');
-    at += 1 + 64 * (precision + 1);
-    state.quant[slot] = true;
+const readQuantTables = (s: Segment) => {
+  while (s.left > 0) {
+    const n = s.byte();
+    const [precision, slot] = [n >> 4, n & 15];
+    if (slot > 3) s.raises('a bad quantization table index'); // JERR_DQT_INDEX
+    // libjpeg reads any precision but 0 as 16 bits; Pillow's _open has its own view.
+    if (precision > 1 && !s.state.opened) s.state.unproven ??= 'a quantization table precision';
+    for (let i = 0; i < (precision ? 128 : 64); i++) s.byte();
+    s.state.quant[slot] = true;
   }
-  if (at !== d.length) unclear('DQT of a bad length');
+  if (s.left !== 0) s.raises('DQT of a bad length'); // read on past its end: JERR_BAD_LENGTH
+};
+
+/** jdmarker.c get_dac: JERR_DAC_INDEX past table 31, JERR_DAC_VALUE, JERR_BAD_LENGTH. */
+const readConditioning = (s: Segment) => {
+  while (s.left > 0) {
+    const [index, value] = [s.byte(), s.byte()];
+    if (index >= 32) s.raises('a bad arithmetic table index');
+    if (index < 16 && (value & 15) > value >> 4) s.raises('a bad DC conditioning');
+  }
+  if (s.left !== 0) s.raises('DAC of a bad length');
+};
+
+/** jdmarker.c get_dri: JERR_BAD_LENGTH unless 4, checked before the interval is read. */
+const readRestartInterval = (s: Segment) => {
+  if (s.left !== 2) s.raises('DRI of a bad length');
+  s.state.restartInterval = (s.byte() << 8) | s.byte();
+};
+
+const TABLES: Record<number, (s: Segment) => void> = {
+  196: readHuffmanTables,
+  204: readConditioning,
+  219: readQuantTables,
+  221: readRestartInterval,
 };
 
 /**
@@ -213,27 +383,33 @@ const readQuantTables = (d: Uint8Array, state: State) => {
  * there. MPF makes the file an MPO (jpeg_factory), Photoshop resources are parsed by hand:
  * those go the long way.
  */
-const checkApp = (marker: number, d: Buffer) => {
+const pillowAppRefusal = (marker: number, d: Buffer): string | undefined => {
   const startsWith = (text: string) =>
     d.length >= text.length && d.toString('latin1', 0, text.length) === text;
-  if (marker === 0xe0 && startsWith('JFIF') && d.length < 7) unclear('a short JFIF segment');
+  if (marker === 0xe0 && startsWith('JFIF') && d.length < 7) return 'a short JFIF segment';
   if (marker === 0xe1 && startsWith('Exif\0') && !startsWith('Exif\0\0'))
-    unclear('an odd EXIF header');
-  if (marker === 0xe2 && startsWith('ICC_PROFILE\0') && d.length < 14) unclear('a short ICC chunk');
-  if (marker === 0xe2 && startsWith('MPF\0')) unclear('an MPO index');
-  if (marker === 0xed && startsWith('Photoshop 3.0\0')) unclear('Photoshop resources');
-  if (marker === 0xee && startsWith('Adobe') && d.length < 7) unclear('a short Adobe segment');
+    return 'an odd EXIF header';
+  if (marker === 0xe2 && startsWith('ICC_PROFILE\0') && d.length < 14) return 'a short ICC chunk';
+  if (marker === 0xe2 && startsWith('MPF\0')) return 'an MPO index';
+  if (marker === 0xed && startsWith('Photoshop 3.0\0')) return 'Photoshop resources';
+  if (marker === 0xee && startsWith('Adobe') && d.length < 7) return 'a short Adobe segment';
+  return undefined;
 };
 
 /**
  * A scan: its header (jdmarker.c get_sos), what starting it checks (jdinput.c start_input_pass:
  * per_scan_setup, latch_quant_tables, the entropy decoder's start_pass), then its entropy-coded
- * data up to the marker that ends it. Returns where that marker starts.
+ * data up to the marker that ends it. `start` is where its data starts; returns where that
+ * marker starts.
  */
 const readScan = (b: Buffer, start: number, d: Uint8Array, state: State): number => {
-  const frame = state.frame ?? unclear('a scan before the frame header');
+  // get_sos: JERR_SOS_NO_SOF.
+  const frame = state.frame ?? raises(state, 'a scan before the frame header', start);
+  // Pillow's _open stops at the first SOS (its segment read by Skip); a frame was there, so
+  // ImageFile.__init__ has its mode and size. libjpeg's errors from here on are load()'s.
+  state.opened = true;
   const n = d[0] as number;
-  if (n < 1 || n > 4 || d.length !== 4 + 2 * n) unclear('SOS of a bad length');
+  if (n < 1 || n > 4 || d.length !== 4 + 2 * n) raises(state, 'SOS of a bad length', start);
   // get_sos' matching, as written: a component is taken when its id matches and the scan slot
   // with *its component index* is free; a component listed twice is JERR_BAD_COMPONENT_ID.
   const slots: (number | undefined)[] = [];
@@ -247,7 +423,7 @@ const readScan = (b: Buffer, start: number, d: Uint8Array, state: State): number
         break;
       }
     }
-    if (found < 0 || slots.includes(found)) unclear('a bad component id in a scan');
+    if (found < 0 || slots.includes(found)) raises(state, 'a bad component id in a scan', start);
     slots[i] = found;
     tables.push([t >> 4, t & 15]);
   }
@@ -255,14 +431,20 @@ const readScan = (b: Buffer, start: number, d: Uint8Array, state: State): number
   const [ss, se] = [d[1 + 2 * n] as number, d[2 + 2 * n] as number];
   const [ah, al] = [(d[3 + 2 * n] as number) >> 4, (d[3 + 2 * n] as number) & 15];
 
-  if (state.scans === 0) state.multiScan = frame.progressive || n < frame.components.length;
-  // consume_markers: a second SOS in a single-scan file is JERR_EOI_EXPECTED.
-  else if (!state.multiScan) unclear('a second scan in a single-scan file');
+  if (state.scans === 0) {
+    state.multiScan = frame.progressive || n < frame.components.length;
+    // The call that decodes the last row of a single-scan file was handed every byte up to the
+    // next MAXBLOCK boundary past the scan's first byte of data (see the header).
+    if (!state.multiScan)
+      state.reached = Math.min(b.length, Math.ceil((start + 1) / MAXBLOCK) * MAXBLOCK);
+  }
+  // jdinput.c consume_markers: a second SOS in a single-scan file is JERR_EOI_EXPECTED.
+  else if (!state.multiScan) raises(state, 'a second scan in a single-scan file', start);
   state.scans++;
 
   // per_scan_setup: JERR_BAD_MCU_SIZE past 10 blocks an MCU.
   if (n > 1 && scan.reduce((sum, c) => sum + c.h * c.v, 0) > D_MAX_BLOCKS_IN_MCU)
-    unclear('too many blocks in an MCU');
+    raises(state, 'too many blocks in an MCU', start);
   const first = scan[0] as Component;
   const mcus =
     n === 1
@@ -270,71 +452,107 @@ const readScan = (b: Buffer, start: number, d: Uint8Array, state: State): number
       : Math.ceil(frame.width / (8 * frame.hMax)) * Math.ceil(frame.height / (8 * frame.vMax));
   for (const c of scan) {
     if (c.latched) continue;
-    if (c.quantTable > 3 || !state.quant[c.quantTable]) unclear('a missing quantization table');
+    // latch_quant_tables: JERR_NO_QUANT_TABLE.
+    if (c.quantTable > 3 || !state.quant[c.quantTable])
+      raises(state, 'a missing quantization table', start);
     c.latched = true;
   }
-  const table = (set: (number | undefined)[], no: number) =>
-    no > 3 || set[no] === undefined ? unclear('a missing Huffman table') : (set[no] as number);
+  /**
+   * A table as jpeg_make_d_derived_tbl takes it: JERR_NO_HUFF_TABLE past slot 3 or for an
+   * empty slot 2 or 3, JERR_BAD_HUFF_TABLE for a bad one. jinit_huff_decoder and
+   * jinit_phuff_decoder fill empty slots 0 and 1 with the standard tables (DC symbols up to
+   * 11): followed for "fails" only.
+   */
+  const table = (set: (HuffmanTable | undefined)[], no: number) => {
+    const t = set[no];
+    if (no > 3 || (no > 1 && t === undefined)) raises(state, 'a missing Huffman table', start);
+    if (t === undefined) {
+      state.unproven ??= 'a standard Huffman table';
+      return 11;
+    }
+    if (t.bad) raises(state, t.bad, start);
+    return t.maxSymbol;
+  };
 
-  if (frame.progressive) {
+  // Each check below is an error but the last of each branch, which is left to libvips.
+  if (frame.arithmetic) {
+    // jdarith.c start_pass: the same JERR_BAD_PROGRESSION checks for a progressive scan, a
+    // warning for a sequential one; its tables are numbered 0 to 15, every one of them defined.
+    const dcBand = ss === 0;
+    const bad =
+      (dcBand ? se !== 0 : ss > se || se > 63 || n !== 1) || (ah !== 0 && al !== ah - 1) || al > 13;
+    if (frame.progressive && bad) raises(state, 'invalid progression parameters', start);
+  } else if (frame.progressive) {
     // jdphuff.c start_pass_phuff_decoder: JERR_BAD_PROGRESSION (the inter-scan checks after it
     // are warnings).
     const dcBand = ss === 0;
     const bad =
       (dcBand ? se !== 0 : ss > se || se > 63 || n !== 1) || (ah !== 0 && al !== ah - 1) || al > 13;
-    if (bad) unclear('invalid progression parameters');
+    if (bad) raises(state, 'invalid progression parameters', start);
+    const maxima = tables.map(([dcNo, acNo]) =>
+      !dcBand ? table(state.ac, acNo) : ah === 0 ? table(state.dc, dcNo) : 0,
+    );
     for (const [i, c] of scan.entries()) {
-      const [dcNo, acNo] = tables[i] as [number, number];
-      if (!dcBand) {
-        table(state.ac, acNo);
-      } else if (ah === 0) {
-        // decode_mcu_DC_first raises JERR_BAD_DCT_COEF when the DC predictor leaves int range.
-        // Each block moves it by at most 2^s - 1, s the table's largest symbol: when the scan
-        // has too few blocks for that to add up to 2^31, no data can make it raise.
-        const blocks = n === 1 ? mcus : mcus * c.h * c.v;
-        if (blocks * (2 ** table(state.dc, dcNo) - 1) > INT_MAX)
-          unclear('DC overflow cannot be ruled out');
-      }
+      if (!dcBand || ah !== 0) continue;
+      // decode_mcu_DC_first raises JERR_BAD_DCT_COEF when the DC predictor leaves int range.
+      // Each block moves it by at most 2^s - 1, s the table's largest symbol: when the scan
+      // has too few blocks for that to add up to 2^31, no data can make it raise.
+      const blocks = n === 1 ? mcus : mcus * c.h * c.v;
+      if (blocks * (2 ** (maxima[i] as number) - 1) > INT_MAX)
+        unclear('DC overflow cannot be ruled out');
     }
   } else {
-    // jdhuff.c start_pass_huff_decoder only warns on these; a sequential scan with other values
-    // is not worth the reasoning.
-    if (ss !== 0 || se !== 63 || ah !== 0 || al !== 0) unclear('odd sequential scan parameters');
     for (const [dcNo, acNo] of tables) {
       table(state.dc, dcNo);
       table(state.ac, acNo);
     }
+    // jdhuff.c start_pass_huff_decoder only warns on these (JWRN_NOT_SEQUENTIAL); followed for
+    // "fails" only.
+    if (ss !== 0 || se !== 63 || ah !== 0 || al !== 0)
+      state.unproven ??= 'odd sequential scan parameters';
   }
 
   // The restart markers this scan must hold: one after each interval but the last.
   const restarts = state.restartInterval > 0 ? Math.ceil(mcus / state.restartInterval) - 1 : 0;
-  return scanEnd(b, start, restarts);
+  return scanEnd(b, start, restarts, state);
 };
 
 /**
  * Where the scan's entropy-coded data ends: the first FF followed by neither a stuffed 00 nor a
- * restart marker (jpeg_fill_bit_buffer and next_marker agree on that). Restart markers must be
- * RST0, RST1, … in order and as many as the intervals need, so that read_restart_marker always
- * finds the one it expects and never calls jpeg_resync_to_restart, which may read on.
+ * restart marker (jpeg_fill_bit_buffer and next_marker agree on that; both swallow fill FFs
+ * first: "we will accept multiple FF's followed by a 0 as meaning a single FF data byte").
+ * Restart markers must be RST0, RST1, … in order and as many as the intervals need, so that
+ * read_restart_marker always finds the one it expects and never calls jpeg_resync_to_restart,
+ * which may read on. Returns where the FF before the marker code is.
  */
-const scanEnd = (b: Buffer, from: number, restarts: number): number => {
+const scanEnd = (b: Buffer, from: number, restarts: number, state: State): number => {
   let seen = 0;
   let at = from;
   for (;;) {
     const ff = b.indexOf(0xff, at);
-    if (ff < 0 || ff + 1 >= b.length) unclear('the scan data does not end at a marker');
-    const next = b[ff + 1] as number;
+    let code = ff < 0 ? b.length : ff + 1;
+    while (b[code] === 0xff) code++;
+    if (code >= b.length) truncated(state, 'the scan data does not end at a marker');
+    // Fill FFs: followed for "fails" only (decode_mcu_fast backs out and leaves them to the slow
+    // path, which swallows them).
+    if (code > ff + 1) state.unproven ??= 'fill bytes in the scan data';
+    const next = b[code] as number;
     if (next === 0x00) {
-      at = ff + 2;
+      at = code + 1;
     } else if (next >= 0xd0 && next <= 0xd7) {
       if (seen >= restarts || next !== 0xd0 + (seen & 7)) unclear('restart markers out of order');
       seen++;
-      at = ff + 2;
-    } else if (next === 0xff) {
-      unclear('fill bytes in the scan data');
+      at = code + 1;
     } else {
-      if (seen !== restarts) unclear('restart markers missing');
-      return ff;
+      // Restarts missing before a marker: read_restart_marker finds it where it expects RSTn,
+      // and jpeg_resync_to_restart leaves a valid marker (0xC0 and up) unread (action 3), so the
+      // rest of the scan decodes as empty segments and read_markers meets that marker next.
+      // An invalid one, it would skip to the next marker (action 2): not followed.
+      if (seen !== restarts) {
+        if (next < 0xc0) unclear('restart markers missing');
+        state.unproven ??= 'restart markers missing';
+      }
+      return code - 1;
     }
   }
 };

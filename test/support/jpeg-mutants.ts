@@ -17,19 +17,21 @@ const own = (file: string) => readFileSync(path.join(JPEG_WALK_FIXTURES, file));
 export interface Mutant {
   name: string;
   bytes: Buffer;
-  /** What the walker must say: "succeeds", or the reason it leaves the file to libvips. */
-  walk: 'succeeds' | RegExp;
-  /** Why libvips, which answers the files the walker leaves to it, answers otherwise. */
+  /** What the walker must say: "succeeds", or "fails" or "unknown" (left to libvips) and why. */
+  walk: 'succeeds' | ['fails' | 'unknown', RegExp];
+  /** Why libvips alone (analyzeImage with fullDecode, no walk) answers otherwise. */
   libvipsDiffers?: string;
 }
 
 /**
  * libvips stops reading at the last row; Pillow's decoder goes on to EOI in
- * jpeg_finish_decompress, and fails on a bad marker there. The walker leaves these to libvips
- * (today's answer): a verdict "fails" would be a change of its own.
+ * jpeg_finish_decompress, and fails on a bad marker there. The walker answers these "fails".
  */
 const AFTER_LAST_ROW =
   'libvips reads no further than the last row; Pillow reads on to EOI and fails there';
+
+/** libjpeg under libvips reads these; Pillow's _open does not, and no other plugin does. */
+const PILLOW_OPEN = "Pillow's _open refuses what libjpeg reads";
 
 /** Index of a byte sequence, from an offset; throws when absent so a mutant never misfires. */
 const find = (b: Buffer, bytes: number[], from = 0, nth = 0): number => {
@@ -79,6 +81,15 @@ const dcSymbol = (b: Buffer, value: number) => {
   return set(b, dht + 21, value);
 };
 
+/** A comment segment of `length` bytes (its length field included). */
+const comment = (length: number) => [
+  0xff,
+  0xfe,
+  length >> 8,
+  length & 255,
+  ...Array(length - 2).fill(0x20),
+];
+
 const JUNK = [0x6a, 0x75, 0x6e, 0x6b, 0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46];
 
 export const jpegMutants = (): Mutant[] => {
@@ -106,14 +117,22 @@ export const jpegMutants = (): Mutant[] => {
     m('restarts', restarts, 'succeeds'),
     m('restarts, progressive', restartsProgressive, 'succeeds'),
 
-    // Cut short: in the headers, in the scan data, in and before the EOI.
-    ...[20, 200, middle(baseline), end(baseline) + 1, end(baseline)].map((at) =>
-      m(`baseline cut at ${at}`, baseline.subarray(0, at), /end/),
+    // Cut short: in the headers (libjpeg's jpeg_read_header asks for more, and there is none),
+    // in the scan data, in and before the EOI.
+    ...[20, 200].map((at) =>
+      m(`baseline cut at ${at}`, baseline.subarray(0, at), ['fails', /end/]),
     ),
+    ...[middle(baseline), end(baseline) + 1, end(baseline)].map((at) =>
+      m(`baseline cut at ${at}`, baseline.subarray(0, at), ['unknown', /end/]),
+    ),
+    // A multi-scan file is read to its EOI before the first row (jpeg_start_decompress).
     ...[300, middle(progressive), end(progressive)].map((at) =>
-      m(`progressive cut at ${at}`, progressive.subarray(0, at), /end/),
+      m(`progressive cut at ${at}`, progressive.subarray(0, at), ['fails', /end/]),
     ),
-    m('restarts cut before its EOI', restarts.subarray(0, end(restarts)), /does not end/),
+    m('restarts cut before its EOI', restarts.subarray(0, end(restarts)), [
+      'unknown',
+      /does not end/,
+    ]),
 
     // Damage the Huffman decoder only warns about: Pillow decodes these.
     m('baseline with scan data zeroed', zeroed(baseline, middle(baseline), 40), 'succeeds'),
@@ -128,11 +147,10 @@ export const jpegMutants = (): Mutant[] => {
       cutThenEnd(progressive, middle(progressive)),
       'succeeds',
     ),
-    m(
-      'restarts cut mid-scan, then EOI',
-      cutThenEnd(restarts, middle(restarts)),
+    m('restarts cut mid-scan, then EOI', cutThenEnd(restarts, middle(restarts)), [
+      'unknown',
       /restart markers missing/,
-    ),
+    ]),
     m('grey with junk after EOI', Buffer.concat([grey, Buffer.from(JUNK)]), 'succeeds'),
     m(
       'baseline with a comment before EOI',
@@ -141,83 +159,232 @@ export const jpegMutants = (): Mutant[] => {
     ),
 
     // Tables and parameters libjpeg refuses when the scan starts, or when it reads on to EOI.
-    m(
-      'baseline with an impossible Huffman code',
-      impossibleCode(baseline),
+    m('baseline with an impossible Huffman code', impossibleCode(baseline), [
+      'fails',
       /impossible Huffman code/,
-    ),
-    m('baseline with a DC symbol over 15', dcSymbol(baseline, 0x20), /DC Huffman symbol/),
+    ]),
+    m('baseline with a DC symbol over 15', dcSymbol(baseline, 0x20), [
+      'fails',
+      /DC Huffman symbol/,
+    ]),
     m(
       'baseline with a bad DHT after its scan',
       splice(baseline, end(baseline), 0, [0xff, 0xc4, 0, 5, 0, 0, 0]),
-      /DHT of a bad length/,
+      ['fails', /DHT of a bad length/],
       AFTER_LAST_ROW,
     ),
     m(
       'baseline whose component names a missing quantization table',
       set(baseline, find(baseline, [0xff, 0xc0]) + 12, 3),
-      /missing quantization table/,
+      ['fails', /missing quantization table/],
     ),
-    m(
-      'baseline whose scan names an unknown component',
-      set(baseline, scan(baseline).sos + 5, 9),
+    m('baseline whose scan names an unknown component', set(baseline, scan(baseline).sos + 5, 9), [
+      'fails',
       /bad component id/,
-    ),
+    ]),
     m(
       'baseline with its scan repeated',
       repeatScan(baseline),
-      /second scan in a single-scan file/,
+      ['fails', /second scan in a single-scan file/],
       AFTER_LAST_ROW,
     ),
     m(
       'baseline declaring restarts it lacks',
       splice(baseline, scan(baseline).sos, 0, [0xff, 0xdd, 0, 4, 0, 1]),
-      /restart markers missing/,
+      ['unknown', /restart markers missing/],
     ),
     m(
       'baseline with garbage between segments',
       splice(baseline, find(baseline, [0xff, 0xdb]), 0, [0]),
-      /between marker segments/,
+      ['unknown', /between marker segments/],
     ),
-    m(
-      'progressive DC scan with Se 1',
-      set(progressive, scan(progressive).se, 1),
+    m('progressive DC scan with Se 1', set(progressive, scan(progressive).se, 1), [
+      'fails',
       /invalid progression/,
-    ),
-    m(
-      'progressive AC scan with Al 14',
-      set(progressive, scan(progressive, 1).a, 14),
+    ]),
+    m('progressive AC scan with Al 14', set(progressive, scan(progressive, 1).a, 14), [
+      'fails',
       /invalid progression/,
-    ),
-    m(
-      'progressive AC scan with Ss after Se',
-      set(progressive, scan(progressive, 1).ss, 0x3f),
+    ]),
+    m('progressive AC scan with Ss after Se', set(progressive, scan(progressive, 1).ss, 0x3f), [
+      'fails',
       /invalid progression/,
-    ),
-    m('progressive without EOI', progressive.subarray(0, end(progressive)), /does not end/),
+    ]),
+    m('progressive without EOI', progressive.subarray(0, end(progressive)), [
+      'fails',
+      /does not end/,
+    ]),
 
     // Restart markers out of their order, or missing: jpeg_resync_to_restart may read on.
-    m(
-      'restarts with two markers swapped',
-      swapRestarts(restarts, 1, 2),
+    m('restarts with two markers swapped', swapRestarts(restarts, 1, 2), [
+      'unknown',
       /restart markers out of order/,
-    ),
-    m(
-      'restarts with one marker gone',
-      splice(restarts, restart(restarts, 1), 2),
+    ]),
+    m('restarts with one marker gone', splice(restarts, restart(restarts, 1), 2), [
+      'unknown',
       /restart markers/,
-    ),
-    m(
-      'restarts with a marker three ahead',
-      set(restarts, restart(restarts, 1) + 1, 0xd4),
+    ]),
+    m('restarts with a marker three ahead', set(restarts, restart(restarts, 1) + 1, 0xd4), [
+      'unknown',
       /out of order/,
-    ),
+    ]),
     m(
       'restarts, progressive, with a marker repeated',
       set(restartsProgressive, restart(restartsProgressive, 1) + 1, 0xd0),
-      /out of order/,
+      ['unknown', /out of order/],
     ),
-    m('arithmetic coding', arithmetic, /marker 0xc9/),
+    m('arithmetic coding', arithmetic, ['unknown', /arithmetic coding/]),
+
+    // Markers read_markers refuses on their code, met after the last row or between scans.
+    m(
+      'baseline with an unknown marker in its scan data',
+      splice(baseline, middle(baseline), 0, [0xff, 0x25]),
+      ['fails', /marker 0x25/],
+      AFTER_LAST_ROW,
+    ),
+    m(
+      'baseline with a second frame header after its scan',
+      splice(baseline, end(baseline), 0, [
+        ...baseline.subarray(find(baseline, [0xff, 0xc0]), find(baseline, [0xff, 0xc0]) + 19),
+      ]),
+      ['fails', /second frame header/],
+      AFTER_LAST_ROW,
+    ),
+    m(
+      'arithmetic coding with an unknown marker in its scan data',
+      splice(arithmetic, middle(arithmetic), 0, [0xff, 0x25]),
+      ['fails', /marker 0x25/],
+      AFTER_LAST_ROW,
+    ),
+    m(
+      'progressive with junk and a JPG0 marker between scans',
+      splice(progressive, scan(progressive, 2).sos, 0, [0x12, 0x34, 0xff, 0x00, 0xff, 0xff, 0xf0]),
+      ['fails', /marker 0xf0/],
+    ),
+    m(
+      'baseline ending in a DQT with a bad index after its scan',
+      splice(baseline, end(baseline), 2, [0xff, 0xdb, 0x00, 0x43, 0x05]),
+      ['fails', /quantization table index/],
+      AFTER_LAST_ROW,
+    ),
+    m(
+      'progressive with a JPG0 marker between scans',
+      splice(progressive, scan(progressive, 2).sos, 0, [0xff, 0xf0]),
+      ['fails', /marker 0xf0/],
+    ),
+    // A single-scan file's tail is read only as far as Pillow had handed over when the last row
+    // was decoded: the first 65,536 bytes here. Past them, libjpeg suspends and Pillow succeeds.
+    m(
+      'baseline with an unknown marker after its scan, within the first 64 KiB',
+      splice(baseline, end(baseline), 0, [...comment(65_536 - 8 - end(baseline)), 0xff, 0x25]),
+      ['fails', /marker 0x25/],
+      AFTER_LAST_ROW,
+    ),
+    m(
+      'baseline with an unknown marker after its scan, past the first 64 KiB',
+      splice(baseline, end(baseline), 0, [...comment(65_536 - 1 - end(baseline)), 0xff, 0x25]),
+      ['unknown', /marker 0x25/],
+    ),
+
+    // Found by fuzzing: Pillow decodes these; libvips gave up after too many warnings until its
+    // JPEG validation was made `unlimited` (analysis.ts).
+    m(
+      'progressive with restarts, 25 bytes of a scan gone',
+      splice(restartsProgressive, 1212, 25),
+      'succeeds',
+    ),
+    m(
+      'progressive with RST6 before a scan header',
+      splice(progressive, scan(progressive, 5).sos, 0, [0xff, 0xd6]),
+      'succeeds',
+    ),
+    m(
+      'progressive with 23 bytes inserted before a scan',
+      splice(progressive, 594, 0, [
+        ...Buffer.from('5d47ffc4001d1001000202030101000000000000000000', 'hex'),
+      ]),
+      'succeeds',
+    ),
+    m(
+      'restarts, 14,150 wide, with 21 bytes of a Huffman table gone',
+      splice(splice(restarts, 337, 21), 164, 2, [0xff, 0x37]),
+      ['unknown', /between marker segments/],
+    ),
+
+    // Warnings and libjpeg's own repairs: followed, for "fails" only.
+    m('baseline with Se 62', set(baseline, scan(baseline).se, 62), ['unknown', /odd sequential/]),
+    m(
+      'baseline with Se 62 and an unknown marker after its scan',
+      splice(set(baseline, scan(baseline).se, 62), end(baseline), 0, [0xff, 0x25]),
+      ['fails', /marker 0x25/],
+      AFTER_LAST_ROW,
+    ),
+    m(
+      'restarts cut mid-scan, then a JPG0 marker',
+      Buffer.concat([
+        restarts.subarray(0, middle(restarts)),
+        Buffer.from([0xff, 0xf0, 0xff, 0xd9]),
+      ]),
+      ['fails', /marker 0xf0/],
+      AFTER_LAST_ROW,
+    ),
+    m('restarts with an unknown marker for RST1', set(restarts, restart(restarts, 1) + 1, 0x25), [
+      'unknown',
+      /restart markers missing/,
+    ]),
+
+    m(
+      'baseline with a filled stuffed byte in its scan data',
+      splice(baseline, middle(baseline), 0, [0xff, 0xff, 0x00]),
+      ['unknown', /fill bytes/],
+    ),
+    m(
+      'baseline with fill bytes before an unknown marker in its scan data',
+      splice(baseline, middle(baseline), 0, [0xff, 0xff, 0xff, 0x25]),
+      ['fails', /marker 0x25/],
+      AFTER_LAST_ROW,
+    ),
+
+    // libvips used to give up on its 100th warning, here in the header: Pillow decodes it.
+    m(
+      'baseline with 300 empty APP1 segments, each followed by a junk byte',
+      splice(
+        baseline,
+        find(baseline, [0xff, 0xdb]),
+        0,
+        Array.from({ length: 300 }, () => [0xff, 0xe1, 0x00, 0x02, 0x00]).flat(),
+      ),
+      ['unknown', /between marker segments/],
+    ),
+
+    // Before the first scan: Pillow's _open raises, or returns and libjpeg raises.
+    m(
+      'baseline with no FF after its SOI',
+      set(baseline, 2, 0x00),
+      ['fails', /no marker after SOI/],
+      PILLOW_OPEN,
+    ),
+    m(
+      'baseline with TEM before its frame header',
+      splice(baseline, find(baseline, [0xff, 0xc0]), 0, [0xff, 0x01]),
+      ['fails', /TEM/],
+      PILLOW_OPEN,
+    ),
+    m(
+      'baseline with an unknown marker before its frame header',
+      splice(baseline, find(baseline, [0xff, 0xc0]), 0, [0xff, 0x25]),
+      ['fails', /marker 0x25/],
+    ),
+    m(
+      'baseline with junk, then a Huffman table of a bad index',
+      splice(
+        set(baseline, find(baseline, [0xff, 0xc4]) + 4, 0x05),
+        find(baseline, [0xff, 0xc4]),
+        0,
+        [0x00, 0x11],
+      ),
+      ['fails', /Huffman table index/],
+    ),
   ];
 };
 
