@@ -3,9 +3,11 @@
  * the two Lambdas in their sandboxes (worker threads, sandbox.ts), the local S3, and the local
  * API Gateway in front. The handlers are the deployed modules' factories, given their
  * configuration and clients' endpoints here (in AWS they build them from the environment):
- * nothing is read from or written to process.env, so several runtimes can share a process.
+ * nothing is read from or written to process.env, so several runtimes can share a process —
+ * except UV_THREADPOOL_SIZE, set for the whole process by threadpool.ts, imported first.
  */
-
+// First: sizes libuv's thread pool before anything starts it.
+import './threadpool.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,6 +28,7 @@ import { SandboxPool } from './sandbox.ts';
 import { LocalStepFunctions } from './sfn/engine.ts';
 import { createSfnServer } from './sfn/server.ts';
 import { ExecutionStore } from './store.ts';
+import { DEFAULT_INGEST_CONCURRENCY } from './threadpool.ts';
 
 export const REGION = 'us-east-1';
 export const ACCOUNT_ID = '000000000000';
@@ -215,7 +218,7 @@ export const startRuntime = async (options: RuntimeOptions = {}): Promise<Runtim
     sandboxes: sandboxes(
       { function: ingestSettings.name, config, sfn: sfnOptions, s3: s3Options },
       ingestSettings,
-      options.ingestConcurrency ?? 10,
+      options.ingestConcurrency ?? DEFAULT_INGEST_CONCURRENCY,
     ),
     onInvoked: (ms) => meter.invocation(ingestSettings.name, ingestSettings.memoryMb, ms),
   };
