@@ -3,11 +3,9 @@
  * the two Lambdas in their sandboxes (worker threads, sandbox.ts), the local S3, and the local
  * API Gateway in front. The handlers are the deployed modules' factories, given their
  * configuration and clients' endpoints here (in AWS they build them from the environment):
- * nothing is read from or written to process.env, so several runtimes can share a process —
- * except UV_THREADPOOL_SIZE, set for the whole process by threadpool.ts, imported first.
+ * nothing is read from or written to process.env, so several runtimes can share a process.
  */
-// First: sizes libuv's thread pool before anything starts it.
-import './threadpool.ts';
+
 import { mkdtemp, rm } from 'node:fs/promises';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -28,7 +26,6 @@ import { SandboxPool } from './sandbox.ts';
 import { LocalStepFunctions } from './sfn/engine.ts';
 import { createSfnServer } from './sfn/server.ts';
 import { ExecutionStore } from './store.ts';
-import { DEFAULT_INGEST_CONCURRENCY } from './threadpool.ts';
 
 export const REGION = 'us-east-1';
 export const ACCOUNT_ID = '000000000000';
@@ -218,7 +215,7 @@ export const startRuntime = async (options: RuntimeOptions = {}): Promise<Runtim
     sandboxes: sandboxes(
       { function: ingestSettings.name, config, sfn: sfnOptions, s3: s3Options },
       ingestSettings,
-      options.ingestConcurrency ?? DEFAULT_INGEST_CONCURRENCY,
+      options.ingestConcurrency ?? 10,
     ),
     onInvoked: (ms) => meter.invocation(ingestSettings.name, ingestSettings.memoryMb, ms),
   };
