@@ -4,10 +4,17 @@
  * in the workflow), references with one invocation per image, and this one (chunks) —, each
  * served by its own process, requests alternated so drift hits them alike; and the
  * original's own work on the same images, bare in Python.
+ *
+ * Beside them, the floor of this design: the same request with every image's bytes replaced
+ * by as many bytes of text, alternated with the others. It takes every hop the cloud takes
+ * (HTTP in, the PUT, StartSyncExecution, the invocation, the ranged GET of the same number of
+ * bytes, the delete, HTTP out) and no analysis but the refusal at the first bytes, which is
+ * measured alone in the same run: what the hops cost, whatever the analysis becomes.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { isDeepStrictEqual, promisify } from 'node:util';
+import { analyzeImage } from '../lambdas/analyze/analysis.ts';
 import { FIXTURE_IMAGES, fixtureImage } from '../test/support/fixtures.ts';
 import { BATCH } from './e2e.ts';
 import { fmt, measureAll } from './measure.ts';
@@ -59,6 +66,13 @@ const prepared = async (files: { name: string; bytes: Buffer }[]) => {
   };
 };
 
+/** Bytes no reader accepts, as many as the image had: the analysis refuses them at once
+ * (UNSUPPORTED_FORMAT) and every hop carries the same bytes as for the image. */
+const notAnImage = ({ name, bytes }: { name: string; bytes: Buffer }) => ({
+  name,
+  bytes: Buffer.alloc(bytes.length, 'This is not an image. '),
+});
+
 /** `designs`: the earlier ones (baselines) first, this one last. */
 export const benchDesigns = async (designs: Design[]) => {
   const current = designs.at(-1);
@@ -79,7 +93,11 @@ export const benchDesigns = async (designs: Design[]) => {
   const columns = [
     ...designs.map((d) => d.label),
     ...earlier.map((d) => `${current.label} / ${d.label}`),
-    ...(python ? ['original, bare in Python', `${current.label} / original`] : []),
+    `floor: ${current.label}, no image (of it: the refusal alone)`,
+    `floor / ${current.label}`,
+    ...(python
+      ? ['original, bare in Python', `${current.label} / original`, 'floor / original']
+      : []),
   ];
   console.log(`| workload | ${columns.join(' | ')} |`);
   console.log(`|---|${columns.map(() => '---').join('|')}|`);
@@ -91,12 +109,26 @@ export const benchDesigns = async (designs: Design[]) => {
     for (const call of calls) answers.push(await call());
     if (!answers.every((a) => isDeepStrictEqual(a, answers[0])))
       throw new Error(`${what}: the designs' answers differ`);
-    const samples = await measureAll(calls, { minRuns: 30, minMs: 4000 });
+    const junk = files.map(notAnImage);
+    const floor = (await prepared(junk))(current.apiUrl);
+    const refused = junk.map(() => []);
+    if (!isDeepStrictEqual(await floor(), refused))
+      throw new Error(`${what}: the floor's bytes were taken for images`);
+    const refusal = () => Promise.all(junk.map(({ bytes }) => analyzeImage(bytes)));
+    const alternated = [floor, refusal, ...calls];
+    const [floorSample, refusalSample, ...samples] = await measureAll(alternated, {
+      minRuns: 30,
+      minMs: 4000,
+    });
+    const floorMs = floorSample?.medianMs ?? Number.NaN;
     const mine = samples.at(-1)?.medianMs ?? Number.NaN;
     const cells = [
       ...samples.map((s) => `${fmt(s.medianMs, 1)} ms`),
       ...samples.slice(0, -1).map((s) => `${fmt(mine / s.medianMs, 2)}×`),
+      `${fmt(floorMs, 1)} ms (${fmt(refusalSample?.medianMs ?? Number.NaN, 1)} ms)`,
+      `${fmt(floorMs / mine, 2)}×`,
     ];
+    figures[`${what} floor / ${current.label}`] = floorMs / mine;
     if (python) {
       const bare = await original(
         python,
@@ -104,8 +136,13 @@ export const benchDesigns = async (designs: Design[]) => {
       );
       if (!isDeepStrictEqual(bare.shapes, answers[0]))
         throw new Error(`${what}: the original disagrees`);
-      cells.push(`${fmt(bare.medianMs, 1)} ms`, `${fmt(mine / bare.medianMs, 2)}×`);
+      cells.push(
+        `${fmt(bare.medianMs, 1)} ms`,
+        `${fmt(mine / bare.medianMs, 2)}×`,
+        `${fmt(floorMs / bare.medianMs, 2)}×`,
+      );
       figures[`${what} / original`] = mine / bare.medianMs;
+      figures[`${what} floor / original`] = floorMs / bare.medianMs;
     }
     console.log(`| ${what} | ${cells.join(' | ')} |`);
   }

@@ -21,7 +21,8 @@ import { DeadlineExceededError, withDeadline } from '../lambdas/shared/deadline.
 const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
 
 export interface GatewayOptions {
-  invoke: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+  /** Runs the integration with the proxy event, given also as its JSON text (eventText). */
+  invoke: (event: APIGatewayProxyEvent, text: string) => Promise<APIGatewayProxyResult>;
   stage?: string;
   timeoutMs?: number;
   onRequest?: (line: { method: string; path: string; status: number; ms: number }) => void;
@@ -144,6 +145,20 @@ const toProxyEvent = (
   };
 };
 
+/**
+ * The proxy event as JSON, which is how Lambda receives it. A base64 body — this gateway's own
+ * encoding of the request's bytes, up to 10 MB — is made of [A-Za-z0-9+/=] only, which JSON
+ * writes as it is: it is put in place as it is, rather than scanned character by character by
+ * JSON.stringify (about 3 ms for a 630 kB image, on the thread that runs every local service).
+ */
+export const eventText = (event: APIGatewayProxyEvent): string => {
+  if (!event.isBase64Encoded || event.body === null) return JSON.stringify(event);
+  const { body, ...rest } = event;
+  // `{…,"body":""}`: the body last, its two quotes and the closing brace cut off.
+  const head = JSON.stringify({ ...rest, body: '' }).slice(0, -3);
+  return `${head}"${body}"}`;
+};
+
 export const createGateway = ({
   invoke,
   stage = 'local',
@@ -177,7 +192,7 @@ export const createGateway = ({
       const body = await readBody(req);
       if (body === 'too-large') return refuse('REQUEST_TOO_LARGE');
       const event = toProxyEvent(req, body, stage);
-      const result = await withDeadline(timeoutMs, () => invoke(event));
+      const result = await withDeadline(timeoutMs, () => invoke(event, eventText(event)));
       if (typeof result?.statusCode !== 'number') {
         return refuse('INTEGRATION_FAILURE');
       }

@@ -12,13 +12,13 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import { FUNCTION_SETTINGS, largeBatchConcurrencyFor } from '../infra/settings.ts';
 import { type ClientOptions, createS3Client } from '../lambdas/shared/clients.ts';
 import { DEFAULT_LIMITS, type IngestConfig } from '../lambdas/shared/config.ts';
 import type { ExecutionInput } from '../lambdas/shared/workflow.ts';
 import { LARGE_BATCH_DEFINITION_FILE, loadDefinition } from '../statemachine/definition.ts';
-import { invoke, type LocalFunction, taskInvoker } from './functions.ts';
+import { invoke, JsonPayload, type LocalFunction, taskInvoker } from './functions.ts';
 import { createGateway } from './gateway.ts';
 import { countRequests, Meter, type Usage } from './meter.ts';
 import { LOCAL_S3_CREDENTIALS, startLocalS3 } from './s3.ts';
@@ -222,8 +222,8 @@ export const startRuntime = async (options: RuntimeOptions = {}): Promise<Runtim
   };
 
   const gateway = createGateway({
-    invoke: (event: APIGatewayProxyEvent) =>
-      invoke(ingestFn, event) as Promise<APIGatewayProxyResult>,
+    invoke: (_event, text) =>
+      invoke(ingestFn, new JsonPayload(text)) as Promise<APIGatewayProxyResult>,
     onRequest: (line) => {
       meter.usage.apiRequests += 1;
       if (options.logRequests)

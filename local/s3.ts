@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import S3rver from '@20minutes/s3rver';
 import { postPolicyMiddleware } from './s3-post-policy.ts';
+import { tuneLocalS3 } from './s3-store.ts';
 
 /** s3rver's built-in credentials: requests must be signed with them. */
 export const LOCAL_S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -57,6 +58,7 @@ export const startLocalS3 = async (options: {
     configureBuckets: [{ name: options.bucket }],
   });
   server.store.deleteObject = deleteWithoutPruning(server.store);
+  tuneLocalS3(server);
   // s3rver ignores a form upload's policy; S3 enforces it (s3-post-policy.ts). First in line,
   // so that a refused upload never reaches s3rver.
   const middleware = (server as unknown as { middleware: unknown[] }).middleware;

@@ -2,8 +2,8 @@
  * One Lambda sandbox (an execution environment): a worker thread that loads the function's
  * module and builds its handler once (the cold start), then runs one invocation at a time for
  * as long as the pool keeps it. Everything crosses as JSON text, structured-cloned: the event
- * in, the result out, as through Lambda's Invoke API. Its logs are its own stdout, which the
- * pool reads line by line (CloudWatch Logs' stream of this sandbox).
+ * in, the result out, as through Lambda's Invoke API. Its logs are what it writes to stdout and
+ * stderr, which the pool splits into lines (CloudWatch Logs' stream of this sandbox).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -36,6 +36,8 @@ export interface InvocationContext {
 export type SandboxRequest = { id: number; event: string; context: InvocationContext };
 export type SandboxReply =
   | { type: 'ready' }
+  /** Text the sandbox wrote, in the order it wrote it. */
+  | { type: 'log'; stream: 'stdout' | 'stderr'; text: string }
   | { type: 'init-failed'; error: { name: string; message: string } }
   | {
       type: 'result';
@@ -50,6 +52,30 @@ type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
 const port = parentPort;
 if (!port) throw new Error('sandbox-worker.ts runs as a worker thread');
+
+/**
+ * What the function writes goes to the pool over the port its answers take, so that all of an
+ * invocation's lines arrive before its answer, as Lambda flushes them before it reports, with
+ * no round trip through the pool's thread to learn that they did (a worker's own stdout is
+ * another channel, acknowledged chunk by chunk).
+ */
+for (const stream of ['stdout', 'stderr'] as const) {
+  const write = (
+    chunk: string | Uint8Array,
+    encoding?: BufferEncoding | ((error?: Error | null) => void),
+    callback?: (error?: Error | null) => void,
+  ) => {
+    const text =
+      typeof chunk === 'string'
+        ? chunk
+        : Buffer.from(chunk).toString(typeof encoding === 'string' ? encoding : 'utf8');
+    port.postMessage({ type: 'log', stream, text } satisfies SandboxReply);
+    const done = typeof encoding === 'function' ? encoding : callback;
+    if (done) queueMicrotask(() => done());
+    return true;
+  };
+  process[stream].write = write as typeof process.stdout.write;
+}
 
 const s3Commands: string[] = [];
 /** Every S3 request the handler's client sends, by command, for the cost model. */
@@ -106,11 +132,7 @@ port.on('message', async ({ id, event, context }: SandboxRequest) => {
   } catch (error) {
     reply = { type: 'result', id, error: errorOf(error), s3Commands };
   }
-  // A write's callback runs once the main thread has taken the chunk: the invocation's log
-  // lines are all delivered before its answer, as Lambda flushes them before it reports.
-  await Promise.all(
-    [process.stdout, process.stderr].map((s) => new Promise((resolve) => s.write('', resolve))),
-  );
+  // After the invocation's log lines, on the same port.
   port.postMessage(reply);
 });
 port.postMessage({ type: 'ready' } satisfies SandboxReply);

@@ -92,12 +92,24 @@ class Sandbox {
     });
     const log = options.onLog ?? ((line: string) => process.stdout.write(`${line}\n`));
 
+    // What the worker writes itself comes as messages (sandbox-worker.ts), cut into lines
+    // here; anything that reaches its stdio streams some other way is read as before.
     for (const stream of [this.worker.stdout, this.worker.stderr]) {
       createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', log);
     }
+    const partial = { stdout: '', stderr: '' };
+    const take = (stream: keyof typeof partial, text: string) => {
+      const lines = (partial[stream] + text).split(/\r?\n/);
+      partial[stream] = lines.pop() ?? '';
+      for (const line of lines) log(line);
+    };
+    this.worker.once('exit', () => {
+      for (const stream of ['stdout', 'stderr'] as const) if (partial[stream]) log(partial[stream]);
+    });
     this.ready = new Promise((resolve, reject) => {
       this.worker.on('message', (reply: SandboxReply) => {
-        if (reply.type === 'ready') resolve();
+        if (reply.type === 'log') take(reply.stream, reply.text);
+        else if (reply.type === 'ready') resolve();
         else if (reply.type === 'init-failed')
           reject(new SandboxError('Runtime.ImportModuleError', reply.error.message));
         else if (reply.id === this.#pending?.id) this.#pending.resolve(reply);

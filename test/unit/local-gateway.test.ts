@@ -5,7 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Handler, invoke, type LocalFunction } from '../../local/functions.ts';
+import { type Handler, invoke, JsonPayload, type LocalFunction } from '../../local/functions.ts';
 import { createGateway } from '../../local/gateway.ts';
 import { encodeForm } from '../support/events.ts';
 import { fixtureImage } from '../support/fixtures.ts';
@@ -13,7 +13,8 @@ import { fixtureImage } from '../support/fixtures.ts';
 type Invoke = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 const servers: ReturnType<typeof createGateway>[] = [];
 
-/** The gateway in front of a handler invoked as the local runtime invokes the ingest Lambda. */
+/** The gateway in front of a handler invoked as the local runtime invokes the ingest Lambda:
+ * with the event's JSON text as the gateway writes it, parsed into the handler's copy. */
 const serve = async (handler: Invoke, timeoutMs?: number) => {
   const fn: LocalFunction = {
     name: 'ingest',
@@ -23,7 +24,7 @@ const serve = async (handler: Invoke, timeoutMs?: number) => {
     memoryMb: 512,
   };
   const server = createGateway({
-    invoke: (event) => invoke(fn, event) as Promise<APIGatewayProxyResult>,
+    invoke: (_event, text) => invoke(fn, new JsonPayload(text)) as Promise<APIGatewayProxyResult>,
     timeoutMs,
   });
   servers.push(server);
@@ -98,6 +99,33 @@ describe('local gateway: the proxy event', () => {
       body: '{"a":1}',
       isBase64Encoded: false,
     });
+  });
+});
+
+describe('local gateway: the event as JSON', () => {
+  it('writes the JSON text of the event it built, base64, text and empty bodies alike', async () => {
+    const seen: { event: APIGatewayProxyEvent; text: string }[] = [];
+    const server = createGateway({
+      invoke: async (event, text) => {
+        seen.push({ event, text });
+        return { statusCode: 200, body: '' };
+      },
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { body, contentType } = await encodeForm([
+      { content: fixtureImage('photo_400x600.jpg'), filename: 'a "quoted" name.jpg' },
+    ]);
+    await fetch(`${url}/shape`, { method: 'POST', body, headers: { 'content-type': contentType } });
+    await fetch(`${url}/x`, {
+      method: 'POST',
+      body: '{"quote":"\\"","line":"a\nb","é":1}',
+      headers: { 'content-type': 'application/json', 'X-Odd': 'say "hi"' },
+    });
+    await fetch(`${url}/executions/abc`);
+    expect(seen.map(({ event }) => event.isBase64Encoded)).toEqual([true, false, false]);
+    for (const { event, text } of seen) expect(JSON.parse(text)).toEqual(event);
   });
 });
 

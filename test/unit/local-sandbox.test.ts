@@ -79,6 +79,16 @@ describe('local Lambda sandboxes', () => {
     expect(analyzed.map((l) => l.cold_start)).toEqual([true, false, false]);
   }, 60_000);
 
+  it('delivers every log line of an invocation before its answer', async () => {
+    const pool = analyzePool(2);
+    for (let i = 0; i < 20; i++) {
+      const context = contextFor();
+      await pool.invoke(JSON.stringify(item(0)), context, 10_000);
+      const own = lines.filter((l) => l.function_request_id === context.awsRequestId);
+      expect(own.map((l) => l.message)).toContain('image analyzed');
+    }
+  }, 60_000);
+
   it('runs no more sandboxes than its concurrency, the others waiting for one', async () => {
     const pool = analyzePool(2);
     let most = 0;
