@@ -85,7 +85,7 @@ describe('local Lambda sandboxes', () => {
       const context = contextFor();
       await pool.invoke(JSON.stringify(item(0)), context, 10_000);
       const own = lines.filter((l) => l.function_request_id === context.awsRequestId);
-      expect(own.map((l) => l.message)).toContain('image analyzed');
+      expect(own.map((l) => l.message)).toContain('chunk analyzed');
     }
   }, 60_000);
 
