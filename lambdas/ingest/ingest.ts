@@ -12,7 +12,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { IngestConfig } from '../shared/config.ts';
 import { recordBatch } from '../shared/metrics.ts';
 import { errorOf, isRetryable, type View } from '../shared/workflow.ts';
-import { runBatch, serializeInput, startBatch } from './batch.ts';
+import { mayHaveReached, NotStartedError, runBatch, serializeInput, startBatch } from './batch.ts';
 import { largeBatch } from './batches.ts';
 import { StagingFailedError, TooManyImagesError } from './errors.ts';
 import {
@@ -112,25 +112,21 @@ export const ingest = async (
       : await runSync(deps, { input, name, view: route.view, deadline });
   } catch (error) {
     // The workflow did not start, failed, or was given up on: it may not have deleted them.
-    // Unless a Standard run may have started after all (StartExecution timed out or failed
-    // on the service's side after the SDK's retries): that run reads them and deletes them,
-    // and the lifecycle rule is the backstop if it never existed.
-    if (deadline === null && mayHaveStarted(error))
+    // Unless an async start is still in doubt (no answer, and the run could not be looked up):
+    // that run may exist, reads them and deletes them; the lifecycle rule is the backstop.
+    if (deadline === null && !(error instanceof NotStartedError) && mayHaveReached(error))
       deps.logger.info('staged images left to the run, if it started', { executionName: name });
     else {
       const { deleted } = await discardStaged(deps.s3, staged);
       deps.logger.info('staged images discarded', { deleted });
     }
-    throw error;
+    throw unwrapNotStarted(error);
   }
 };
 
-/** Whether a failed StartExecution may still have started the run: no answer from the service
- * (a timeout, a dropped connection) or a 5xx. A 4xx is the service's definite refusal. */
-const mayHaveStarted = (error: unknown) => {
-  const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-  return status === undefined || status >= 500;
-};
+/** A definite refusal is answered as the service's own error was. */
+const unwrapNotStarted = (error: unknown) =>
+  error instanceof NotStartedError ? error.cause : error;
 
 const runSync = async (
   { sfn, config, logger }: IngestDeps,

@@ -669,15 +669,41 @@ describe('ingest: asynchronous runs', () => {
     expect(startInputs()).toHaveLength(0);
   });
 
-  it('keeps the staged images when StartExecution may have started the run, and discards them on a refusal', async () => {
-    // No answer from the service: the run may exist and will read (then delete) its images.
+  it('answers 202 with the run an unanswered StartExecution did start, found by its name', async () => {
     sfn
       .on(StartExecutionCommand)
       .rejects(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
+    sfn
+      .on(DescribeExecutionCommand)
+      .callsFake(async ({ executionArn: arn }) => ({ executionArn: arn, startDate: new Date() }));
+    const res = await postAsync(2);
+    expect(res.statusCode).toBe(202);
+    const name = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.name ?? '';
+    expect(sfn.commandCalls(DescribeExecutionCommand)[0]?.args[0].input.executionArn).toBe(
+      executionArn(name),
+    );
+    expect(res.json).toMatchObject({ executionId: name, status: 'RUNNING' });
+    // The run reads its images and deletes them itself.
+    expect(bucket.size).toBe(1);
+  });
+
+  it('discards the staged images when the start definitely failed, and keeps them while in doubt', async () => {
+    const timeout = Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+    // No answer, and no run by that name: nothing will read them.
+    sfn.on(StartExecutionCommand).rejects(timeout);
+    sfn
+      .on(DescribeExecutionCommand)
+      .rejects(
+        Object.assign(new Error('Execution Does Not Exist'), { name: 'ExecutionDoesNotExist' }),
+      );
+    expect((await postAsync(2)).statusCode).toBe(500);
+    expect(bucket.size).toBe(0);
+    // No answer, and the lookup fails too: the run may exist and will read (then delete) them.
+    sfn.on(DescribeExecutionCommand).rejects(timeout);
     expect((await postAsync(2)).statusCode).toBe(500);
     expect(bucket.size).toBe(1);
     bucket.clear();
-    // A 4xx is a definite refusal: nothing will read them.
+    // A 4xx is a definite refusal.
     sfn.on(StartExecutionCommand).rejects(
       Object.assign(new Error('limit'), {
         name: 'ExecutionLimitExceeded',
@@ -686,6 +712,7 @@ describe('ingest: asynchronous runs', () => {
     );
     expect((await postAsync(2)).statusCode).toBeGreaterThanOrEqual(400);
     expect(bucket.size).toBe(0);
+    expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(2);
   });
 
   it('answers a running execution with its status and Retry-After', async () => {
