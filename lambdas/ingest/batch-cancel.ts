@@ -2,8 +2,8 @@
  * DELETE /batches/{id}: calls a batch off and deletes what it uploaded.
  *
  * - Not started: marks it cancelled, deletes its uploads, declaration and manifest.
- * - Running: the same, after StopExecution of its run (the Map Run and its children end
- *   ABORTED). What the run's ResultWriter already wrote under `results/<id>/` is not deleted:
+ * - Running: the same, after StopExecution of its run (it and its Map Run end ABORTED; an
+ *   Express child already under way may run on, its analysis finding the uploads gone). What the run's ResultWriter already wrote under `results/<id>/` is not deleted:
  *   it expires with its lifecycle rule, and is not served (the run ended ABORTED).
  * - Finished (any status but RUNNING, not cancelled here): 409, nothing is touched — there is
  *   nothing to call off, and the results are what the user paid for.

@@ -8,7 +8,13 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, ListMapRunsCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  DescribeMapRunCommand,
+  ListExecutionsCommand,
+  ListMapRunsCommand,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client, createSfnClient } from '../../lambdas/shared/clients.ts';
 import { type Runtime, startRuntime } from '../../local/runtime.ts';
@@ -143,11 +149,14 @@ describe('a running batch cancelled', () => {
     expect(start.status).toBe(202);
     const executionArn = start.body.executionArn as string;
     // Its child is analyzing (and waits on a store that never answers).
-    for (;;) {
+    let mapRunArn: string | undefined;
+    while (!mapRunArn) {
       const { mapRuns } = await sfn.send(new ListMapRunsCommand({ executionArn }));
-      if (mapRuns?.length) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      mapRunArn = mapRuns?.[0]?.mapRunArn;
+      if (!mapRunArn) await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    const running = await sfn.send(new ListExecutionsCommand({ mapRunArn }));
+    expect(running.executions?.map((e) => e.status)).toEqual(['RUNNING']);
     const res = await request('DELETE', `/batches/${id}`);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'CANCELLED', executionArn, deleted: 3 });
@@ -157,6 +166,11 @@ describe('a running batch cancelled', () => {
       if (status !== 'ABORTED') await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(status).toBe('ABORTED');
+    // The local twin aborts the Map Run and its running child with it (README: in AWS an
+    // Express child under way may run to its end).
+    expect((await sfn.send(new DescribeMapRunCommand({ mapRunArn }))).status).toBe('ABORTED');
+    const children = await sfn.send(new ListExecutionsCommand({ mapRunArn }));
+    expect(children.executions?.map((e) => e.status)).toEqual(['ABORTED']);
     expect(await keysOf(id)).toEqual([`batches/${id}/cancelled.json`]);
     expect((await request('POST', `/batches/${id}/start`)).status).toBe(410);
     const described = await request('GET', `/batches/${id}`);

@@ -237,6 +237,33 @@ describe('DELETE /batches/{id}', () => {
   });
 });
 
+describe('the DELETE route', () => {
+  it('is the batch itself: DELETE of its other routes answers 405, naming the methods they take', async () => {
+    for (const [path, allow] of [
+      ['/batches', 'POST'],
+      [`/batches/${ID}/start`, 'POST'],
+      [`/batches/${ID}/results`, 'GET'],
+    ] as const) {
+      const res = await call('DELETE', path);
+      expect(res.statusCode, path).toBe(405);
+      expect(res.headers?.Allow, path).toBe(allow);
+    }
+    expect(deleteCalls).toBe(0);
+  });
+
+  it('is offered to browsers by the CORS preflight', async () => {
+    const event = restEvent({
+      method: 'OPTIONS',
+      path: `/batches/${ID}`,
+      headers: { origin: 'https://example.org', 'access-control-request-method': 'DELETE' },
+      body: undefined,
+      base64: false,
+    });
+    const res = (await handler(event as never, lambdaContext())) as APIGatewayProxyResult;
+    expect(String(res.headers?.['Access-Control-Allow-Methods'])).toContain('DELETE');
+  });
+});
+
 describe('a cancelled batch', () => {
   beforeEach(async () => {
     declare(3, 1);
