@@ -416,6 +416,31 @@ describe('when the uploads do not go through', () => {
       await fake.close();
     }
   });
+
+  it('sends DELETE again while the API answers 202, and adds up what each one deleted', async () => {
+    let deletes = 0;
+    const fake = await standIn(
+      (res) => res.writeHead(500).end(),
+      (req, res) => {
+        if (req.method !== 'DELETE') return res.writeHead(404).end();
+        deletes += 1;
+        // As a batch of 20,005 objects would answer: 10,000 a request.
+        if (deletes < 3)
+          return answerJson(res, 202, { status: 'CANCELLED', deleted: 10_000, complete: false });
+        answerJson(res, 200, { status: 'CANCELLED', deleted: 5, complete: true });
+      },
+    );
+    try {
+      const run = await cli(['analyze', largeFiles[0] ?? '', '--batch', '--api', fake.url]);
+      expect(run.code).toBe(2);
+      expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(
+        new RegExp(`; batch ${fake.batchId} was cancelled: 20005 uploaded images deleted$`),
+      );
+      expect(deletes).toBe(3);
+    } finally {
+      await fake.close();
+    }
+  });
 });
 
 describe('on a terminal (tmux)', () => {
