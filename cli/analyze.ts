@@ -42,8 +42,9 @@ export interface AnalyzeOptions {
 export interface RunState {
   progress?: Progress;
   run?: string;
-  /** What an interruption now would leave in the service, that the CLI cannot clean up. */
-  leftBehind?: () => string;
+  /** Calls off what an interruption now would leave in the service (an unstarted batch), and
+   * says what it did. */
+  cancel?: () => Promise<string>;
 }
 
 /** The sync route's refusals of a set too large for one request, which the large-batch route
@@ -107,11 +108,11 @@ export const analyzeCommand = async (
         concurrency: options.concurrency,
         onRun: (run) => {
           state.run = run;
-          state.leftBehind = undefined;
+          state.cancel = undefined;
           progress.runStarted(run);
         },
-        onLeftBehind: (describe) => {
-          state.leftBehind = describe;
+        onCancelable: (cancel) => {
+          state.cancel = cancel;
         },
       },
     );

@@ -78,11 +78,15 @@ export const main = async (argv: string[], io: CliIo): Promise<number> => {
       return 2;
     }
     if (io.interrupt.aborted) {
-      const left = state.leftBehind
-        ? `; ${state.leftBehind()}`
-        : state.run
-          ? `; ${state.run} goes on in the service`
-          : '';
+      if (state.cancel) {
+        // A second Ctrl-C exits at once (run() below), leaving the batch to the lifecycle rule.
+        io.stderr.write(
+          'image-batch: interrupted; cancelling the batch (Ctrl-C again to quit now)\n',
+        );
+        io.stderr.write(`image-batch: interrupted; ${await state.cancel()}\n`);
+        return 130;
+      }
+      const left = state.run ? `; ${state.run} goes on in the service` : '';
       io.stderr.write(`image-batch: interrupted${left}\n`);
       return 130;
     }

@@ -110,7 +110,7 @@ export class ImageApi extends Construct {
       // Preflight answered by API Gateway itself, so browsers need no credentials for it.
       defaultCorsPreflightOptions: {
         allowOrigins: Cors.ALL_ORIGINS,
-        allowMethods: ['GET', 'POST', 'OPTIONS'],
+        allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
         allowHeaders: [
           'Content-Type',
           'Prefer',

@@ -238,7 +238,8 @@ export class ImageBatchStack extends Stack {
    * The functions' side of large batches (the workflow's own grants are in workflows.ts). The
    * ingest hands out presigned POSTs — signed with its role, so it needs PutObject on what they
    * upload —, writes each batch's declaration and manifest, checks the uploads, reads the
-   * results, deletes the uploads, and starts and follows the workflow (each run told how many
+   * results, deletes the uploads (ListBucket and DeleteObject, which DeleteObjects needs per
+   * key: DELETE /batches/{id}), and starts, follows and stops the workflow (each run told how many
    * child batches it may analyze at once); the analysis reads and deletes the uploaded images.
    */
   private grantLargeBatches(largeBatchConcurrency: number) {
@@ -270,8 +271,9 @@ export class ImageBatchStack extends Stack {
     large.grantStartExecution(ingest);
     ingest.addToRolePolicy(
       new PolicyStatement({
-        // ListMapRuns takes the execution as its resource (Service Authorization Reference).
-        actions: ['states:DescribeExecution', 'states:ListMapRuns'],
+        // ListMapRuns takes the execution as its resource (Service Authorization Reference);
+        // StopExecution is DELETE /batches/{id} of a running batch.
+        actions: ['states:DescribeExecution', 'states:ListMapRuns', 'states:StopExecution'],
         resources: [this.workflows.executionsOf(large)],
       }),
     );

@@ -142,6 +142,34 @@ const reasonOf = (error: unknown) => {
   return cause?.code ?? cause?.message ?? (error as Error).message;
 };
 
+/** The most DELETEs one cancellation sends: each deletes up to 10,000 objects and answers 202
+ * while more are left, and a batch holds at most 100,000 images. */
+const CANCEL_ATTEMPTS = 12;
+/** How long each DELETE may take: the API's own limit is 29 s. */
+const CANCEL_TIMEOUT_MS = 35_000;
+
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
+/** DELETE /batches/{id} of a batch not started (Ctrl-C, or uploads given up on), repeated while
+ * it answers 202: says what was deleted, or, if the API could not, that the uploads wait for
+ * the bucket's lifecycle rule. Not bound to the run's signal, which is already aborted. */
+const cancelBatch = async (client: ApiClient, id: string, uploaded: number) => {
+  let deleted = 0;
+  try {
+    for (let attempt = 0; attempt < CANCEL_ATTEMPTS; attempt++) {
+      const answer = await client.request('DELETE', `/batches/${id}`, {
+        signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS),
+      });
+      deleted += (answer.body as { deleted?: number }).deleted ?? 0;
+      if (answer.status !== 202)
+        return `batch ${id} was cancelled: ${plural(deleted, 'uploaded image')} deleted`;
+    }
+    throw new ServiceError(`DELETE /batches/${id} still had objects to delete`);
+  } catch (error) {
+    return `batch ${id} was not started, and could not be cancelled (${(error as Error).message}): its ${plural(uploaded, 'uploaded image')} stay in the staging bucket until its lifecycle rule removes them (a day)`;
+  }
+};
+
 /** One batch of the set: its files and where they sit in the set. */
 interface Part {
   files: InputFile[];
@@ -207,11 +235,12 @@ export const batchesTransport: Transport = {
       if (typeof id !== 'string')
         throw new ServiceError('POST /batches answered without a batchId');
       let uploadedHere = 0;
-      // Nothing the API offers deletes a batch: what was uploaded waits for the lifecycle rule.
-      context.onLeftBehind?.(
-        () =>
-          `batch ${id} was not started: its ${uploadedHere} uploaded image${uploadedHere === 1 ? '' : 's'} stay in the staging bucket until its lifecycle rule removes them (a day; the API cannot delete a batch)`,
-      );
+      const cancel = () => cancelBatch(client, id, uploadedHere);
+      context.onCancelable?.(cancel);
+      // Ends every upload of this batch, on Ctrl-C or when one fails: none may land after the
+      // DELETE has listed what to delete.
+      const stopUploads = new AbortController();
+      const uploading = AbortSignal.any([signal, stopUploads.signal]);
 
       const uploadOne = async (form: UploadForm) => {
         const file = part[form.index];
@@ -228,14 +257,16 @@ export const batchesTransport: Transport = {
         let current = form;
         for (let attempt = 1; ; attempt++) {
           try {
-            await postForm(current, file, bytes, { signal, onSent });
+            await postForm(current, file, bytes, { signal: uploading, onSent });
             break;
           } catch (error) {
             if (!(error instanceof UploadFailed) || attempt >= UPLOAD_ATTEMPTS) throw error;
             if (!error.expired && !error.transient) throw error;
-            await sleep(250 * 2 ** attempt, undefined, { signal });
+            await sleep(250 * 2 ** attempt, undefined, { signal: uploading });
             if (error.expired) {
-              const page = await client.request('GET', uploadsPath(id, form.index), { signal });
+              const page = await client.request('GET', uploadsPath(id, form.index), {
+                signal: uploading,
+              });
               current = (page.body as UploadsPage).uploads?.[0] ?? current;
             }
           }
@@ -247,20 +278,21 @@ export const batchesTransport: Transport = {
         report();
       };
 
-      const forms = formsOf(client, id, created, signal);
+      const forms = formsOf(client, id, created, uploading);
       const worker = async () => {
         // Async generators queue concurrent next() calls: each form goes to one worker.
         for (let next = await forms.next(); !next.done; next = await forms.next()) {
           await uploadOne(next.value);
         }
       };
+      const workers = Array.from({ length: Math.min(concurrency, part.length) }, worker);
       try {
-        await Promise.all(Array.from({ length: Math.min(concurrency, part.length) }, worker));
+        await Promise.all(workers);
       } catch (error) {
+        stopUploads.abort();
+        await Promise.allSettled(workers);
         if (signal.aborted || !(error instanceof CliError)) throw error;
-        throw new ServiceError(
-          `${error.message}; batch ${id} was not started, and its uploads expire with the bucket's lifecycle rule`,
-        );
+        throw new ServiceError(`${error.message}; ${await cancel()}`);
       }
       if (uploadedHere !== part.length) {
         throw new ServiceError(`the API gave forms for ${uploadedHere} of ${part.length} images`);

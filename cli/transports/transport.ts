@@ -26,9 +26,10 @@ export interface TransportContext {
   concurrency: number;
   /** Set by a transport once the service holds a run the user may want to find again. */
   onRun?: (description: string) => void;
-  /** Set by a transport that holds something in the service it cannot clean up if the run is
-   * interrupted now: says what remains, at the time it is asked. */
-  onLeftBehind?: (describe: () => string) => void;
+  /** Set by a transport that holds something in the service if the run is interrupted now
+   * (an unstarted batch): calls it off, and says what it did or, if it could not, what
+   * remains. Never throws. */
+  onCancelable?: (cancel: () => Promise<string>) => void;
 }
 
 export interface Transport {

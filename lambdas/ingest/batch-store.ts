@@ -7,6 +7,7 @@
  * the workflow did not delete, batches never started) and keep `results/` for a week.
  */
 import {
+  DeleteObjectsCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -23,6 +24,10 @@ export const batchKeys = (id: string) => ({
   uploads: `${BATCHES_PREFIX}${id}/uploads/`,
   upload: (index: number) => `${BATCHES_PREFIX}${id}/uploads/${index}`,
   manifest: `${BATCHES_PREFIX}${id}/manifest.jsonl`,
+  /** Written by DELETE /batches/{id}: the batch is cancelled (and stays so while it is there). */
+  cancelled: `${BATCHES_PREFIX}${id}/cancelled.json`,
+  /** Everything the batch holds under `batches/` (the results are under `results/`). */
+  all: `${BATCHES_PREFIX}${id}/`,
   results: `${RESULTS_PREFIX}${id}`,
   notUploaded: `${RESULTS_PREFIX}${id}/not-uploaded.json`,
 });
@@ -120,4 +125,52 @@ export const uploadedIndexes = async (s3: S3Client, bucket: string, id: string) 
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
   return found;
+};
+
+/** What DELETE /batches/{id} leaves of a batch: when it was cancelled. */
+export interface Cancellation {
+  cancelledAt: string;
+}
+
+export const readCancellation = (s3: S3Client, bucket: string, id: string) =>
+  getJson<Cancellation>(s3, bucket, batchKeys(id).cancelled);
+
+/** Marks the batch cancelled, once: a second call keeps the first one's time. */
+export const markCancelled = async (s3: S3Client, bucket: string, id: string) => {
+  const key = batchKeys(id).cancelled;
+  const now: Cancellation = { cancelledAt: new Date().toISOString() };
+  if (await putJsonOnce(s3, bucket, key, JSON.stringify(now))) return now;
+  return (await getJson<Cancellation>(s3, bucket, key)) ?? now;
+};
+
+/** Deletes one page (up to 1,000 keys: ListObjectsV2's page and DeleteObjects' limit) of what
+ * the batch holds under `batches/<id>/`, the cancellation mark excepted. Each page is listed
+ * from the start, since what was listed before is gone. Answers the uploaded images deleted
+ * and whether anything is left.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html */
+export const deleteBatchPage = async (s3: S3Client, bucket: string, id: string) => {
+  const keys = batchKeys(id);
+  const page = await s3.send(
+    new ListObjectsV2Command({ Bucket: bucket, Prefix: keys.all, MaxKeys: 1000 }),
+  );
+  const doomed = (page.Contents ?? [])
+    .map((o) => o.Key ?? '')
+    .filter((key) => key !== '' && key !== keys.cancelled);
+  if (doomed.length > 0) {
+    const { Errors } = await s3.send(
+      new DeleteObjectsCommand({
+        Bucket: bucket,
+        Delete: { Objects: doomed.map((Key) => ({ Key })), Quiet: true },
+      }),
+    );
+    // Quiet mode answers only the keys it failed on: the page is not done.
+    if (Errors?.length)
+      throw new Error(
+        `S3 did not delete ${Errors.length} objects of batch ${id} (${Errors[0]?.Code}: ${Errors[0]?.Key})`,
+      );
+  }
+  const images = doomed.filter(
+    (key) => key.startsWith(keys.uploads) && /^\d+$/.test(key.slice(keys.uploads.length)),
+  ).length;
+  return { images, more: page.IsTruncated === true };
 };

@@ -2,7 +2,8 @@
  * The large-batch API: a batch is declared (POST /batches), its images go straight to S3 by
  * presigned POST forms (never through API Gateway or Lambda), and POST /batches/{id}/start
  * runs the Distributed Map workflow over them; GET /batches/{id} follows its Map Run and
- * GET /batches/{id}/results pages its records. State lives in S3 (batch-store.ts) and in the
+ * GET /batches/{id}/results pages its records; DELETE /batches/{id} calls it off
+ * (batch-cancel.ts). State lives in S3 (batch-store.ts) and in the
  * execution itself, named by the batch id.
  */
 import { randomUUID } from 'node:crypto';
@@ -12,10 +13,12 @@ import {
   DescribeMapRunCommand,
   ListMapRunsCommand,
   StartExecutionCommand,
+  StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { BATCH_LIMITS } from '../shared/config.ts';
 import type { LargeBatchInput, MapItem, NotUploadedRecord } from '../shared/workflow.ts';
+import { cancelBatch } from './batch-cancel.ts';
 import { recordsBetween, renderRecord } from './batch-results.ts';
 import {
   BATCH_ID,
@@ -24,11 +27,13 @@ import {
   getText,
   putJson,
   putJsonOnce,
+  readCancellation,
   readDeclaration,
   uploadedIndexes,
 } from './batch-store.ts';
 import { parseDeclaration } from './declaration.ts';
 import {
+  BatchCancelledError,
   BatchNotFinishedError,
   BatchResultsError,
   LargeBatchUnavailableError,
@@ -42,7 +47,7 @@ import { queryInteger } from './query.ts';
 import { json } from './responses.ts';
 import type { LargeBatchAction } from './routes.ts';
 
-type Deps = Pick<IngestDeps, 'sfn' | 's3' | 'config' | 'logger'>;
+type Deps = Pick<IngestDeps, 'sfn' | 's3' | 'config' | 'logger' | 'remainingMs'>;
 
 export const largeBatch = (
   event: IngestEvent,
@@ -52,6 +57,8 @@ export const largeBatch = (
   if (action === 'create') return createBatch(event, deps);
   if (!BATCH_ID.test(id)) throw new NotFoundError(`Unknown batch: ${id}`);
   switch (action) {
+    case 'cancel':
+      return cancelBatch(event, deps, id, () => execution(deps, id));
     case 'uploads':
       return uploadsPage(event, deps, id);
     case 'start':
@@ -121,7 +128,14 @@ const createBatch = async (event: IngestEvent, deps: Deps) => {
   );
 };
 
+/** A cancelled batch is given no forms, no start and no results (410). */
+const assertNotCancelled = async ({ s3, config }: Deps, id: string) => {
+  const cancellation = await readCancellation(s3, config.stagingBucket, id);
+  if (cancellation) throw new BatchCancelledError(id, cancellation.cancelledAt);
+};
+
 const uploadsPage = async (event: IngestEvent, deps: Deps, id: string) => {
+  await assertNotCancelled(deps, id);
   const { images } = await readDeclaration(deps.s3, deps.config.stagingBucket, id);
   const cursor = queryInteger(event, 'cursor', { min: 0, max: images.length, default: 0 });
   const { expiresAt, uploads, next } = await formsFrom(deps, id, images, cursor);
@@ -225,6 +239,7 @@ const splitDeclared = (
 const startBatch = async (event: IngestEvent, deps: Deps, id: string) => {
   const stateMachineArn = machineArn(deps);
   const childBatchesAtOnce = maxConcurrency(deps);
+  await assertNotCancelled(deps, id);
   const existing = await execution(deps, id);
   if (existing) return started(event, id, existing);
 
@@ -260,6 +275,7 @@ const startBatch = async (event: IngestEvent, deps: Deps, id: string) => {
     const run = await deps.sfn.send(
       new StartExecutionCommand({ stateMachineArn, name: id, input: JSON.stringify(input) }),
     );
+    await stopIfCancelledMeanwhile(deps, id, run.executionArn);
     deps.logger.info('batch started', {
       batchId: id,
       images: lines.length,
@@ -273,6 +289,21 @@ const startBatch = async (event: IngestEvent, deps: Deps, id: string) => {
   }
 };
 
+/** A DELETE that came between this start's check and its StartExecution may have missed the
+ * run (batch-cancel.ts looks for it once more, after this start's check): stop it here. */
+const stopIfCancelledMeanwhile = async (deps: Deps, id: string, executionArn?: string) => {
+  const cancellation = await readCancellation(deps.s3, deps.config.stagingBucket, id);
+  if (!cancellation) return;
+  await deps.sfn.send(
+    new StopExecutionCommand({
+      executionArn,
+      error: 'BatchCancelled',
+      cause: `DELETE /batches/${id}`,
+    }),
+  );
+  throw new BatchCancelledError(id, cancellation.cancelledAt);
+};
+
 const inputOf = (d: DescribeExecutionCommandOutput) =>
   JSON.parse(d.input ?? '{}') as LargeBatchInput;
 
@@ -280,6 +311,17 @@ const inputOf = (d: DescribeExecutionCommandOutput) =>
  * ItemBatcher made of them: https://docs.aws.amazon.com/step-functions/latest/apireference/API_MapRunItemCounts.html */
 const describe = async (event: IngestEvent, deps: Deps, id: string) => {
   const d = await execution(deps, id);
+  // Cancelled: before its start, or its run stopped by the DELETE.
+  if (!d || d.status === 'ABORTED') {
+    const cancellation = await readCancellation(deps.s3, deps.config.stagingBucket, id);
+    if (cancellation)
+      return json(200, {
+        batchId: id,
+        status: 'CANCELLED',
+        cancelledAt: cancellation.cancelledAt,
+        executionArn: d?.executionArn ?? null,
+      });
+  }
   if (!d) {
     const { images } = await readDeclaration(deps.s3, deps.config.stagingBucket, id);
     return json(200, {
@@ -352,6 +394,7 @@ const resultFiles = async (deps: Deps, id: string, d: DescribeExecutionCommandOu
  * ANALYSIS_FAILED. */
 const resultsPage = async (event: IngestEvent, deps: Deps, id: string) => {
   const d = await execution(deps, id);
+  if (!d || d.status === 'ABORTED') await assertNotCancelled(deps, id);
   if (!d) {
     await readDeclaration(deps.s3, deps.config.stagingBucket, id);
     throw new BatchNotFinishedError('CREATED');

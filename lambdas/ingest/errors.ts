@@ -218,3 +218,27 @@ export class BatchResultsError extends HttpError {
     });
   }
 }
+
+/** DELETE /batches/{id} cancelled the batch: it cannot be started, given forms or read. */
+export class BatchCancelledError extends HttpError {
+  constructor(batchId: string, cancelledAt: string) {
+    super(
+      410,
+      'BATCH_CANCELLED',
+      `Batch ${batchId} was cancelled at ${cancelledAt}: declare a new batch.`,
+      { details: { batchId, cancelledAt } },
+    );
+  }
+}
+
+/** DELETE of a batch whose run has ended: nothing runs, nothing is called off or deleted. */
+export class BatchFinishedError extends HttpError {
+  constructor(batchId: string, status: string) {
+    super(
+      409,
+      'BATCH_FINISHED',
+      `Batch ${batchId} has finished (${status}): there is nothing to cancel. Its results, if any, stay readable until the bucket's lifecycle rule removes them, a week after they were written.`,
+      { details: { batchId, status } },
+    );
+  }
+}

@@ -54,7 +54,7 @@ export const createHandler = ({
         disableBeforePreflightResponse: false,
         exposeHeaders: 'Location, Retry-After, Preference-Applied, X-Execution-Arn',
         headers: 'Content-Type, Prefer',
-        methods: 'GET, POST, OPTIONS',
+        methods: 'GET, POST, DELETE, OPTIONS',
         maxAge: 600,
       }),
     )

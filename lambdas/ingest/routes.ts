@@ -11,14 +11,14 @@ export const ROUTES = [
   { path: '/analyze', methods: ['POST'] },
   { path: '/executions/{id}', methods: ['GET'] },
   { path: '/batches', methods: ['POST'] },
-  { path: '/batches/{id}', methods: ['GET'] },
+  { path: '/batches/{id}', methods: ['GET', 'DELETE'] },
   { path: '/batches/{id}/uploads', methods: ['GET'] },
   { path: '/batches/{id}/start', methods: ['POST'] },
   { path: '/batches/{id}/results', methods: ['GET'] },
 ] as const;
 
 /** The large-batch API (batches.ts): direct uploads to S3, then a Distributed Map. */
-export type LargeBatchAction = 'create' | 'describe' | 'uploads' | 'start' | 'results';
+export type LargeBatchAction = 'create' | 'describe' | 'cancel' | 'uploads' | 'start' | 'results';
 
 export type Route =
   | { kind: 'batch'; view: View }
@@ -56,7 +56,10 @@ export const resolveRoute = (method: string, path: string): Route => {
     throw new MethodNotAllowedError(method, route.methods);
   if (route.path === '/executions/{id}') return { kind: 'execution', id: params.id ?? '' };
   if (route.path.startsWith('/batches')) {
-    const action = route.path === '/batches' ? 'create' : (route.path.split('/')[3] ?? 'describe');
+    const action =
+      route.path === '/batches'
+        ? 'create'
+        : (route.path.split('/')[3] ?? (method === 'DELETE' ? 'cancel' : 'describe'));
     return { kind: 'large-batch', action: action as LargeBatchAction, id: params.id ?? '' };
   }
   return { kind: 'batch', view: route.path.slice(1) as View };

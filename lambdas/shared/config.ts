@@ -60,6 +60,12 @@ export const BATCH_LIMITS = {
   bytesPerInvocation: 256 * 1024 * 1024,
   /** Records per GET /batches/{id}/results page. */
   maxResultsPerPage: 1000,
+  /** Pages of 1,000 objects one DELETE /batches/{id} deletes at most (a listing and a
+   * DeleteObjects each, about a second in S3): 10,000 objects stay well within API Gateway's
+   * 29 s; a larger batch answers 202 and is finished by DELETE again. */
+  cancelPagesPerRequest: 10,
+  /** ...and it starts no page with less than this left before the sync deadline. */
+  cancelPageMs: 5000,
 } as const;
 
 export const DEFAULT_LIMITS = {

@@ -147,12 +147,19 @@ describe('the ingest, for large batches', () => {
     template.hasOutput('LargeBatchStateMachineConsoleUrl', Match.anyValue());
   });
 
-  it('may start the machine, describe its executions, list and describe their Map Runs', () => {
+  it('may start the machine, describe and stop its executions, list and describe their Map Runs', () => {
     expect(actionsOn(ingest, `"Ref":"${logicalId(large)}"`)).toEqual(['states:StartExecution']);
     const name = `{"Fn::GetAtt":["${logicalId(large)}","Name"]}`;
     expect(actionsOn(ingest, `:execution:",${name},":*"`)).toEqual([
       'states:DescribeExecution',
       'states:ListMapRuns',
+      'states:StopExecution',
+    ]);
+    // DELETE /batches/{id} stops a large batch's run, and nothing else: no other machine's
+    // runs, and not the Map Run's children (`execution:<machine>/Images:<id>`) one by one.
+    const stops = statementsOf(ingest).filter((s) => s.actions.includes('states:StopExecution'));
+    expect(stops.map((s) => JSON.stringify(s.Resource))).toEqual([
+      expect.stringContaining(`:execution:",${name},":*"`),
     ]);
     expect(actionsOn(ingest, `:mapRun:",${name},"/Images:*"`)).toEqual(['states:DescribeMapRun']);
     // The other machines' executions are not its to list.
@@ -161,7 +168,7 @@ describe('the ingest, for large batches', () => {
     ]);
   });
 
-  it('may sign uploads under batches/, read, list and delete them, and read results', () => {
+  it('may sign uploads under batches/, read, list and delete them (DELETE /batches/{id}: ListObjectsV2 and DeleteObjects), and read results', () => {
     expect(actionsOn(ingest, '/batches/*"')).toEqual([
       's3:DeleteObject',
       's3:GetObject',

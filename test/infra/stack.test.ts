@@ -337,6 +337,7 @@ describe('the staging bucket', () => {
       'states:ListMapRuns',
       'states:StartExecution',
       'states:StartSyncExecution',
+      'states:StopExecution',
     ]);
     expect([...new Set(actions(stack.functions.analyze))].sort()).toEqual([
       's3:DeleteObject',

@@ -316,8 +316,53 @@ describe('a deployment with lower limits than the published ones', () => {
 });
 
 describe('when the uploads do not go through', () => {
-  it('stops uploading on Ctrl-C, exits 130 and names the batch it leaves to the lifecycle rule', async () => {
-    const fake = await standIn(() => undefined);
+  it('stops uploading on Ctrl-C, cancels the batch (DELETE), exits 130 and says what it deleted', async () => {
+    const child = start(['analyze', large, '--batch', '--concurrency', '2']);
+    const done = finishCli(child);
+    let batchId = '';
+    await until('an upload in the local S3', async () => {
+      const listed = await s3.send(
+        new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'batches/' }),
+      );
+      const uploaded = (listed.Contents ?? []).find(
+        (o) =>
+          /\/uploads\/\d+$/.test(o.Key ?? '') &&
+          // Not a batch an earlier test left (the 2,000 were analyzed, or are being).
+          !listed.Contents?.some((c) => c.Key === `${o.Key?.split('/uploads/')[0]}/manifest.jsonl`),
+      );
+      batchId = uploaded?.Key?.split('/')[1] ?? '';
+      return batchId !== '';
+    });
+    child.kill('SIGINT');
+    const run = await done;
+    expect(run.code).toBe(130);
+    expect(run.stdout).toBe('');
+    const last = run.stderr.trimEnd().split('\n').at(-1) ?? '';
+    const said =
+      /^image-batch: interrupted; batch (\S+) was cancelled: (\d+) uploaded images? deleted$/.exec(
+        last,
+      );
+    expect(said, last).not.toBeNull();
+    expect(said?.[1]).toBe(batchId);
+    expect(Number(said?.[2])).toBeGreaterThan(0);
+    // Nothing of the batch is left but the mark that it was cancelled; it cannot be started.
+    const left = await s3.send(
+      new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `batches/${batchId}/` }),
+    );
+    expect(left.Contents?.map((o) => o.Key)).toEqual([`batches/${batchId}/cancelled.json`]);
+    const restart = await fetch(`${api}/batches/${batchId}/start`, { method: 'POST' });
+    expect(restart.status).toBe(410);
+  });
+
+  it('names the batch it leaves to the lifecycle rule when the API cannot cancel it', async () => {
+    // An API from before DELETE /batches/{id}: its 405.
+    const fake = await standIn(
+      () => undefined,
+      (req, res) =>
+        req.method === 'DELETE'
+          ? answerJson(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'GET only' } })
+          : res.writeHead(404).end(),
+    );
     try {
       const child = start(['analyze', large, '--batch', '--api', fake.url]);
       const done = finishCli(child);
@@ -326,33 +371,72 @@ describe('when the uploads do not go through', () => {
       const run = await done;
       expect(run.code).toBe(130);
       expect(run.stdout).toBe('');
-      expect(run.stderr.trimEnd().split('\n').at(-1)).toBe(
-        `image-batch: interrupted; batch ${fake.batchId} was not started: its 0 uploaded images stay in the staging bucket until its lifecycle rule removes them (a day; the API cannot delete a batch)`,
+      expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(
+        new RegExp(
+          `^image-batch: interrupted; batch ${fake.batchId} was not started, and could not be cancelled \\(DELETE /batches/${fake.batchId} answered 405 .*\\): its 0 uploaded images stay in the staging bucket until its lifecycle rule removes them \\(a day\\)$`,
+        ),
       );
       await until('the uploads to be cut', () =>
         fake.requests.filter((r) => r.url === '/s3').every((r) => r.closedEarly),
       );
       expect(fake.requests.filter((r) => r.url === '/s3')).toHaveLength(8);
       expect(fake.requests.some((r) => r.url.endsWith('/start'))).toBe(false);
+      expect(fake.requests.filter((r) => r.method === 'DELETE').map((r) => r.url)).toEqual([
+        `/batches/${fake.batchId}`,
+      ]);
     } finally {
       await fake.close();
     }
   });
 
-  it('ends in one line, exit 2, with what S3 said, when it refuses an upload', async () => {
-    const fake = await standIn((res) => {
-      res.writeHead(403, { 'content-type': 'application/xml' });
-      res.end(
-        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Invalid according to Policy: Policy Condition failed: ["eq", "$Content-Type", "image/png"]</Message></Error>',
-      );
-    });
+  it('ends in one line, exit 2, with what S3 said, when it refuses an upload, and cancels the batch', async () => {
+    const fake = await standIn(
+      (res) => {
+        res.writeHead(403, { 'content-type': 'application/xml' });
+        res.end(
+          '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Invalid according to Policy: Policy Condition failed: ["eq", "$Content-Type", "image/png"]</Message></Error>',
+        );
+      },
+      (req, res) =>
+        req.method === 'DELETE'
+          ? answerJson(res, 200, { status: 'CANCELLED', deleted: 0, complete: true })
+          : res.writeHead(404).end(),
+    );
     try {
       const run = await cli(['analyze', largeFiles[0] ?? '', '--batch', '--api', fake.url]);
       expect(run.code).toBe(2);
       expect(run.stdout).toBe('');
       expect(run.stderr.trimEnd().split('\n').at(-1)).toBe(
-        `image-batch: uploading ${largeFiles[0]}: S3 answered 403 AccessDenied: Invalid according to Policy: Policy Condition failed: ["eq", "$Content-Type", "image/png"]; batch ${fake.batchId} was not started, and its uploads expire with the bucket's lifecycle rule`,
+        `image-batch: uploading ${largeFiles[0]}: S3 answered 403 AccessDenied: Invalid according to Policy: Policy Condition failed: ["eq", "$Content-Type", "image/png"]; batch ${fake.batchId} was cancelled: 0 uploaded images deleted`,
       );
+      expect(fake.requests.filter((r) => r.method === 'DELETE').map((r) => r.url)).toEqual([
+        `/batches/${fake.batchId}`,
+      ]);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('sends DELETE again while the API answers 202, and adds up what each one deleted', async () => {
+    let deletes = 0;
+    const fake = await standIn(
+      (res) => res.writeHead(500).end(),
+      (req, res) => {
+        if (req.method !== 'DELETE') return res.writeHead(404).end();
+        deletes += 1;
+        // As a batch of 20,005 objects would answer: 10,000 a request.
+        if (deletes < 3)
+          return answerJson(res, 202, { status: 'CANCELLED', deleted: 10_000, complete: false });
+        answerJson(res, 200, { status: 'CANCELLED', deleted: 5, complete: true });
+      },
+    );
+    try {
+      const run = await cli(['analyze', largeFiles[0] ?? '', '--batch', '--api', fake.url]);
+      expect(run.code).toBe(2);
+      expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(
+        new RegExp(`; batch ${fake.batchId} was cancelled: 20005 uploaded images deleted$`),
+      );
+      expect(deletes).toBe(3);
     } finally {
       await fake.close();
     }
