@@ -39,7 +39,7 @@ export interface Served {
 /** Starts `runtimePath`'s runtime in a child process (bench/serve.ts). */
 export const serve = async (runtimePath: string): Promise<Served> => {
   const child = spawn(process.execPath, [path.join(ROOT, 'bench', 'serve.ts'), runtimePath], {
-    env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'INFO' },
+    env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_METRICS_DISABLED: 'false' },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();

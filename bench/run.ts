@@ -19,6 +19,9 @@ console.log(
   `# Benchmarks — Node ${process.version}, ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}`,
 );
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+// The runtimes measured in this process print nothing; those the cost model counts (each in
+// its own process, bench/baseline.ts) log and emit their metrics as deployed.
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 await benchAnalysis();
 const runtime = await startRuntime({ port: 0, sfnPort: 0, s3Port: 0 });
 try {
