@@ -149,11 +149,20 @@ const badProgression = (ss: number, se: number, ah: number, al: number, componen
  * Restart markers must be RST0, RST1, … in order and as many as the intervals need, so that
  * read_restart_marker always finds the one it expects and never calls jpeg_resync_to_restart,
  * which may read on. Returns where the FF before the marker code is.
+ *
+ * Once they are not, the walk goes on for "fails" only, to the first marker from 0xC0 up that
+ * is not RSTn: the entropy decoder stops at any marker, next_marker at the first it meets, and
+ * jpeg_resync_to_restart skips markers below 0xC0 and RSTn it does not want (action 2) but
+ * leaves that one unread (action 3). So libjpeg meets it next, or raises before it.
  */
 const scanEnd = (b: Buffer, from: number, restarts: number, state: State): number => {
   let seen = 0;
-  let at = from;
-  for (;;) {
+  let lost = false;
+  const lose = (reason: string) => {
+    state.unproven ??= reason;
+    lost = true;
+  };
+  for (let at = from; ; ) {
     const ff = b.indexOf(0xff, at);
     let code = ff < 0 ? b.length : ff + 1;
     while (b[code] === 0xff) code++;
@@ -162,22 +171,21 @@ const scanEnd = (b: Buffer, from: number, restarts: number, state: State): numbe
     // path, which swallows them).
     if (code > ff + 1) state.unproven ??= 'fill bytes in the scan data';
     const next = b[code] as number;
-    if (next === 0x00) {
-      at = code + 1;
-    } else if (next >= 0xd0 && next <= 0xd7) {
-      if (seen >= restarts || next !== 0xd0 + (seen & 7)) unclear('restart markers out of order');
+    at = code + 1;
+    if (next === 0x00) continue;
+    if (next >= 0xd0 && next <= 0xd7) {
+      if (seen >= restarts || next !== 0xd0 + (seen & 7)) lose('restart markers out of order');
       seen++;
-      at = code + 1;
-    } else {
-      // Restarts missing before a marker: read_restart_marker finds it where it expects RSTn,
-      // and jpeg_resync_to_restart leaves a valid marker (0xC0 and up) unread (action 3), so the
-      // rest of the scan decodes as empty segments and read_markers meets that marker next.
-      // An invalid one, it would skip to the next marker (action 2): not followed.
-      if (seen !== restarts) {
-        if (next < 0xc0) unclear('restart markers missing');
-        state.unproven ??= 'restart markers missing';
-      }
-      return code - 1;
+      continue;
     }
+    // Restarts missing before a marker: read_restart_marker finds it where it expects RSTn.
+    // jpeg_resync_to_restart leaves a valid marker (0xC0 and up) unread (action 3), so the rest
+    // of the scan decodes as empty segments and read_markers meets that marker next; an invalid
+    // one, it skips (action 2).
+    if (seen !== restarts && !lost) {
+      if (next < 0xc0) lose('restart markers missing');
+      else state.unproven ??= 'restart markers missing';
+    }
+    if (!lost || next >= 0xc0) return code - 1;
   }
 };

@@ -332,6 +332,25 @@ export const jpegMutants = (): Mutant[] => {
       'unknown',
       /restart markers missing/,
     ]),
+    // Found by fuzzing: past restart markers libjpeg does not find, jpeg_resync_to_restart never
+    // skips a marker from 0xC0 up, so libjpeg meets the first one after the scan.
+    m(
+      'restarts with an unknown marker for RST1, and a bad DHT after its scan',
+      splice(
+        set(restarts, restart(restarts, 1) + 1, 0x25),
+        end(restarts),
+        0,
+        [0xff, 0xc4, 0, 5, 0, 0, 0],
+      ),
+      ['fails', /DHT of a bad length/],
+      AFTER_LAST_ROW,
+    ),
+    m(
+      'restarts with two markers swapped, and a JPG0 marker after its scan',
+      splice(swapRestarts(restarts, 1, 2), end(restarts), 0, [0xff, 0xf0]),
+      ['fails', /marker 0xf0/],
+      AFTER_LAST_ROW,
+    ),
 
     m(
       'baseline with a filled stuffed byte in its scan data',
