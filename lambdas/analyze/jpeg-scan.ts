@@ -174,6 +174,10 @@ const scanEnd = (b: Buffer, from: number, restarts: number, state: State): numbe
     at = code + 1;
     if (next === 0x00) continue;
     if (next >= 0xd0 && next <= 0xd7) {
+      // No restart due in this scan (no interval, or one as long as the scan): libjpeg never
+      // looks for RSTn (process_restart), so the entropy decoder stops at this one as at any
+      // marker, and read_markers takes it as parameterless.
+      if (restarts === 0) return code - 1;
       if (seen >= restarts || next !== 0xd0 + (seen & 7)) lose('restart markers out of order');
       seen++;
       continue;

@@ -98,19 +98,29 @@ export const TABLES: Record<number, (s: Segment) => void> = {
 
 /**
  * Pillow's APP handler (JpegImagePlugin.APP) reads some segments without a try: a JFIF or Adobe
- * segment too short for i16(s, 5), an ICC chunk too short for its sequence bytes (SOF) raise
- * there. MPF makes the file an MPO (jpeg_factory), Photoshop resources are parsed by hand:
- * those go the long way.
+ * segment too short for i16(s, 5) raises there (struct.error: Image.open tries the plugins
+ * without a signature, and none takes the file), so `raises`. An ICC chunk too short for its
+ * sequence bytes may raise in SOF (icclist[0][13], once sorted). MPF makes the file an MPO
+ * (jpeg_factory), Photoshop resources are parsed by hand: those go the long way.
  */
-export const pillowAppRefusal = (marker: number, d: Buffer): string | undefined => {
+export const pillowAppRefusal = (
+  marker: number,
+  d: Buffer,
+): { reason: string; raises: boolean } | undefined => {
   const startsWith = (text: string) =>
     d.length >= text.length && d.toString('latin1', 0, text.length) === text;
-  if (marker === 0xe0 && startsWith('JFIF') && d.length < 7) return 'a short JFIF segment';
+  const [certain, maybe] = [
+    (reason: string) => ({ reason, raises: true }),
+    (reason: string) => ({ reason, raises: false }),
+  ];
+  if (marker === 0xe0 && startsWith('JFIF') && d.length < 7) return certain('a short JFIF segment');
   if (marker === 0xe1 && startsWith('Exif\0') && !startsWith('Exif\0\0'))
-    return 'an odd EXIF header';
-  if (marker === 0xe2 && startsWith('ICC_PROFILE\0') && d.length < 14) return 'a short ICC chunk';
-  if (marker === 0xe2 && startsWith('MPF\0')) return 'an MPO index';
-  if (marker === 0xed && startsWith('Photoshop 3.0\0')) return 'Photoshop resources';
-  if (marker === 0xee && startsWith('Adobe') && d.length < 7) return 'a short Adobe segment';
+    return maybe('an odd EXIF header');
+  if (marker === 0xe2 && startsWith('ICC_PROFILE\0') && d.length < 14)
+    return maybe('a short ICC chunk');
+  if (marker === 0xe2 && startsWith('MPF\0')) return maybe('an MPO index');
+  if (marker === 0xed && startsWith('Photoshop 3.0\0')) return maybe('Photoshop resources');
+  if (marker === 0xee && startsWith('Adobe') && d.length < 7)
+    return certain('a short Adobe segment');
   return undefined;
 };

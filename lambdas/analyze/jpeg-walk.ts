@@ -42,7 +42,8 @@
  * decodes the last row has read past the first byte of the scan's data, so it has every byte up
  * to the next multiple of 65,536 (or the end of the file); jpeg_finish_decompress's suspension
  * beyond that is ignored. "succeeds" needs Pillow's _open to return as well: before the first
- * scan, what its own parser might refuse leaves the walk going for "fails" only.
+ * scan, what its own parser might refuse leaves the walk going for "fails" only, and what it
+ * certainly refuses (TEM, a short JFIF or Adobe segment) is "fails".
  *
  * The marker segments are read in jpeg-segments.ts, the scans in jpeg-scan.ts; jpeg-state.ts
  * holds what the walk knows so far and how it stops.
@@ -159,7 +160,11 @@ const walk = (b: Buffer) => {
     if (isFrame) {
       state.frame = readFrame(data, marker === 0xc2 || marker === 0xca, marker >= 0xc9);
     } else if (marker >= 0xe0 && marker <= 0xef) {
-      if (!state.opened) state.unproven ??= pillowAppRefusal(marker, data);
+      const refusal = state.opened ? undefined : pillowAppRefusal(marker, data);
+      // Pillow's _open has framed every segment up to here as libjpeg does, unless something
+      // before made the walk unsure: then it reaches this one.
+      if (refusal?.raises && state.unproven === undefined) throw new Fails(refusal.reason);
+      state.unproven ??= refusal?.reason;
     } else if (marker === 0xda) {
       at = readScan(b, end, data, state);
       continue;

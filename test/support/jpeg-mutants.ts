@@ -328,6 +328,19 @@ export const jpegMutants = (): Mutant[] => {
       ['fails', /marker 0xf0/],
       AFTER_LAST_ROW,
     ),
+    // Found by fuzzing: with no restart interval, libjpeg never looks for RSTn, and one in the
+    // scan data ends it as any marker does; read_markers then takes it as parameterless.
+    m(
+      'baseline with a stray RST3 in its scan data',
+      splice(baseline, middle(baseline), 0, [0xff, 0xd3]),
+      'succeeds',
+    ),
+    m(
+      'baseline with a stray RST3 in its scan data, and an unknown marker after its scan',
+      splice(splice(baseline, end(baseline), 0, [0xff, 0x25]), middle(baseline), 0, [0xff, 0xd3]),
+      ['fails', /marker 0x25/],
+      AFTER_LAST_ROW,
+    ),
     m('restarts with an unknown marker for RST1', set(restarts, restart(restarts, 1) + 1, 0x25), [
       'unknown',
       /restart markers missing/,
@@ -381,6 +394,18 @@ export const jpegMutants = (): Mutant[] => {
       'baseline with no FF after its SOI',
       set(baseline, 2, 0x00),
       ['fails', /no marker after SOI/],
+      PILLOW_OPEN,
+    ),
+    m(
+      'baseline with a JFIF segment too short for Pillow',
+      set(baseline, 5, 8),
+      ['fails', /short JFIF/],
+      PILLOW_OPEN,
+    ),
+    m(
+      'baseline with an Adobe segment too short for Pillow',
+      splice(baseline, 2, 0, [0xff, 0xee, 0, 7, ...Buffer.from('Adobe')]),
+      ['fails', /short Adobe/],
       PILLOW_OPEN,
     ),
     m(
