@@ -328,10 +328,42 @@ export const jpegMutants = (): Mutant[] => {
       ['fails', /marker 0xf0/],
       AFTER_LAST_ROW,
     ),
+    // Found by fuzzing: with no restart interval, libjpeg never looks for RSTn, and one in the
+    // scan data ends it as any marker does; read_markers then takes it as parameterless.
+    m(
+      'baseline with a stray RST3 in its scan data',
+      splice(baseline, middle(baseline), 0, [0xff, 0xd3]),
+      'succeeds',
+    ),
+    m(
+      'baseline with a stray RST3 in its scan data, and an unknown marker after its scan',
+      splice(splice(baseline, end(baseline), 0, [0xff, 0x25]), middle(baseline), 0, [0xff, 0xd3]),
+      ['fails', /marker 0x25/],
+      AFTER_LAST_ROW,
+    ),
     m('restarts with an unknown marker for RST1', set(restarts, restart(restarts, 1) + 1, 0x25), [
       'unknown',
       /restart markers missing/,
     ]),
+    // Found by fuzzing: past restart markers libjpeg does not find, jpeg_resync_to_restart never
+    // skips a marker from 0xC0 up, so libjpeg meets the first one after the scan.
+    m(
+      'restarts with an unknown marker for RST1, and a bad DHT after its scan',
+      splice(
+        set(restarts, restart(restarts, 1) + 1, 0x25),
+        end(restarts),
+        0,
+        [0xff, 0xc4, 0, 5, 0, 0, 0],
+      ),
+      ['fails', /DHT of a bad length/],
+      AFTER_LAST_ROW,
+    ),
+    m(
+      'restarts with two markers swapped, and a JPG0 marker after its scan',
+      splice(swapRestarts(restarts, 1, 2), end(restarts), 0, [0xff, 0xf0]),
+      ['fails', /marker 0xf0/],
+      AFTER_LAST_ROW,
+    ),
 
     m(
       'baseline with a filled stuffed byte in its scan data',
@@ -362,6 +394,18 @@ export const jpegMutants = (): Mutant[] => {
       'baseline with no FF after its SOI',
       set(baseline, 2, 0x00),
       ['fails', /no marker after SOI/],
+      PILLOW_OPEN,
+    ),
+    m(
+      'baseline with a JFIF segment too short for Pillow',
+      set(baseline, 5, 8),
+      ['fails', /short JFIF/],
+      PILLOW_OPEN,
+    ),
+    m(
+      'baseline with an Adobe segment too short for Pillow',
+      splice(baseline, 2, 0, [0xff, 0xee, 0, 7, ...Buffer.from('Adobe')]),
+      ['fails', /short Adobe/],
       PILLOW_OPEN,
     ),
     m(

@@ -18,3 +18,11 @@ export const useCapturedOutput = () => {
   afterAll(() => vi.restoreAllMocks());
   return written;
 };
+
+/** The JSON lines (log records) among what was captured, parsed, in the order written. */
+export const jsonLines = (written: string[]) =>
+  written
+    .join('')
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);

@@ -12,7 +12,7 @@ import { createHandler } from '../../lambdas/analyze/handler.ts';
 import { createLogger } from '../../lambdas/shared/logger.ts';
 import type { MapItem } from '../../lambdas/shared/workflow.ts';
 import { fixtureImage } from '../support/fixtures.ts';
-import { useCapturedOutput } from '../support/output.ts';
+import { jsonLines, useCapturedOutput } from '../support/output.ts';
 
 const cat = fixtureImage('photo_400x600.jpg');
 const gray = fixtureImage('gray_300x200.jpg');
@@ -301,12 +301,7 @@ describe('what the analyzer logs', () => {
     awsRequestId: 'req-2',
     clientContext: { custom: { executionArn } },
   } as unknown as Context;
-  const lines = () =>
-    written
-      .join('')
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = () => jsonLines(written);
 
   it('writes one line for a chunk that names every image by index, its format or its failure in full', async () => {
     const handler = logging();

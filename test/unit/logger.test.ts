@@ -7,15 +7,10 @@ import middy from '@middy/core';
 import { describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../lambdas/shared/logger.ts';
 import { lambdaContext } from '../support/events.ts';
-import { useCapturedOutput } from '../support/output.ts';
+import { jsonLines, useCapturedOutput } from '../support/output.ts';
 
 const written = useCapturedOutput();
-const lines = () =>
-  written
-    .join('')
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+const lines = () => jsonLines(written);
 
 /** A handler that logs once at INFO and once at ERROR, with its own keys. */
 const handlerLogging = () => {

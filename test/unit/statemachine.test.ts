@@ -62,18 +62,6 @@ describe('the workflow definition', () => {
     ]);
   });
 
-  it("hands each chunk's invocation the request's view, staged object and deadline once, beside its items", () => {
-    const map = JSON.parse(raw).States['Analyze each chunk'];
-    expect(map.ItemSelector).toEqual({
-      'Items.$': '$$.Map.Item.Value.Items',
-      BatchInput: {
-        'view.$': '$.request.view',
-        'object.$': '$.staged',
-        'deadline.$': '$.deadline',
-      },
-    });
-  });
-
   it("retries the platform's transient failures with backoff, and records each image of the chunk as retryable", () => {
     const processor = JSON.parse(raw).States['Analyze each chunk'].ItemProcessor;
     const task = processor.States['Analyze chunk'];
