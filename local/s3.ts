@@ -4,7 +4,7 @@
  * Objects live in the directory given (the runtime's state folder, so that they survive a
  * restart), or else in a temporary directory that goes away with the runtime.
  */
-import { access, mkdir, mkdtemp, rm, unlink } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import S3rver from '@20minutes/s3rver';
@@ -13,28 +13,6 @@ import { tuneLocalS3 } from './s3-store.ts';
 
 /** s3rver's built-in credentials: requests must be signed with them. */
 export const LOCAL_S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
-
-/**
- * s3rver stores `a/b/key` as files in the directory a/b, and after a DELETE removes the
- * directories it left empty — recursively (`fs.rm(dir, { recursive: true })`), after an
- * emptiness check made earlier. A PUT into the same directory between the two (another
- * execution's image under `staging/`) lost its object: the PUT answered 200, the GET then
- * NoSuchKey. S3 has no directories to clean up; this DELETE removes the object's files only,
- * and the empty directories go with the temporary directory.
- */
-const deleteWithoutPruning =
-  (store: S3rver['store']) =>
-  async (bucket: string, key: string): Promise<void> => {
-    await Promise.all(
-      ['object', 'object.md5', 'metadata.json'].map((resource) =>
-        unlink(store.getResourcePath(bucket, key, resource)).catch(
-          (error: NodeJS.ErrnoException) => {
-            if (error.code !== 'ENOENT') throw error;
-          },
-        ),
-      ),
-    );
-  };
 
 export const startLocalS3 = async (options: {
   host: string;
@@ -57,7 +35,6 @@ export const startLocalS3 = async (options: {
     vhostBuckets: false,
     configureBuckets: [{ name: options.bucket }],
   });
-  server.store.deleteObject = deleteWithoutPruning(server.store);
   tuneLocalS3(server);
   // s3rver ignores a form upload's policy; S3 enforces it (s3-post-policy.ts). First in line,
   // so that a refused upload never reaches s3rver.

@@ -16,6 +16,22 @@ declare module '@20minutes/s3rver' {
   interface FilesystemStore {
     getResourcePath(bucket: string, key: string | undefined, resource: string): string;
     deleteObject(bucket: string, key: string): Promise<void>;
+    /** The object's metadata and, when its range is satisfiable, a stream of its bytes, opened;
+     * null when there is no such key. */
+    getObject(
+      bucket: string,
+      key: string,
+      options?: { start?: number; end?: number },
+    ): Promise<unknown>;
+    /** Its stored metadata plus etag, last-modified and content-length, from its files. */
+    getMetadata(bucket: string, key: string): Promise<Record<string, unknown>>;
+    /** Writes an object (an S3Object: its metadata already filtered to what S3 keeps). */
+    putObject(object: {
+      bucket: string;
+      key: string;
+      content: Buffer | Readable;
+      metadata: Record<string, unknown>;
+    }): Promise<{ size: number; md5: string }>;
     deleteBucket(bucket: string): Promise<void>;
     getSubresource(bucket: string, key: string | undefined, type: string): Promise<unknown>;
     putSubresource(

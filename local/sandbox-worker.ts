@@ -13,6 +13,7 @@ import type { IngestConfig } from '../lambdas/shared/config.ts';
 import { createLogger } from '../lambdas/shared/logger.ts';
 import { createMetrics } from '../lambdas/shared/metrics.ts';
 import { countRequests } from './meter.ts';
+import { forwardWrites } from './sandbox-log.ts';
 
 /** What a sandbox is built from: its function and the configuration its factory takes. */
 export type SandboxSpec =
@@ -36,7 +37,7 @@ export interface InvocationContext {
 export type SandboxRequest = { id: number; event: string; context: InvocationContext };
 export type SandboxReply =
   | { type: 'ready' }
-  /** Text the sandbox wrote, in the order it wrote it. */
+  /** Text the sandbox wrote, in the order it wrote it (not cut at line ends). */
   | { type: 'log'; stream: 'stdout' | 'stderr'; text: string }
   | { type: 'init-failed'; error: { name: string; message: string } }
   | {
@@ -59,23 +60,11 @@ if (!port) throw new Error('sandbox-worker.ts runs as a worker thread');
  * no round trip through the pool's thread to learn that they did (a worker's own stdout is
  * another channel, acknowledged chunk by chunk).
  */
-for (const stream of ['stdout', 'stderr'] as const) {
-  const write = (
-    chunk: string | Uint8Array,
-    encoding?: BufferEncoding | ((error?: Error | null) => void),
-    callback?: (error?: Error | null) => void,
-  ) => {
-    const text =
-      typeof chunk === 'string'
-        ? chunk
-        : Buffer.from(chunk).toString(typeof encoding === 'string' ? encoding : 'utf8');
-    port.postMessage({ type: 'log', stream, text } satisfies SandboxReply);
-    const done = typeof encoding === 'function' ? encoding : callback;
-    if (done) queueMicrotask(() => done());
-    return true;
-  };
-  process[stream].write = write as typeof process.stdout.write;
-}
+const writers = (['stdout', 'stderr'] as const).map((stream) =>
+  forwardWrites(process[stream], (text) =>
+    port.postMessage({ type: 'log', stream, text } satisfies SandboxReply),
+  ),
+);
 
 const s3Commands: string[] = [];
 /** Every S3 request the handler's client sends, by command, for the cost model. */
@@ -132,7 +121,9 @@ port.on('message', async ({ id, event, context }: SandboxRequest) => {
   } catch (error) {
     reply = { type: 'result', id, error: errorOf(error), s3Commands };
   }
-  // After the invocation's log lines, on the same port.
+  // After the invocation's log text (the end of a character split across writes included), on
+  // the same port.
+  for (const writer of writers) writer.flush();
   port.postMessage(reply);
 });
 port.postMessage({ type: 'ready' } satisfies SandboxReply);

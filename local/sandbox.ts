@@ -16,6 +16,7 @@ import { Worker } from 'node:worker_threads';
 // "Worker threads"; lovell/sharp#2263). libvips' loader blocks are process-wide: set once here,
 // for every sandbox, which must not set them again under a sibling's decode (loaders.ts).
 import { restrictLoaders } from '../lambdas/analyze/loaders.ts';
+import { LogLines } from './sandbox-log.ts';
 import type {
   InvocationContext,
   SandboxReply,
@@ -97,22 +98,23 @@ class Sandbox {
     for (const stream of [this.worker.stdout, this.worker.stderr]) {
       createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', log);
     }
-    const partial = { stdout: '', stderr: '' };
-    const take = (stream: keyof typeof partial, text: string) => {
-      const lines = (partial[stream] + text).split(/\r?\n/);
-      partial[stream] = lines.pop() ?? '';
-      for (const line of lines) log(line);
+    const lines = { stdout: new LogLines(log), stderr: new LogLines(log) };
+    const flush = () => {
+      lines.stdout.flush();
+      lines.stderr.flush();
     };
-    this.worker.once('exit', () => {
-      for (const stream of ['stdout', 'stderr'] as const) if (partial[stream]) log(partial[stream]);
-    });
+    this.worker.once('exit', flush);
     this.ready = new Promise((resolve, reject) => {
       this.worker.on('message', (reply: SandboxReply) => {
-        if (reply.type === 'log') take(reply.stream, reply.text);
+        if (reply.type === 'log') lines[reply.stream].take(reply.text);
         else if (reply.type === 'ready') resolve();
         else if (reply.type === 'init-failed')
           reject(new SandboxError('Runtime.ImportModuleError', reply.error.message));
-        else if (reply.id === this.#pending?.id) this.#pending.resolve(reply);
+        else {
+          // A last line without its newline is the invocation's too: out before the answer.
+          flush();
+          if (reply.id === this.#pending?.id) this.#pending.resolve(reply);
+        }
       });
       this.worker.once('exit', (code) => {
         this.dead = true;

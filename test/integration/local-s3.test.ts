@@ -1,11 +1,15 @@
 /**
  * The local S3 where s3rver alone falls short of S3 (ListObjectsV2 past 1,000 keys), and where
- * local/s3-store.ts changed how s3rver works (objects written whole, bucket configurations
- * remembered): the same answers.
+ * local/s3-store.ts changed how s3rver works (objects written whole and atomically, bucket
+ * configurations remembered): the same answers, and S3's atomic writes of one key.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import {
   DeleteBucketCorsCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   PutBucketCorsCommand,
   PutObjectCommand,
@@ -28,6 +32,31 @@ beforeAll(async () => {
   });
 });
 afterAll(() => server?.close());
+
+const md5 = (bytes: Uint8Array) => createHash('md5').update(bytes).digest('hex');
+
+/** Every file and directory under a directory, relative to it. */
+const tree = async (directory: string) =>
+  (await readdir(directory, { recursive: true })).map((entry) => entry.split(path.sep).join('/'));
+
+/** A local S3 whose objects live in a directory the test can look into. */
+const withOwnStore = async (
+  test: (s3: S3Client, bucketDirectory: string) => Promise<void>,
+): Promise<void> => {
+  const directory = await mkdtemp(path.join(os.tmpdir(), 'image-batch-s3-test-'));
+  const own = await startLocalS3({ host: '127.0.0.1', port: 0, bucket: 'atomic', directory });
+  try {
+    const client = createS3Client({
+      endpoint: own.url,
+      region: 'us-east-1',
+      credentials: LOCAL_S3_CREDENTIALS,
+    });
+    await test(client, path.join(directory, 'atomic'));
+  } finally {
+    await own.close();
+    await rm(directory, { recursive: true, force: true });
+  }
+};
 
 describe('the local S3', () => {
   it('pages a ListObjectsV2 of 1,205 keys with continuation tokens and StartAfter', async () => {
@@ -95,4 +124,80 @@ describe('the local S3', () => {
     await s3.send(new DeleteBucketCorsCommand({ Bucket: BUCKET }));
     expect(await preflight()).toBe(403);
   });
+
+  it('answers every GET racing two PUTs of one key with one of the bodies whole and its own ETag', async () => {
+    await withOwnStore(async (client, bucketDirectory) => {
+      const Key = 'race/object';
+      const [before, first, second] = [1, 3, 2].map((mb) => randomBytes(mb * 1024 * 1024)) as [
+        Buffer,
+        Buffer,
+        Buffer,
+      ];
+      const known = new Map([before, first, second].map((body) => [md5(body), body]));
+      await client.send(new PutObjectCommand({ Bucket: 'atomic', Key, Body: before }));
+      const got: { etag: string; bytes: Buffer }[] = [];
+      const get = async () => {
+        const answer = await client.send(new GetObjectCommand({ Bucket: 'atomic', Key }));
+        const bytes = Buffer.from((await answer.Body?.transformToByteArray()) ?? []);
+        got.push({ etag: answer.ETag ?? '', bytes });
+      };
+      for (let round = 0; round < 8; round++) {
+        await Promise.all([
+          client.send(new PutObjectCommand({ Bucket: 'atomic', Key, Body: first })),
+          get(),
+          client.send(new PutObjectCommand({ Bucket: 'atomic', Key, Body: second })),
+          get(),
+          get(),
+          get(),
+        ]);
+        await get();
+      }
+      expect(got).toHaveLength(8 * 5);
+      for (const { etag, bytes } of got) {
+        // Its ETag names one of the bodies, and the bytes are that body, whole.
+        const body = known.get(JSON.parse(etag) as string);
+        expect(body).toBeDefined();
+        expect(bytes.equals(body ?? Buffer.alloc(0))).toBe(true);
+      }
+      const last = got.at(-1);
+      expect([md5(first), md5(second)]).toContain(md5(last?.bytes ?? Buffer.alloc(0)));
+      // No temporary file left beside the object's own three.
+      expect((await tree(bucketDirectory)).sort()).toEqual([
+        'race',
+        'race/object._S3rver_metadata.json',
+        'race/object._S3rver_object',
+        'race/object._S3rver_object.md5',
+      ]);
+    });
+  }, 60_000);
+
+  it('leaves no stray file nor empty directory when DELETEs race PUTs of the same keys', async () => {
+    await withOwnStore(async (client, bucketDirectory) => {
+      const body = randomBytes(600 * 1024);
+      const lane = async () => {
+        for (let run = 0; run < 25; run++) {
+          const Key = `staging/${randomUUID()}/0`;
+          // The DELETE may land before, during or after the PUT: either the object is there
+          // whole with its ETag, or it is not there at all.
+          await Promise.all([
+            client.send(new PutObjectCommand({ Bucket: 'atomic', Key, Body: body })),
+            client.send(new DeleteObjectCommand({ Bucket: 'atomic', Key })),
+          ]);
+          const answer = await client
+            .send(new GetObjectCommand({ Bucket: 'atomic', Key }))
+            .catch((error: Error) => error);
+          if (answer instanceof Error) expect(answer.name).toBe('NoSuchKey');
+          else {
+            const bytes = Buffer.from((await answer.Body?.transformToByteArray()) ?? []);
+            expect(bytes.equals(body)).toBe(true);
+            expect(answer.ETag).toBe(`"${md5(body)}"`);
+          }
+          await client.send(new DeleteObjectCommand({ Bucket: 'atomic', Key }));
+        }
+      };
+      await Promise.all(Array.from({ length: 4 }, lane));
+      // Every object deleted: no file left, and the directories their keys made are gone too.
+      expect(await tree(bucketDirectory)).toEqual([]);
+    });
+  }, 60_000);
 });
