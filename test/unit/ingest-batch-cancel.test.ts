@@ -23,20 +23,14 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../lambdas/ingest/handler.ts';
-import { BATCH_LIMITS, DEFAULT_LIMITS, type IngestConfig } from '../../lambdas/shared/config.ts';
+import { BATCH_LIMITS } from '../../lambdas/shared/config.ts';
 import { createLogger } from '../../lambdas/shared/logger.ts';
 import { lambdaContext, restEvent } from '../support/events.ts';
+import { BATCH_ID, LARGE_MACHINE, largeBatchConfig } from '../support/large-batch.ts';
 
-const MACHINE = 'arn:aws:states:us-east-1:000000000000:stateMachine:ImageBatchLarge';
-const config: IngestConfig = {
-  ...DEFAULT_LIMITS,
-  syncStateMachineArn: `${MACHINE}-sync`,
-  asyncStateMachineArn: `${MACHINE}-async`,
-  largeBatchStateMachineArn: MACHINE,
-  largeBatchMaxConcurrency: 7,
-  stagingBucket: 'staging-bucket',
-};
-const ID = '0b7f3c1e-5d2a-4c8e-9f10-2a3b4c5d6e7f';
+const MACHINE = LARGE_MACHINE;
+const config = largeBatchConfig;
+const ID = BATCH_ID;
 const OTHER = '1c8f4d2f-6e3b-4d9f-8a21-3b4c5d6e7f80';
 const EXECUTION_ARN = `${MACHINE.replace(':stateMachine:', ':execution:')}:${ID}`;
 const sfnMock = mockClient(SFNClient);

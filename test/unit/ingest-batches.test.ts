@@ -22,22 +22,15 @@ import { recordsBetween, renderRecord } from '../../lambdas/ingest/batch-results
 import { readDeclaration } from '../../lambdas/ingest/batch-store.ts';
 import { imagesPerInvocation } from '../../lambdas/ingest/batches.ts';
 import { createHandler } from '../../lambdas/ingest/handler.ts';
-import { DEFAULT_LIMITS, type IngestConfig, ingestConfig } from '../../lambdas/shared/config.ts';
+import { type IngestConfig, ingestConfig } from '../../lambdas/shared/config.ts';
 import { createLogger } from '../../lambdas/shared/logger.ts';
 import type { BatchRecord } from '../../lambdas/shared/workflow.ts';
 import { lambdaContext, restEvent } from '../support/events.ts';
+import { BATCH_ID, LARGE_MACHINE, largeBatchConfig } from '../support/large-batch.ts';
 
-const MACHINE = 'arn:aws:states:us-east-1:000000000000:stateMachine:ImageBatchLarge';
-const config: IngestConfig = {
-  ...DEFAULT_LIMITS,
-  syncStateMachineArn: `${MACHINE}-sync`,
-  asyncStateMachineArn: `${MACHINE}-async`,
-  largeBatchStateMachineArn: MACHINE,
-  // Not the stack's default share (10), so that a value from elsewhere would show.
-  largeBatchMaxConcurrency: 7,
-  stagingBucket: 'staging-bucket',
-};
-const ID = '0b7f3c1e-5d2a-4c8e-9f10-2a3b4c5d6e7f';
+const MACHINE = LARGE_MACHINE;
+const config = largeBatchConfig;
+const ID = BATCH_ID;
 const sfnMock = mockClient(SFNClient);
 const s3Mock = mockClient(S3Client);
 const clients = {
