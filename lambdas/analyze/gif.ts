@@ -134,8 +134,14 @@ const readGif = (bytes: Uint8Array, checkPixels: (pixels: number) => void): GifI
   const ysize = frame.y1 - frame.y0;
   if (xsize <= 0 || ysize <= 0) fail('tile cannot extend outside image');
   if (frame.bits > 12) fail('bad LZW code size');
-  if (!countsInFrame(bytes, r.at, frame.bits, xsize * ysize))
-    decodesToTheEnd(bytes, r.at, frame.bits, xsize * ysize);
+  // The frame's own data nearly always holds every pixel; only when it does not is the rest of
+  // the file joined and counted again from the start, the way Pillow reads on.
+  const pixels = xsize * ysize;
+  if (
+    !countsPixels(joinSubBlocks(bytes, r.at, false), frame.bits, pixels) &&
+    !countsPixels(joinSubBlocks(bytes, r.at, true), frame.bits, pixels)
+  )
+    fail('image file is truncated');
   return {
     width,
     height,
@@ -150,15 +156,19 @@ const GIFTABLE = 4096;
 const GIFBUFFER = 4096;
 
 /**
- * The fast path for the usual file: the frame's complete sub-blocks joined, and the same LZW
- * count as below in a tight loop. True when every pixel is there; false when the frame's own
- * data runs out, and the exact replay below decides (Pillow reads on past the terminator).
- * Throws on the errors Pillow raises, which happen at the same code either way.
+ * The frame's LZW data as GifDecode.c gets it: complete sub-blocks joined (a sub-block is only
+ * decoded once all of it is there), up to the frame's terminator or, with `pastTerminator`, on
+ * through the rest of the file, where Pillow reads block sizes past the terminator (a zero
+ * being an empty block).
  */
-const countsInFrame = (bytes: Uint8Array, from: number, bits: number, pixels: number) => {
+const joinSubBlocks = (bytes: Uint8Array, from: number, pastTerminator: boolean) => {
   let size = 0;
   let at = from;
-  for (let n = bytes[at]; n && at + 1 + n <= bytes.length; n = bytes[at]) {
+  for (
+    let n = bytes[at];
+    n !== undefined && (n > 0 || pastTerminator) && at + 1 + n <= bytes.length;
+    n = bytes[at]
+  ) {
     size += n;
     at += 1 + n;
   }
@@ -169,6 +179,16 @@ const countsInFrame = (bytes: Uint8Array, from: number, bits: number, pixels: nu
     i += n;
     p += 1 + n;
   }
+  return data;
+};
+
+/**
+ * GifDecode.c over `data`, counting pixels in a tight loop: true when every pixel of the frame
+ * is there, false when the data runs out first. Throws where Pillow raises (a code past the
+ * table, a string longer than its buffer).
+ */
+const countsPixels = (data: Uint8Array, bits: number, pixels: number) => {
+  const size = data.length;
   const clear = 1 << bits;
   const end = clear + 1;
   const length = new Uint16Array(GIFTABLE).fill(1, 0, clear);
@@ -228,77 +248,6 @@ const countsInFrame = (bytes: Uint8Array, from: number, bits: number, pixels: nu
       done += run;
     }
     if (done >= pixels) return true;
-  }
-};
-
-/**
- * GifDecode.c over the rest of the file, counting pixels: throws where Pillow raises (a code
- * past the table, or the file ending before the frame's last pixel).
- */
-const decodesToTheEnd = (bytes: Uint8Array, from: number, bits: number, pixels: number) => {
-  const clear = 1 << bits;
-  const end = clear + 1;
-  // String length per code: the roots are one pixel.
-  const length = new Uint16Array(GIFTABLE).fill(1, 0, clear);
-  let next = clear + 2;
-  let codesize = bits + 1;
-  let codemask = (1 << codesize) - 1;
-  let afterClear = true;
-  let lastcode = 0;
-  let bitbuffer = 0;
-  let bitcount = 0;
-  let blocksize = 0;
-  let at = from;
-  let done = 0;
-  for (;;) {
-    while (bitcount < codesize) {
-      if (blocksize > 0) {
-        bitbuffer |= (bytes[at++] as number) << bitcount;
-        bitcount += 8;
-        blocksize--;
-      } else {
-        // A sub-block is only decoded once all of it is there.
-        const size = bytes[at];
-        if (size === undefined || at + 1 + size > bytes.length) fail('image file is truncated');
-        blocksize = size as number;
-        at++;
-      }
-    }
-    const c = bitbuffer & codemask;
-    bitbuffer >>>= codesize;
-    bitcount -= codesize;
-    if (c === clear) {
-      if (!afterClear) {
-        next = clear + 2;
-        codesize = bits + 1;
-        codemask = (1 << codesize) - 1;
-        afterClear = true;
-      }
-      continue;
-    }
-    if (c === end) continue; // Pillow returns, then carries on with whatever follows
-    let run: number;
-    if (afterClear) {
-      if (c > clear) fail('broken data stream');
-      lastcode = c;
-      afterClear = false;
-      run = 1;
-    } else {
-      if (c > next) fail('broken data stream');
-      run = c === next ? (length[lastcode] as number) + 1 : (length[c] as number);
-      if (run > GIFBUFFER) fail('broken data stream');
-      if (next < GIFTABLE) {
-        length[next] = (length[lastcode] as number) + 1;
-        if (next === codemask && codesize < 12) {
-          codesize++;
-          codemask = (1 << codesize) - 1;
-        }
-        next++;
-      }
-      lastcode = c;
-    }
-    done += run;
-    if (done >= pixels) return;
   }
 };
 
