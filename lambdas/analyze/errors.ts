@@ -10,9 +10,6 @@ export class FormatError extends Error {}
 /** The plugin's _open refused the header: for a reader tried without a signature, not this format. */
 export class NotThisFormat extends FormatError {}
 
-/** Thrown by TIFF's header reader (tiff.ts) where Pillow's TiffImagePlugin raised. */
-export class TiffError extends Error {}
-
 /** Thrown by `checkPixels` when the image is over the decompression-bomb limit. */
 export class PixelLimitError extends Error {
   readonly pixels: number;

@@ -4,12 +4,8 @@
  * for uncompressed strips, the bytes its raw decoder needs. Compressed data is still validated by
  * libvips' libtiff (see analysis.ts), as Pillow validated it with libtiff.
  */
-import { TiffError } from './errors.ts';
 import type { PillowMode } from './pillow.ts';
-
-const fail = (message: string): never => {
-  throw new TiffError(message);
-};
+import { fail } from './readers.ts';
 
 export const isTiff = (b: Uint8Array) =>
   b.length >= 4 &&
