@@ -133,10 +133,13 @@ export const analyzeImage = async (
   // to validate. Anything else asks metadata() first, as before; so does an image over a bound,
   // so that a header libvips rejects is still answered as such.
   const header = tiff ? undefined : plainHeader(bytes);
+  // Read once from the frame header, for the bound here and below (libvips reads a JPEG only
+  // from these bytes, isJpeg).
+  const jpegMemory = isJpeg(bytes) ? progressiveJpegMemory(bytes) : 0;
   const withinBounds =
     header !== undefined &&
     header.width * header.height <= maxPixels &&
-    (header.format !== 'jpeg' || progressiveJpegMemory(bytes) <= MEMORY_BUDGET);
+    (header.format !== 'jpeg' || jpegMemory <= MEMORY_BUDGET);
   let meta: Header;
   try {
     meta =
@@ -152,8 +155,7 @@ export const analyzeImage = async (
   const pixels = meta.width * meta.height;
   if (pixels > maxPixels) return fail('PIXEL_LIMIT_EXCEEDED', pixelLimitMessage(pixels, maxPixels));
   if (meta.format === 'jpeg') {
-    const memory = progressiveJpegMemory(bytes);
-    if (memory > MEMORY_BUDGET) return fail('PIXEL_LIMIT_EXCEEDED', memoryMessage(memory));
+    if (jpegMemory > MEMORY_BUDGET) return fail('PIXEL_LIMIT_EXCEEDED', memoryMessage(jpegMemory));
     // A JPEG whose marker structure leaves Pillow no way to raise needs no decode at all, nor
     // does one where it proves libjpeg raises (jpeg-walk.ts): that is answered as a libvips
     // failure is. Anything less clear-cut is validated by libvips below.
