@@ -8,6 +8,7 @@ import { readJpegHeader } from '../../lambdas/analyze/jpeg.ts';
 import { readPng, readPngLarge } from '../../lambdas/analyze/png.ts';
 import { readWebpHeader } from '../../lambdas/analyze/webp.ts';
 import { type ImageAnalysis, isFailure } from '../../lambdas/shared/types.ts';
+import { corpusAnswers, corpusBytes } from '../fixtures/differential/corpus.ts';
 import {
   type Expected,
   fixtureExpected,
@@ -43,13 +44,9 @@ describe('analyzeImage against the original service', () => {
 
 /** A file of the differential corpus and the original's recorded answer for it. */
 const corpus = (file: string) => {
-  const dir = path.resolve(import.meta.dirname, '../fixtures/differential');
-  const line = readFileSync(path.join(dir, 'answers.jsonl'), 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(`{"file":${JSON.stringify(file)},`));
-  if (!line) throw new Error(`${file} is not in the corpus`);
-  const answer = JSON.parse(line) as Expected;
-  return { bytes: readFileSync(path.join(dir, 'corpus', file)), answer: { ...answer, bytes: 0 } };
+  const answer = corpusAnswers().find((a) => a.file === file);
+  if (!answer) throw new Error(`${file} is not in the corpus`);
+  return { bytes: corpusBytes(file), answer: { ...answer, bytes: 0 } };
 };
 
 describe('analyzeImage where libpng, libvips or the old code answered otherwise than Pillow', () => {

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeImage } from '../../lambdas/analyze/analysis.ts';
 import { walkJpeg } from '../../lambdas/analyze/jpeg-walk.ts';
 import { isFailure } from '../../lambdas/shared/types.ts';
+import { corpusAnswers, corpusBytes, isMutant } from '../fixtures/differential/corpus.ts';
 import { JPEG_WALK_FIXTURES, jpegMutants } from '../support/jpeg-mutants.ts';
 
 interface Answer {
@@ -70,13 +71,8 @@ describe('the JPEG walker on damaged files', () => {
 });
 
 describe('the JPEG walker on the differential corpus', () => {
-  const dir = path.resolve(import.meta.dirname, '../fixtures/differential');
-  const jpegs = readFileSync(path.join(dir, 'answers.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1)
-    .map((line) => JSON.parse(line) as Answer & { file: string })
-    .map((answer) => ({ ...answer, bytes: readFileSync(path.join(dir, 'corpus', answer.file)) }))
+  const jpegs = corpusAnswers()
+    .map((answer) => ({ ...answer, bytes: corpusBytes(answer.file) }))
     .filter(({ bytes }) => bytes[0] === 0xff && bytes[1] === 0xd8);
 
   it('never says "succeeds" for a file the original refused, nor "fails" for one it read', () => {
@@ -90,7 +86,7 @@ describe('the JPEG walker on the differential corpus', () => {
   });
 
   it('answers every unmutated corpus JPEG without a decode', () => {
-    const seeds = jpegs.filter(({ file }) => !(file.split('/')[1] ?? '').includes('.'));
+    const seeds = jpegs.filter(({ file }) => !isMutant(file));
     expect(seeds.length).toBeGreaterThanOrEqual(13);
     const left = seeds.filter(({ bytes }) => walkJpeg(bytes).verdict !== 'succeeds');
     expect(left.map(({ file }) => file)).toEqual([]);

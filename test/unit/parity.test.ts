@@ -10,34 +10,29 @@ import { isDeepStrictEqual } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyzeImage } from '../../lambdas/analyze/analysis.ts';
 import { isFailure } from '../../lambdas/shared/types.ts';
+import {
+  CORPUS,
+  type CorpusAnswer,
+  corpusAnswers,
+  corpusBytes,
+  isMutant,
+} from '../fixtures/differential/corpus.ts';
 
-const HERE = path.resolve(import.meta.dirname, '../fixtures/differential');
-
-interface Answer {
-  file: string;
-  shape: number[];
-  nbytes: number | [];
-}
 interface Exception {
   /** A regular expression matched against the corpus path (format/seed.mutation). */
   files: string;
   reason: string;
 }
 
-const answers = readFileSync(path.join(HERE, 'answers.jsonl'), 'utf8')
-  .trim()
-  .split('\n')
-  .slice(1) // the header line names the oracle
-  .map((line) => JSON.parse(line) as Answer);
+const answers = corpusAnswers();
 const exceptions = (
-  JSON.parse(readFileSync(path.join(HERE, 'exceptions.json'), 'utf8')) as {
+  JSON.parse(readFileSync(path.join(CORPUS, 'exceptions.json'), 'utf8')) as {
     exceptions: Exception[];
   }
 ).exceptions.map((e) => ({ ...e, pattern: new RegExp(e.files) }));
 
 /** The corpus path is format/seed or format/seed.mutation. */
 const formatOf = (file: string) => file.split('/')[0] ?? file;
-const isMutant = (file: string) => (file.split('/')[1] ?? '').includes('.');
 
 interface Outcome {
   file: string;
@@ -52,8 +47,8 @@ const analyzeAll = async (): Promise<Outcome[]> => {
   let next = 0;
   const worker = async () => {
     while (next < answers.length) {
-      const answer = answers[next++] as Answer;
-      const analysis = await analyzeImage(readFileSync(path.join(HERE, 'corpus', answer.file)));
+      const answer = answers[next++] as CorpusAnswer;
+      const analysis = await analyzeImage(corpusBytes(answer.file));
       const ours = isFailure(analysis)
         ? { shape: [], nbytes: [] as [] }
         : { shape: analysis.shape, nbytes: analysis.nbytes };
