@@ -5,7 +5,7 @@
  * the last one's padding; the RLE decoder is replayed, counting pixels, as Pillow writes it.
  */
 import type { PillowMode } from './pillow.ts';
-import { type FormatReader, fail } from './readers.ts';
+import { type FormatReader, fail, ints } from './readers.ts';
 
 const isBmp = (bytes: Uint8Array): boolean =>
   bytes.length >= 2 && bytes[0] === 0x42 && bytes[1] === 0x4d; // "BM"
@@ -56,11 +56,7 @@ export const readBmp = (
   checkPixels: (pixels: number) => void,
   dib?: Dib,
 ): BmpInfo => {
-  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const u32 = (at: number) =>
-    at + 4 <= b.length ? view.getUint32(at, true) : fail('struct.error');
-  const u16 = (at: number) =>
-    at + 2 <= b.length ? view.getUint16(at, true) : fail('struct.error');
+  const { u32le: u32, u16le: u16 } = ints(b);
   const base = dib ? dib.at : 14;
   if (!dib && b.length < 14) fail('struct.error');
   let offset = dib ? 0 : u32(10);
