@@ -8,7 +8,7 @@ import { readJpegHeader } from '../../lambdas/analyze/jpeg.ts';
 import { readPng, readPngLarge } from '../../lambdas/analyze/png.ts';
 import { readWebpHeader } from '../../lambdas/analyze/webp.ts';
 import { type ImageAnalysis, isFailure } from '../../lambdas/shared/types.ts';
-import { corpusAnswers, corpusBytes } from '../fixtures/differential/corpus.ts';
+import { asOriginal, corpusAnswers, corpusBytes } from '../fixtures/differential/corpus.ts';
 import {
   type Expected,
   fixtureExpected,
@@ -17,11 +17,6 @@ import {
   oracleImage,
   originalAnswer,
 } from '../support/fixtures.ts';
-
-const asOriginal = (analysis: ImageAnalysis) =>
-  isFailure(analysis)
-    ? { shape: [], nbytes: [] }
-    : { shape: analysis.shape, nbytes: analysis.nbytes };
 
 const expectOriginal = (analysis: ImageAnalysis, expected: Expected) => {
   expect(asOriginal(analysis)).toEqual(originalAnswer(expected));

@@ -11,8 +11,12 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeImage } from '../../lambdas/analyze/analysis.ts';
 import { walkJpeg } from '../../lambdas/analyze/jpeg-walk.ts';
-import { isFailure } from '../../lambdas/shared/types.ts';
-import { corpusAnswers, corpusBytes, isMutant } from '../fixtures/differential/corpus.ts';
+import {
+  asOriginal,
+  corpusAnswers,
+  corpusBytes,
+  isMutant,
+} from '../fixtures/differential/corpus.ts';
 import { JPEG_WALK_FIXTURES, jpegMutants } from '../support/jpeg-mutants.ts';
 
 interface Answer {
@@ -28,12 +32,8 @@ const recorded = (
   }
 ).answers;
 
-const ours = async (bytes: Uint8Array, fullDecode = false) => {
-  const analysis = await analyzeImage(bytes, { fullDecode });
-  return isFailure(analysis)
-    ? { shape: [], nbytes: [] }
-    : { shape: analysis.shape, nbytes: analysis.nbytes };
-};
+const ours = async (bytes: Uint8Array, fullDecode = false) =>
+  asOriginal(await analyzeImage(bytes, { fullDecode }));
 
 const mutants = jpegMutants();
 
