@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import S3rver from '@20minutes/s3rver';
 import { postPolicyMiddleware } from './s3-post-policy.ts';
-import { tuneLocalS3 } from './s3-store.ts';
+import { oneAtATime, tuneLocalS3 } from './s3-store.ts';
 
 /** s3rver's built-in credentials: requests must be signed with them. */
 export const LOCAL_S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -132,8 +132,8 @@ interface PutContext {
  * one wins. Checks and writes of one key are serialized here so that the race has one winner,
  * as in S3. https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
  */
-export const conditionalPut = (bucket: string, store: S3rver['store']) => {
-  const pending = new Map<string, Promise<unknown>>();
+const conditionalPut = (bucket: string, store: S3rver['store']) => {
+  const turn = oneAtATime();
   return async (ctx: PutContext, next: () => Promise<void>) => {
     const prefix = `/${bucket}/`;
     if (
@@ -145,8 +145,7 @@ export const conditionalPut = (bucket: string, store: S3rver['store']) => {
     )
       return next();
     const key = decodeURIComponent(ctx.path.slice(prefix.length));
-    const before = pending.get(key) ?? Promise.resolve();
-    const turn = before.then(async () => {
+    await turn(key, async () => {
       const exists = await access(store.getResourcePath(bucket, key, 'object')).then(
         () => true,
         () => false,
@@ -159,12 +158,5 @@ export const conditionalPut = (bucket: string, store: S3rver['store']) => {
         '<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message><Condition>If-None-Match</Condition></Error>',
       ].join('\n');
     });
-    const settled = turn.catch(() => undefined);
-    pending.set(key, settled);
-    try {
-      await turn;
-    } finally {
-      if (pending.get(key) === settled) pending.delete(key);
-    }
   };
 };
