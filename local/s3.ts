@@ -36,8 +36,6 @@ export const startLocalS3 = async (options: {
     configureBuckets: [{ name: options.bucket }],
   });
   tuneLocalS3(server);
-  // s3rver ignores a form upload's policy; S3 enforces it (s3-post-policy.ts). First in line,
-  // so that a refused upload never reaches s3rver.
   const middleware = (server as unknown as { middleware: unknown[] }).middleware;
   // Just before s3rver's router (its last middleware), after its XML encoder.
   middleware.splice(
@@ -46,6 +44,8 @@ export const startLocalS3 = async (options: {
     listV2WithoutDes,
     conditionalPut(options.bucket, server.store),
   );
+  // s3rver ignores a form upload's policy; S3 enforces it (s3-post-policy.ts). First in line,
+  // so that a refused upload never reaches s3rver.
   middleware.unshift(
     postPolicyMiddleware({
       bucket: options.bucket,
