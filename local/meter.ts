@@ -18,7 +18,7 @@ export interface Usage {
   workflowLogBytes: number;
 }
 
-export const emptyUsage = (): Usage => ({
+const emptyUsage = (): Usage => ({
   apiRequests: 0,
   lambda: {},
   expressRequests: 0,

@@ -63,10 +63,11 @@ const rememberBucketConfigs = (store: Store) => {
 };
 
 /**
- * Runs a key's PUTs, DELETEs and reads one at a time, in arrival order: each sees the files
- * (body, MD5, metadata) of one object whole, never two writes' mix.
+ * Runs the work given under one id one at a time, in arrival order (here a key's PUTs, DELETEs
+ * and reads: each sees the files — body, MD5, metadata — of one object whole, never two
+ * writes' mix). A failed turn does not stop the next.
  */
-const oneAtATime = () => {
+export const oneAtATime = () => {
   const pending = new Map<string, Promise<unknown>>();
   return async <T>(id: string, work: () => Promise<T>): Promise<T> => {
     const turn = (pending.get(id) ?? Promise.resolve()).then(work);

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import S3rver from '@20minutes/s3rver';
 import { postPolicyMiddleware } from './s3-post-policy.ts';
-import { tuneLocalS3 } from './s3-store.ts';
+import { oneAtATime, tuneLocalS3 } from './s3-store.ts';
 
 /** s3rver's built-in credentials: requests must be signed with them. */
 export const LOCAL_S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -36,8 +36,6 @@ export const startLocalS3 = async (options: {
     configureBuckets: [{ name: options.bucket }],
   });
   tuneLocalS3(server);
-  // s3rver ignores a form upload's policy; S3 enforces it (s3-post-policy.ts). First in line,
-  // so that a refused upload never reaches s3rver.
   const middleware = (server as unknown as { middleware: unknown[] }).middleware;
   // Just before s3rver's router (its last middleware), after its XML encoder.
   middleware.splice(
@@ -46,6 +44,8 @@ export const startLocalS3 = async (options: {
     listV2WithoutDes,
     conditionalPut(options.bucket, server.store),
   );
+  // s3rver ignores a form upload's policy; S3 enforces it (s3-post-policy.ts). First in line,
+  // so that a refused upload never reaches s3rver.
   middleware.unshift(
     postPolicyMiddleware({
       bucket: options.bucket,
@@ -132,8 +132,8 @@ interface PutContext {
  * one wins. Checks and writes of one key are serialized here so that the race has one winner,
  * as in S3. https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
  */
-export const conditionalPut = (bucket: string, store: S3rver['store']) => {
-  const pending = new Map<string, Promise<unknown>>();
+const conditionalPut = (bucket: string, store: S3rver['store']) => {
+  const turn = oneAtATime();
   return async (ctx: PutContext, next: () => Promise<void>) => {
     const prefix = `/${bucket}/`;
     if (
@@ -145,8 +145,7 @@ export const conditionalPut = (bucket: string, store: S3rver['store']) => {
     )
       return next();
     const key = decodeURIComponent(ctx.path.slice(prefix.length));
-    const before = pending.get(key) ?? Promise.resolve();
-    const turn = before.then(async () => {
+    await turn(key, async () => {
       const exists = await access(store.getResourcePath(bucket, key, 'object')).then(
         () => true,
         () => false,
@@ -159,12 +158,5 @@ export const conditionalPut = (bucket: string, store: S3rver['store']) => {
         '<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message><Condition>If-None-Match</Condition></Error>',
       ].join('\n');
     });
-    const settled = turn.catch(() => undefined);
-    pending.set(key, settled);
-    try {
-      await turn;
-    } finally {
-      if (pending.get(key) === settled) pending.delete(key);
-    }
   };
 };

@@ -16,6 +16,7 @@ import { Worker } from 'node:worker_threads';
 // "Worker threads"; lovell/sharp#2263). libvips' loader blocks are process-wide: set once here,
 // for every sandbox, which must not set them again under a sibling's decode (loaders.ts).
 import { restrictLoaders } from '../lambdas/analyze/loaders.ts';
+import { DeadlineExceededError, withDeadline } from '../lambdas/shared/deadline.ts';
 import { LogLines } from './sandbox-log.ts';
 import type {
   InvocationContext,
@@ -190,29 +191,30 @@ export class SandboxPool {
    */
   async invoke(event: string, context: Omit<InvocationContext, 'deadline'>, timeoutMs: number) {
     const sandbox = await this.#acquire();
-    let timer: NodeJS.Timeout | undefined;
     let running: Promise<unknown> | undefined;
     try {
       await sandbox.ready;
-      const timedOut = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          const seconds = (timeoutMs / 1000).toFixed(2);
-          reject(new SandboxError('Sandbox.Timedout', `Task timed out after ${seconds} seconds`));
-        }, timeoutMs + TRANSIT_ALLOWANCE_MS);
+      const reply = await withDeadline(timeoutMs + TRANSIT_ALLOWANCE_MS, () => {
+        const run = sandbox.run(event, { ...context, deadline: Date.now() + timeoutMs });
+        running = run;
+        return run;
       });
-      const run = sandbox.run(event, { ...context, deadline: Date.now() + timeoutMs });
-      running = run;
-      const reply = await Promise.race([run, timedOut]);
       for (const command of reply.s3Commands) this.#options.onS3Command?.(command);
       if (reply.error) throw new SandboxError(reply.error.name, reply.error.message);
       return reply.result ?? 'null';
-    } catch (error) {
+    } catch (caught) {
+      const error =
+        caught instanceof DeadlineExceededError
+          ? new SandboxError(
+              'Sandbox.Timedout',
+              `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`,
+            )
+          : caught;
       if (error instanceof SandboxError && /^(Sandbox|Runtime)\./.test(error.name)) {
         this.#discard(sandbox, running);
       }
       throw error;
     } finally {
-      clearTimeout(timer);
       this.#release(sandbox);
     }
   }

@@ -25,7 +25,7 @@ import { type ExecutionRecord, executionRecord, writeResults } from './result-wr
 type Json = Record<string, unknown>;
 
 /** AWS runs at most 10,000 child executions of a Map Run at once, and that many by default. */
-export const DISTRIBUTED_MAX_CONCURRENCY = 10_000;
+const DISTRIBUTED_MAX_CONCURRENCY = 10_000;
 
 /** What one Map Run needs from the engine. */
 export interface MapRunHost {

@@ -6,8 +6,8 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { namedError } from '../functions.ts';
 
-export const GET_OBJECT = 'arn:aws:states:::s3:getObject';
-export const LIST_OBJECTS = 'arn:aws:states:::s3:listObjectsV2';
+const GET_OBJECT = 'arn:aws:states:::s3:getObject';
+const LIST_OBJECTS = 'arn:aws:states:::s3:listObjectsV2';
 
 export interface ItemReaderDefinition {
   Resource: string;

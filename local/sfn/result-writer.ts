@@ -12,7 +12,7 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { namedError } from '../functions.ts';
 import type { Execution } from './execution.ts';
 
-export const PUT_OBJECT = 'arn:aws:states:::s3:putObject';
+const PUT_OBJECT = 'arn:aws:states:::s3:putObject';
 
 export interface ResultWriterDefinition {
   Resource?: string;
