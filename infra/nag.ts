@@ -7,9 +7,9 @@ import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IConstruct } from 'constructs';
 import { LARGE_BATCH_DEFINITION_FILE } from '../statemachine/definition.ts';
+import { distributedMapLabelOf } from './asl.ts';
 import { LARGE_BATCH_KEYS } from './settings.ts';
 import type { ImageBatchStack } from './stack.ts';
-import { distributedMapLabelOf } from './workflows.ts';
 
 const ack = (scope: IConstruct, id: string, reason: string) =>
   Validations.of(scope).acknowledge({ id, reason });

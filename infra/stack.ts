@@ -21,6 +21,7 @@ import type { Construct } from 'constructs';
 import { STAGING_PREFIX } from '../lambdas/ingest/staging.ts';
 import { DEFINITION_FILE, LARGE_BATCH_DEFINITION_FILE } from '../statemachine/definition.ts';
 import { type AuthMode, ImageApi } from './api.ts';
+import { mapConcurrencyOf } from './asl.ts';
 import { ImageFunctions } from './functions.ts';
 import { Monitoring } from './monitoring.ts';
 import { acknowledgeJustifiedFindings } from './nag.ts';
@@ -32,7 +33,7 @@ import {
   largeBatchConcurrencyFor,
   metricsNamespaceFor,
 } from './settings.ts';
-import { ImageWorkflows, mapConcurrencyOf } from './workflows.ts';
+import { ImageWorkflows } from './workflows.ts';
 
 export interface ImageBatchStackProps extends StackProps {
   /** Names derive from it: the API stage, the metrics namespace, the log groups. */

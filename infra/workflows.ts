@@ -33,8 +33,6 @@ import {
 import { distributedMapLabelOf } from './asl.ts';
 import { LARGE_BATCH_KEYS } from './settings.ts';
 
-export { distributedMapLabelOf, mapConcurrencyOf } from './asl.ts';
-
 export interface WorkflowProps {
   /** How it is written in the console and on the dashboard. */
   label: string;

@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { distributedMapLabelOf, mapConcurrencyOf } from '../../infra/asl.ts';
 import { largeBatchConcurrencyFor } from '../../infra/settings.ts';
-import { distributedMapLabelOf, mapConcurrencyOf } from '../../infra/workflows.ts';
 import { DEFINITION_FILE, LARGE_BATCH_DEFINITION_FILE } from '../../statemachine/definition.ts';
 import { synth } from './synth.ts';
 

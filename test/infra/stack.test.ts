@@ -10,7 +10,7 @@ import aslValidator from 'asl-validator';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { parseAuthMode } from '../../infra/api.ts';
-import { mapConcurrencyOf } from '../../infra/workflows.ts';
+import { mapConcurrencyOf } from '../../infra/asl.ts';
 import { GATEWAY_RESPONSES, gatewayErrorBody, ROUTES } from '../../lambdas/ingest/routes.ts';
 import { DEFINITION_FILE, placeholdersIn } from '../../statemachine/definition.ts';
 import { synth } from './synth.ts';
