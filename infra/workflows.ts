@@ -30,7 +30,7 @@ import {
   LARGE_BATCH_DEFINITION_FILE,
   placeholdersIn,
 } from '../statemachine/definition.ts';
-import { distributedMapLabelOf } from './asl.ts';
+import { distributedMapLabelOf, labelledResourceName } from './asl.ts';
 import { LARGE_BATCH_KEYS } from './settings.ts';
 
 export interface WorkflowProps {
@@ -163,12 +163,15 @@ export class ImageWorkflows extends Construct {
   /** A Distributed Map's child executions: `execution:<machine>/<label>:<id>` (the AWS Service
    * Authorization Reference's "labelled execution"). */
   childExecutionsOf(machine: StateMachine, definitionFile: string): string {
-    return this.statesArn('execution', labelled(machine, definitionFile));
+    return this.statesArn(
+      'execution',
+      labelledResourceName(machine.stateMachineName, definitionFile),
+    );
   }
 
   /** Map Runs of a machine's Distributed Map: `mapRun:<machine>/<label>:<id>`. */
   mapRunsOf(machine: StateMachine, definitionFile: string): string {
-    return this.statesArn('mapRun', labelled(machine, definitionFile));
+    return this.statesArn('mapRun', labelledResourceName(machine.stateMachineName, definitionFile));
   }
 
   private statesArn(resource: string, resourceName: string) {
@@ -180,9 +183,3 @@ export class ImageWorkflows extends Construct {
     });
   }
 }
-
-/** `<machine>/<label>:*`, or any label (`<machine>/*`) when the Distributed Map has none. */
-const labelled = (machine: StateMachine, definitionFile: string) => {
-  const label = distributedMapLabelOf(definitionFile);
-  return label ? `${machine.stateMachineName}/${label}:*` : `${machine.stateMachineName}/*`;
-};
