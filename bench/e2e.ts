@@ -43,6 +43,19 @@ export const preparedPost = async (files: { name: string; bytes: Buffer }[]) => 
   };
 };
 
+/** Polls a run's status URL (an async request's Location, a large batch) every `intervalMs`
+ * until it has SUCCEEDED, and returns what it answered then; any status but RUNNING throws. */
+export const untilSucceeded = async (url: string, intervalMs: number, what: string) => {
+  for (;;) {
+    const res = await fetch(url);
+    if (res.status >= 300) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+    const poll = (await res.json()) as { status: string; result?: unknown };
+    if (poll.status === 'SUCCEEDED') return poll;
+    if (poll.status !== 'RUNNING') throw new Error(`${what} ${poll.status}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+};
+
 export const benchEndToEnd = async (runtime: Runtime) => {
   const images = BATCH.map((name) => ({ name, bytes: fixtureImage(name) }));
   const post = (await preparedPost(images))(runtime.apiUrl);

@@ -24,7 +24,7 @@ import {
   printCostTable,
   workflowCost,
 } from './cost.ts';
-import { BATCH } from './e2e.ts';
+import { BATCH, untilSucceeded } from './e2e.ts';
 import { fmt } from './measure.ts';
 import { LAMBDA_PLATFORM_LOG_BYTES, PRICES, PRICES_DATE } from './prices.ts';
 
@@ -117,12 +117,7 @@ const largeBatch = async (api: string, images: number) => {
   phase('upload');
   await json(await fetch(`${api}/batches/${id}/start`, { method: 'POST' }));
   phase('start');
-  for (;;) {
-    const status = (await json(await fetch(`${api}/batches/${id}`))).status;
-    if (status === 'SUCCEEDED') break;
-    if (status !== 'RUNNING') throw new Error(`batch ${status}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await untilSucceeded(`${api}/batches/${id}`, 250, 'batch');
   phase('run');
   const shapes: unknown[] = [];
   for (let cursor: unknown = '0'; cursor !== null; ) {
@@ -153,15 +148,7 @@ const inlineDesign = async (api: string, images: number) => {
     });
     const location = res.headers.get('location') ?? '';
     await json(res);
-    for (;;) {
-      const poll = await json(await fetch(`${api}${location}`));
-      if (poll.status === 'SUCCEEDED') {
-        shapes[r] = poll.result as unknown[];
-        return;
-      }
-      if (poll.status !== 'RUNNING') throw new Error(`async run ${poll.status}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    shapes[r] = (await untilSucceeded(`${api}${location}`, 250, 'async run')).result as unknown[];
   });
   return shapes.flat();
 };
