@@ -43,6 +43,13 @@ export interface WorkflowProps {
   invokes: IFunction[];
 }
 
+/** A machine of the stack, with its label; `distributed` when it runs a Distributed Map. */
+export interface DeployedWorkflow {
+  machine: StateMachine;
+  label: string;
+  distributed: boolean;
+}
+
 export interface ImageWorkflowsProps {
   analyze: IFunction;
   /** The staging bucket: the large-batch workflow reads manifests and writes results there. */
@@ -53,8 +60,8 @@ export class ImageWorkflows extends Construct {
   readonly sync: StateMachine;
   readonly async: StateMachine;
   readonly large: StateMachine;
-  /** Every machine of the stack, with its label; `distributed` when it runs a Distributed Map. */
-  readonly all: { machine: StateMachine; label: string; distributed: boolean }[] = [];
+  /** Every machine of the stack. */
+  readonly all: DeployedWorkflow[] = [];
 
   constructor(scope: Construct, id: string, props: ImageWorkflowsProps) {
     super(scope, id);
