@@ -75,8 +75,9 @@ export class ImageBatchStack extends Stack {
         `The analysis concurrency (${analysisConcurrency}) must exceed the workflow Map's MaxConcurrency (${mapConcurrency}): large batches get what is left.`,
       );
 
-    // The claim-check: images too big for a workflow payload, for the seconds it takes to
-    // analyse them. The analyser deletes each one; the lifecycle rule catches what a crash left.
+    // The claim-check: every request's images, staged for the seconds it takes to analyze
+    // them. The workflow deletes each request's object once its Map is done ("Discard staged
+    // images"); the lifecycle rule catches what a failed delete left.
     this.staging = new Bucket(this, 'Staging', {
       encryption: BucketEncryption.S3_MANAGED,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
