@@ -10,13 +10,13 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Tests that read logs capture them; everything else stays quiet. npm ≥ 11 on Node ≥ 22
-    // (npm start, npx esbuild in bundling) keeps Node's compile cache in the temp directory,
-    // which tests must leave empty.
-    // Metrics (EMF lines on stdout) too: the files that test them turn them back on.
     env: {
+      // Tests that read logs capture them; everything else stays quiet.
       POWERTOOLS_LOG_LEVEL: 'SILENT',
+      // Metrics (EMF lines on stdout) too: the files that test them turn them back on.
       POWERTOOLS_METRICS_DISABLED: 'true',
+      // npm ≥ 11 on Node ≥ 22 (npm start, npx esbuild in bundling) keeps Node's compile cache
+      // in the temp directory, which tests must leave empty.
       NODE_DISABLE_COMPILE_CACHE: '1',
     },
     reporters: jsonReport ? ['default', ['json', { outputFile: jsonReport }]] : ['default'],

@@ -13,7 +13,7 @@ import { createInflate } from 'node:zlib';
 import sharp from 'sharp';
 import { analyzeImage } from '../lambdas/analyze/analysis.ts';
 import { isFailure } from '../lambdas/shared/types.ts';
-import { fmt, measure, measurePair } from './measure.ts';
+import { fmt, measure, measurePair, median } from './measure.ts';
 
 const CORPUS = path.resolve(import.meta.dirname, '../test/fixtures/differential');
 
@@ -141,7 +141,6 @@ const cpuPair = async (baseline: () => Promise<unknown>, candidate: () => Promis
       times[i as 0 | 1].push((used.user + used.system) / 1000);
     }
   }
-  const median = (t: number[]) => [...t].sort((x, y) => x - y)[Math.floor(t.length / 2)] ?? 0;
   return median(times[1]) / median(times[0]);
 };
 
@@ -214,7 +213,6 @@ export const benchAnalysis = async () => {
 
   // Fixed cost: each small file's median over repeated runs, then the median over the files:
   // all of them, and those libvips decodes (the others are read by our own header readers).
-  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? 0;
   const perFile = new Map<string, number[]>();
   for (const [format, files] of small)
     for (const f of files) {

@@ -21,7 +21,7 @@
 import type { Usage } from '../local/meter.ts';
 import { fixtureImage } from '../test/support/fixtures.ts';
 import type { Served } from './baseline.ts';
-import { BATCH } from './e2e.ts';
+import { BATCH, untilSucceeded } from './e2e.ts';
 import { fmt } from './measure.ts';
 import { LAMBDA_PLATFORM_LOG_BYTES, PRICES, PRICES_DATE } from './prices.ts';
 
@@ -52,13 +52,7 @@ const post = async (apiUrl: string, count: number, async: boolean) => {
   });
   if (res.status === 200) return;
   if (res.status !== 202) throw new Error(`${res.status} ${await res.text()}`);
-  const location = res.headers.get('location') ?? '';
-  for (;;) {
-    const poll = (await (await fetch(`${apiUrl}${location}`)).json()) as { status: string };
-    if (poll.status === 'SUCCEEDED') return;
-    if (poll.status !== 'RUNNING') throw new Error(`async run ${poll.status}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await untilSucceeded(`${apiUrl}${res.headers.get('location') ?? ''}`, 50, 'async run');
 };
 
 export const logsCost = (bytes: number) => (bytes / GB) * PRICES.logsPerGb;

@@ -24,21 +24,41 @@ export const BATCH = [
   'gray_300x200.jpg',
 ];
 
-export const benchEndToEnd = async (runtime: Runtime) => {
-  const images = BATCH.map((name) => ({ name, bytes: fixtureImage(name) }));
-  // Encoded once by the platform's FormData, as a client holds its request ready: the figure
-  // is the service's time, not the client's encoder.
+/**
+ * A multipart POST /shape of `files`, encoded once by the platform's FormData, as a client
+ * holds its request ready: the figure is the service's time, not the client's encoder. Given
+ * an API's URL, the call that sends it and returns the 200's JSON.
+ */
+export const preparedPost = async (files: { name: string; bytes: Buffer }[]) => {
   const form = new FormData();
-  for (const { name, bytes } of images)
+  for (const { name, bytes } of files)
     form.append('image', new Blob([new Uint8Array(bytes)]), name);
-  const request = new Request(`${runtime.apiUrl}/shape`, { method: 'POST', body: form });
+  const request = new Request('http://encoder.invalid/', { method: 'POST', body: form });
   const body = Buffer.from(await request.arrayBuffer());
   const headers = { 'content-type': request.headers.get('content-type') ?? '' };
-  const post = async () => {
-    const res = await fetch(`${runtime.apiUrl}/shape`, { method: 'POST', body, headers });
-    if (res.status !== 200) throw new Error(`round trip failed: ${res.status} ${await res.text()}`);
+  return (apiUrl: string) => async () => {
+    const res = await fetch(`${apiUrl}/shape`, { method: 'POST', body, headers });
+    if (res.status !== 200) throw new Error(`${apiUrl}: ${res.status} ${await res.text()}`);
     return res.json();
   };
+};
+
+/** Polls a run's status URL (an async request's Location, a large batch) every `intervalMs`
+ * until it has SUCCEEDED, and returns what it answered then; any status but RUNNING throws. */
+export const untilSucceeded = async (url: string, intervalMs: number, what: string) => {
+  for (;;) {
+    const res = await fetch(url);
+    if (res.status >= 300) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+    const poll = (await res.json()) as { status: string; result?: unknown };
+    if (poll.status === 'SUCCEEDED') return poll;
+    if (poll.status !== 'RUNNING') throw new Error(`${what} ${poll.status}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+};
+
+export const benchEndToEnd = async (runtime: Runtime) => {
+  const images = BATCH.map((name) => ({ name, bytes: fixtureImage(name) }));
+  const post = (await preparedPost(images))(runtime.apiUrl);
   const direct = () => Promise.all(images.map(({ bytes }) => analyzeImage(bytes)));
 
   const viaApi = await post();

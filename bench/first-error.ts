@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
+import { median } from './measure.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const RUNS = Number(process.env.RUNS ?? 7);
@@ -46,11 +47,6 @@ await handler(event, context);
 const t3 = performance.now();
 console.log(JSON.stringify({ status: first.statusCode, loadMs: t1 - t0, firstMs: t2 - t1, secondMs: t3 - t2 }));
 `;
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? Number.NaN;
-};
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'first-error-'));
 try {

@@ -13,6 +13,7 @@
  * lines are counted. Timings are this machine's, under whatever else runs on it.
  */
 
+import { mapLimit, mediaTypeOf } from '../cli/transports/form.ts';
 import type { Usage } from '../local/meter.ts';
 import { type Runtime, startRuntime } from '../local/runtime.ts';
 import { fixtureExpected, fixtureImage } from '../test/support/fixtures.ts';
@@ -24,33 +25,13 @@ import {
   printCostTable,
   workflowCost,
 } from './cost.ts';
-import { BATCH } from './e2e.ts';
+import { BATCH, untilSucceeded } from './e2e.ts';
 import { fmt } from './measure.ts';
 import { LAMBDA_PLATFORM_LOG_BYTES, PRICES, PRICES_DATE } from './prices.ts';
 
-const TYPES: Record<string, string> = {
-  jpg: 'image/jpeg',
-  png: 'image/png',
-  gif: 'image/gif',
-  webp: 'image/webp',
-};
-const FILES = BATCH.map((name) => ({
-  name,
-  bytes: fixtureImage(name),
-  type: TYPES[name.split('.').at(-1) ?? ''] ?? 'application/octet-stream',
-}));
+const FILES = BATCH.map((name) => ({ name, bytes: fixtureImage(name), type: mediaTypeOf(name) }));
 const SHAPES = new Map(fixtureExpected().map(([name, e]) => [name, e.shape]));
 const fileAt = (i: number) => FILES[i % FILES.length] as (typeof FILES)[number];
-
-/** Runs `count` workers over a queue of jobs. */
-const pool = async <T>(jobs: T[], count: number, work: (job: T) => Promise<void>) => {
-  const queue = [...jobs];
-  await Promise.all(
-    [...Array(count)].map(async () => {
-      for (let job = queue.shift(); job !== undefined; job = queue.shift()) await work(job);
-    }),
-  );
-};
 
 const json = async (res: Response) => {
   if (res.status >= 300) throw new Error(`${res.url}: ${res.status} ${await res.text()}`);
@@ -105,7 +86,7 @@ const largeBatch = async (api: string, images: number) => {
     t = performance.now();
   };
   phase('declare');
-  await pool(forms, 32, async (form) => {
+  await mapLimit(forms, 32, async (form) => {
     const body = new FormData();
     for (const [k, v] of Object.entries(form.fields)) body.append(k, v);
     const file = fileAt(form.index);
@@ -117,12 +98,7 @@ const largeBatch = async (api: string, images: number) => {
   phase('upload');
   await json(await fetch(`${api}/batches/${id}/start`, { method: 'POST' }));
   phase('start');
-  for (;;) {
-    const status = (await json(await fetch(`${api}/batches/${id}`))).status;
-    if (status === 'SUCCEEDED') break;
-    if (status !== 'RUNNING') throw new Error(`batch ${status}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await untilSucceeded(`${api}/batches/${id}`, 250, 'batch');
   phase('run');
   const shapes: unknown[] = [];
   for (let cursor: unknown = '0'; cursor !== null; ) {
@@ -137,8 +113,8 @@ const largeBatch = async (api: string, images: number) => {
 const inlineDesign = async (api: string, images: number) => {
   const perRequest = 200;
   const requests = [...Array(Math.ceil(images / perRequest)).keys()];
-  const shapes: unknown[][] = [];
-  await pool(requests, 4, async (r) => {
+  // Each request's shapes, in the requests' order.
+  const shapes = await mapLimit(requests, 4, async (r) => {
     const form = new FormData();
     for (let i = r * perRequest; i < Math.min(images, (r + 1) * perRequest); i++)
       form.append(
@@ -153,15 +129,7 @@ const inlineDesign = async (api: string, images: number) => {
     });
     const location = res.headers.get('location') ?? '';
     await json(res);
-    for (;;) {
-      const poll = await json(await fetch(`${api}${location}`));
-      if (poll.status === 'SUCCEEDED') {
-        shapes[r] = poll.result as unknown[];
-        return;
-      }
-      if (poll.status !== 'RUNNING') throw new Error(`async run ${poll.status}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    return (await untilSucceeded(`${api}${location}`, 250, 'async run')).result as unknown[];
   });
   return shapes.flat();
 };

@@ -5,6 +5,15 @@ export interface Sample {
   perSecond: number;
 }
 
+/** The middle value (the upper one of an even count); NaN when there is none. */
+export const median = (xs: number[]) =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+
+const sampleOf = (times: number[]): Sample => {
+  const medianMs = median(times);
+  return { runs: times.length, medianMs, perSecond: 1000 / medianMs };
+};
+
 export const measure = async (
   fn: () => Promise<unknown>,
   { minRuns = 10, minMs = 1500, warmup = 2 } = {},
@@ -17,9 +26,7 @@ export const measure = async (
     await fn();
     times.push(performance.now() - t0);
   }
-  times.sort((a, b) => a - b);
-  const medianMs = times[Math.floor(times.length / 2)] ?? Number.NaN;
-  return { runs: times.length, medianMs, perSecond: 1000 / medianMs };
+  return sampleOf(times);
 };
 
 export const ratio = (baseline: Sample, candidate: Sample) =>
@@ -43,11 +50,7 @@ export const measureAll = async (
       times[i]?.push(performance.now() - t0);
     }
   }
-  return times.map((t) => {
-    t.sort((a, b) => a - b);
-    const medianMs = t[Math.floor(t.length / 2)] ?? Number.NaN;
-    return { runs: t.length, medianMs, perSecond: 1000 / medianMs };
-  });
+  return times.map(sampleOf);
 };
 
 /** Two workloads in alternation (see measureAll). */

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { isDeepStrictEqual, promisify } from 'node:util';
 import { analyzeImage } from '../lambdas/analyze/analysis.ts';
 import { FIXTURE_IMAGES, fixtureImage } from '../test/support/fixtures.ts';
-import { BATCH } from './e2e.ts';
+import { BATCH, preparedPost } from './e2e.ts';
 import { fmt, measureAll } from './measure.ts';
 
 const run = promisify(execFile);
@@ -50,21 +50,6 @@ export interface Design {
   label: string;
   apiUrl: string;
 }
-
-/** A POST held ready, as a client would: the figure is the service's time. */
-const prepared = async (files: { name: string; bytes: Buffer }[]) => {
-  const form = new FormData();
-  for (const { name, bytes } of files)
-    form.append('image', new Blob([new Uint8Array(bytes)]), name);
-  const request = new Request('http://encoder.invalid/', { method: 'POST', body: form });
-  const body = Buffer.from(await request.arrayBuffer());
-  const headers = { 'content-type': request.headers.get('content-type') ?? '' };
-  return (apiUrl: string) => async () => {
-    const res = await fetch(`${apiUrl}/shape`, { method: 'POST', body, headers });
-    if (res.status !== 200) throw new Error(`${apiUrl}: ${res.status} ${await res.text()}`);
-    return res.json();
-  };
-};
 
 /** Bytes no reader accepts, as many as the image had: the analysis refuses them at once
  * (UNSUPPORTED_FORMAT) and every hop carries the same bytes as for the image. */
@@ -103,14 +88,14 @@ export const benchDesigns = async (designs: Design[]) => {
   console.log(`|---|${columns.map(() => '---').join('|')}|`);
   const figures: Record<string, number> = {};
   for (const { what, files } of workloads) {
-    const post = await prepared(files);
+    const post = await preparedPost(files);
     const calls = designs.map((d) => post(d.apiUrl));
     const answers: unknown[] = [];
     for (const call of calls) answers.push(await call());
     if (!answers.every((a) => isDeepStrictEqual(a, answers[0])))
       throw new Error(`${what}: the designs' answers differ`);
     const junk = files.map(notAnImage);
-    const floor = (await prepared(junk))(current.apiUrl);
+    const floor = (await preparedPost(junk))(current.apiUrl);
     const refused = junk.map(() => []);
     if (!isDeepStrictEqual(await floor(), refused))
       throw new Error(`${what}: the floor's bytes were taken for images`);

@@ -10,9 +10,9 @@ import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { DEFINITION_FILE } from '../statemachine/definition.ts';
 import { parseAuthMode } from './api.ts';
+import { mapConcurrencyOf } from './asl.ts';
 import { parseConcurrency, parseStage, stackNameFor } from './settings.ts';
 import { ImageBatchStack } from './stack.ts';
-import { mapConcurrencyOf } from './workflows.ts';
 
 const app = new App();
 const context = (key: string): string | undefined => {

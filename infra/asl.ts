@@ -60,3 +60,10 @@ export const distributedMapLabelOf = (definitionFile: string): string | undefine
   };
   return find(readStates(definitionFile));
 };
+
+/** How IAM names what a machine's Distributed Map starts (its child executions, its Map Runs):
+ * `<machine>/<label>:*`, or any label (`<machine>/*`) when the Map has none. */
+export const labelledResourceName = (machineName: string, definitionFile: string): string => {
+  const label = distributedMapLabelOf(definitionFile);
+  return label ? `${machineName}/${label}:*` : `${machineName}/*`;
+};

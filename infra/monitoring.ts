@@ -26,9 +26,9 @@ import {
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
-import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { DIMENSION, METRIC } from '../lambdas/shared/metrics.ts';
+import type { DeployedWorkflow } from './workflows.ts';
 
 /** A function and its Powertools service name (the `service` dimension of our metrics). */
 interface WatchedFunction {
@@ -43,7 +43,7 @@ export interface MonitoringProps {
   /** The analysis function: its errors are caught by the workflow and become records. */
   analyze: WatchedFunction & { reservedConcurrency: number };
   ingest: WatchedFunction;
-  workflows: { machine: StateMachine; label: string; distributed: boolean }[];
+  workflows: DeployedWorkflow[];
   alarmTopicArn?: string;
 }
 

@@ -7,9 +7,9 @@ import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IConstruct } from 'constructs';
 import { LARGE_BATCH_DEFINITION_FILE } from '../statemachine/definition.ts';
+import { labelledResourceName } from './asl.ts';
 import { LARGE_BATCH_KEYS } from './settings.ts';
 import type { ImageBatchStack } from './stack.ts';
-import { distributedMapLabelOf } from './workflows.ts';
 
 const ack = (scope: IConstruct, id: string, reason: string) =>
   Validations.of(scope).acknowledge({ id, reason });
@@ -51,9 +51,10 @@ export const acknowledgeJustifiedFindings = (stack: ImageBatchStack) => {
     `AwsSolutions-IAM5[Resource::${attributeOf(stack.staging, 'Arn')}/${pattern}]`;
   const states = (pattern: string) =>
     `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:${pattern}]`;
-  const label = distributedMapLabelOf(LARGE_BATCH_DEFINITION_FILE);
   const labelled = (kind: string) =>
-    states(`${kind}:${attributeOf(large, 'Name')}/${label ? `${label}:*` : '*'}`);
+    states(
+      `${kind}:${labelledResourceName(attributeOf(large, 'Name'), LARGE_BATCH_DEFINITION_FILE)}`,
+    );
   const uploads = objects(`${LARGE_BATCH_KEYS.uploads}*`);
   const results = objects(`${LARGE_BATCH_KEYS.results}*`);
   ack(

@@ -21,6 +21,7 @@ import type { Construct } from 'constructs';
 import { STAGING_PREFIX } from '../lambdas/ingest/staging.ts';
 import { DEFINITION_FILE, LARGE_BATCH_DEFINITION_FILE } from '../statemachine/definition.ts';
 import { type AuthMode, ImageApi } from './api.ts';
+import { mapConcurrencyOf } from './asl.ts';
 import { ImageFunctions } from './functions.ts';
 import { Monitoring } from './monitoring.ts';
 import { acknowledgeJustifiedFindings } from './nag.ts';
@@ -32,7 +33,7 @@ import {
   largeBatchConcurrencyFor,
   metricsNamespaceFor,
 } from './settings.ts';
-import { ImageWorkflows, mapConcurrencyOf } from './workflows.ts';
+import { ImageWorkflows } from './workflows.ts';
 
 export interface ImageBatchStackProps extends StackProps {
   /** Names derive from it: the API stage, the metrics namespace, the log groups. */
@@ -74,8 +75,9 @@ export class ImageBatchStack extends Stack {
         `The analysis concurrency (${analysisConcurrency}) must exceed the workflow Map's MaxConcurrency (${mapConcurrency}): large batches get what is left.`,
       );
 
-    // The claim-check: images too big for a workflow payload, for the seconds it takes to
-    // analyse them. The analyser deletes each one; the lifecycle rule catches what a crash left.
+    // The claim-check: every request's images, staged for the seconds it takes to analyze
+    // them. The workflow deletes each request's object once its Map is done ("Discard staged
+    // images"); the lifecycle rule catches what a failed delete left.
     this.staging = new Bucket(this, 'Staging', {
       encryption: BucketEncryption.S3_MANAGED,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,

@@ -30,10 +30,8 @@ import {
   LARGE_BATCH_DEFINITION_FILE,
   placeholdersIn,
 } from '../statemachine/definition.ts';
-import { distributedMapLabelOf } from './asl.ts';
+import { distributedMapLabelOf, labelledResourceName } from './asl.ts';
 import { LARGE_BATCH_KEYS } from './settings.ts';
-
-export { distributedMapLabelOf, mapConcurrencyOf } from './asl.ts';
 
 export interface WorkflowProps {
   /** How it is written in the console and on the dashboard. */
@@ -43,6 +41,13 @@ export interface WorkflowProps {
   substitutions: Record<string, string>;
   /** The functions its tasks invoke: a definition loaded from a file grants nothing. */
   invokes: IFunction[];
+}
+
+/** A machine of the stack, with its label; `distributed` when it runs a Distributed Map. */
+export interface DeployedWorkflow {
+  machine: StateMachine;
+  label: string;
+  distributed: boolean;
 }
 
 export interface ImageWorkflowsProps {
@@ -55,8 +60,8 @@ export class ImageWorkflows extends Construct {
   readonly sync: StateMachine;
   readonly async: StateMachine;
   readonly large: StateMachine;
-  /** Every machine of the stack, with its label; `distributed` when it runs a Distributed Map. */
-  readonly all: { machine: StateMachine; label: string; distributed: boolean }[] = [];
+  /** Every machine of the stack. */
+  readonly all: DeployedWorkflow[] = [];
 
   constructor(scope: Construct, id: string, props: ImageWorkflowsProps) {
     super(scope, id);
@@ -165,12 +170,15 @@ export class ImageWorkflows extends Construct {
   /** A Distributed Map's child executions: `execution:<machine>/<label>:<id>` (the AWS Service
    * Authorization Reference's "labelled execution"). */
   childExecutionsOf(machine: StateMachine, definitionFile: string): string {
-    return this.statesArn('execution', labelled(machine, definitionFile));
+    return this.statesArn(
+      'execution',
+      labelledResourceName(machine.stateMachineName, definitionFile),
+    );
   }
 
   /** Map Runs of a machine's Distributed Map: `mapRun:<machine>/<label>:<id>`. */
   mapRunsOf(machine: StateMachine, definitionFile: string): string {
-    return this.statesArn('mapRun', labelled(machine, definitionFile));
+    return this.statesArn('mapRun', labelledResourceName(machine.stateMachineName, definitionFile));
   }
 
   private statesArn(resource: string, resourceName: string) {
@@ -182,9 +190,3 @@ export class ImageWorkflows extends Construct {
     });
   }
 }
-
-/** `<machine>/<label>:*`, or any label (`<machine>/*`) when the Distributed Map has none. */
-const labelled = (machine: StateMachine, definitionFile: string) => {
-  const label = distributedMapLabelOf(definitionFile);
-  return label ? `${machine.stateMachineName}/${label}:*` : `${machine.stateMachineName}/*`;
-};

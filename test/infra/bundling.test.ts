@@ -19,7 +19,7 @@ import type { MapItem } from '../../lambdas/shared/workflow.ts';
 import { LOCAL_S3_CREDENTIALS, startLocalS3 } from '../../local/s3.ts';
 import { lambdaContext, restEvent } from '../support/events.ts';
 import { fixtureImage } from '../support/fixtures.ts';
-import { synth } from './synth.ts';
+import { logicalId, synth } from './synth.ts';
 
 const ELF_MACHINE_AARCH64 = 183;
 /** e_machine of an ELF file: which CPU it is built for. */
@@ -41,16 +41,8 @@ describe('bundling', () => {
   it('ships sharp for linux-arm64 in the analysis function, and bundles the ingest alone', async () => {
     const { stack, assembly, template } = synth({ bundle: true });
     const json = template.toJSON();
-    const analyze = assetDirOf(
-      assembly.directory,
-      json,
-      stack.getLogicalId(stack.functions.analyze.node.defaultChild as never),
-    );
-    const ingest = assetDirOf(
-      assembly.directory,
-      json,
-      stack.getLogicalId(stack.functions.ingest.node.defaultChild as never),
-    );
+    const analyze = assetDirOf(assembly.directory, json, logicalId(stack.functions.analyze));
+    const ingest = assetDirOf(assembly.directory, json, logicalId(stack.functions.ingest));
 
     expect(existsSync(path.join(analyze, 'index.mjs'))).toBe(true);
     const binding = path.join(analyze, 'node_modules', SHARP_ARM64_PACKAGE, 'lib');

@@ -9,16 +9,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { distributedMapLabelOf, mapConcurrencyOf } from '../../infra/asl.ts';
 import { largeBatchConcurrencyFor } from '../../infra/settings.ts';
-import { distributedMapLabelOf, mapConcurrencyOf } from '../../infra/workflows.ts';
 import { DEFINITION_FILE, LARGE_BATCH_DEFINITION_FILE } from '../../statemachine/definition.ts';
-import { synth } from './synth.ts';
+import { logicalId, synth } from './synth.ts';
 
 type Json = Record<string, unknown>;
 
 const { template, assembly, stack } = synth();
-const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
-  stack.getLogicalId(construct.node.defaultChild as never);
 const { large, async } = stack.workflows;
 const { ingest, analyze } = stack.functions;
 const bucket = logicalId(stack.staging);
@@ -284,17 +282,16 @@ describe('concurrency of large batches', () => {
     const { stack: wider, template: widerTemplate } = synth({ analysisConcurrency: 40 });
     const share = largeBatchConcurrencyFor(40, 10);
     expect(share).toBe(30);
-    const id = (construct: { node: { defaultChild?: unknown } }) =>
-      wider.getLogicalId(construct.node.defaultChild as never);
     const functions = widerTemplate.findResources('AWS::Lambda::Function');
-    const ingestEnv = functions[id(wider.functions.ingest)]?.Properties.Environment.Variables;
+    const ingestEnv =
+      functions[logicalId(wider.functions.ingest)]?.Properties.Environment.Variables;
     expect(ingestEnv.LARGE_BATCH_MAX_CONCURRENCY).toBe(String(share));
-    expect(functions[id(wider.functions.analyze)]?.Properties.ReservedConcurrentExecutions).toBe(
-      40,
-    );
+    expect(
+      functions[logicalId(wider.functions.analyze)]?.Properties.ReservedConcurrentExecutions,
+    ).toBe(40);
     // CloudFormation is given nothing for the concurrency: no substitution carries it.
     const machine = widerTemplate.findResources('AWS::StepFunctions::StateMachine')[
-      id(wider.workflows.large)
+      logicalId(wider.workflows.large)
     ];
     expect(Object.keys(machine?.Properties.DefinitionSubstitutions)).toEqual([
       'AnalyzeFunctionArn',

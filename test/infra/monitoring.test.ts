@@ -6,11 +6,9 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { DIMENSION, METRIC } from '../../lambdas/shared/metrics.ts';
-import { synth } from './synth.ts';
+import { logicalId, synth } from './synth.ts';
 
 const { template, stack } = synth();
-const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
-  stack.getLogicalId(construct.node.defaultChild as never);
 const alarms = () => Object.values(template.findResources('AWS::CloudWatch::Alarm'));
 /** Alarms whose metric (or one of the metrics of its expression) has this name. */
 const alarmsOn = (metricName: string) =>

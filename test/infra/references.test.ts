@@ -12,7 +12,7 @@ import { declaredPixels } from '../../lambdas/ingest/pixels.ts';
 import { chunksFor, itemsFor, stagingKey } from '../../lambdas/ingest/staging.ts';
 import type { ExecutionInput } from '../../lambdas/shared/workflow.ts';
 import { fixtureImage } from '../support/fixtures.ts';
-import { synth } from './synth.ts';
+import { logicalId, synth } from './synth.ts';
 
 const { template, assembly, stack } = synth();
 
@@ -28,9 +28,7 @@ interface State {
 
 /** The request machines' definitions as deployed: the asset CloudFormation reads from S3 (the
  * large-batch machine reads its items from a manifest: large-batch.test.ts). */
-const requestMachines = [stack.workflows.sync, stack.workflows.async].map((m) =>
-  stack.getLogicalId(m.node.defaultChild as never),
-);
+const requestMachines = [stack.workflows.sync, stack.workflows.async].map(logicalId);
 const definitions = Object.entries(template.findResources('AWS::StepFunctions::StateMachine'))
   .filter(([id]) => requestMachines.includes(id))
   .map(

@@ -10,15 +10,13 @@ import aslValidator from 'asl-validator';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { parseAuthMode } from '../../infra/api.ts';
-import { mapConcurrencyOf } from '../../infra/workflows.ts';
+import { mapConcurrencyOf } from '../../infra/asl.ts';
 import { GATEWAY_RESPONSES, gatewayErrorBody, ROUTES } from '../../lambdas/ingest/routes.ts';
 import { DEFINITION_FILE, placeholdersIn } from '../../statemachine/definition.ts';
-import { synth } from './synth.ts';
+import { logicalId, synth } from './synth.ts';
 
 const { template, assembly, stack } = synth();
 const resources = (type: string) => template.findResources(type);
-const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
-  stack.getLogicalId(construct.node.defaultChild as never);
 
 type Props = Record<string, unknown> & { ParentId: unknown; PathPart: string };
 /**

@@ -2,9 +2,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { App, type AppProps, Validations } from 'aws-cdk-lib';
+import { App, type AppProps, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
 import { afterAll } from 'vitest';
 import { DEFAULT_STAGE, stackNameFor } from '../../infra/settings.ts';
 import { ImageBatchStack, type ImageBatchStackProps } from '../../infra/stack.ts';
@@ -35,3 +36,7 @@ export const synth = ({
   const assembly = app.synth();
   return { app, stack, assembly, template: Template.fromStack(stack) };
 };
+
+/** A construct's logical ID in its stack's template (that of its CloudFormation resource). */
+export const logicalId = (construct: IConstruct) =>
+  Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
