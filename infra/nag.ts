@@ -80,7 +80,7 @@ export const acknowledgeJustifiedFindings = (stack: ImageBatchStack) => {
   ack(
     analyze,
     uploads,
-    'GetObject and DeleteObject on large-batch uploads (keys under batches/<batch id>/): the analysis reads each image and removes it.',
+    'GetObject only, on large-batch uploads (keys under batches/<batch id>/): the analysis reads each image.',
   );
   ack(
     large,
@@ -91,6 +91,11 @@ export const acknowledgeJustifiedFindings = (stack: ImageBatchStack) => {
     large,
     objects(`${LARGE_BATCH_KEYS.uploads}*/${LARGE_BATCH_KEYS.manifest}`),
     'GetObject on batch manifests only (batches/<batch id>/manifest.jsonl): the ItemReader reads the manifest named in the execution input.',
+  );
+  ack(
+    large,
+    uploads,
+    'DeleteObject only, on large-batch uploads (keys under batches/<batch id>/, a UUID per batch): each child batch removes its images once read (“Discard uploads”).',
   );
   ack(
     large,

@@ -150,11 +150,9 @@ export class ImageBatchStack extends Stack {
         resources: [stagedObjects],
       }),
     );
+    // The analysis only reads: the workflows delete what they staged.
     analyze.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['s3:GetObject', 's3:DeleteObject'],
-        resources: [stagedObjects],
-      }),
+      new PolicyStatement({ actions: ['s3:GetObject'], resources: [stagedObjects] }),
     );
     // The workflow deletes each batch's staged object once its Map is done (aws-sdk:s3 task).
     for (const machine of [sync, async]) {
@@ -242,7 +240,8 @@ export class ImageBatchStack extends Stack {
    * upload —, writes each batch's declaration and manifest, checks the uploads, reads the
    * results, deletes the uploads (ListBucket and DeleteObject, which DeleteObjects needs per
    * key: DELETE /batches/{id}), and starts, follows and stops the workflow (each run told how many
-   * child batches it may analyze at once); the analysis reads and deletes the uploaded images.
+   * child batches it may analyze at once); the analysis reads the uploaded images (the
+   * workflow's child batches delete them: workflows.ts).
    */
   private grantLargeBatches(largeBatchConcurrency: number) {
     const { ingest, analyze } = this.functions;
@@ -268,7 +267,7 @@ export class ImageBatchStack extends Stack {
       }),
     );
     analyze.addToRolePolicy(
-      new PolicyStatement({ actions: ['s3:GetObject', 's3:DeleteObject'], resources: [uploads] }),
+      new PolicyStatement({ actions: ['s3:GetObject'], resources: [uploads] }),
     );
     large.grantStartExecution(ingest);
     ingest.addToRolePolicy(

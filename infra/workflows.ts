@@ -127,7 +127,8 @@ export class ImageWorkflows extends Construct {
    * StartExecution on its own machine (each child workflow is an execution of it), Describe/
    * StopExecution on the children (`execution:<machine>/<label>:…`), GetObject on what the
    * ItemReader reads (here the manifests only), and for the ResultWriter PutObject, GetObject,
-   * ListMultipartUploadParts and AbortMultipartUpload on the results prefix.
+   * ListMultipartUploadParts and AbortMultipartUpload on the results prefix. And ours: the
+   * children's own task, DeleteObject on the uploads.
    *
    * A separate policy, not the role's default one: the machine depends on its default policy,
    * and these statements name the machine, which would be a cycle.
@@ -158,6 +159,12 @@ export class ImageWorkflows extends Construct {
           's3:AbortMultipartUpload',
         ],
         resources: [staging.arnForObjects(`${LARGE_BATCH_KEYS.results}*`)],
+      }),
+      // Each child batch deletes its images once read ("Discard uploads", an aws-sdk:s3 task:
+      // children run with this machine's role).
+      new PolicyStatement({
+        actions: ['s3:DeleteObject'],
+        resources: [staging.arnForObjects(`${LARGE_BATCH_KEYS.uploads}*`)],
       }),
     );
   }

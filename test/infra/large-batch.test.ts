@@ -104,7 +104,7 @@ describe('the large-batch workflow', () => {
     );
   });
 
-  it('reads the manifests, writes the results as the ResultWriter needs, and invokes the analysis', () => {
+  it('reads the manifests, writes the results as the ResultWriter needs, deletes the uploads it analyzed, and invokes the analysis', () => {
     expect(
       statementsOf(large).find(
         (s) =>
@@ -118,10 +118,15 @@ describe('the large-batch workflow', () => {
       's3:PutObject',
     ]);
     expect(actionsOn(large, logicalId(analyze))).toEqual(['lambda:InvokeFunction']);
-    // Nothing else on S3: not the staging prefix, not the uploaded images.
+    // Its child batches delete their uploaded images ("Discard uploads", with this role), and
+    // do nothing else to them.
+    expect(actionsOn(large, '/batches/*"')).toEqual(['s3:DeleteObject']);
+    // Nothing else on S3: not the staging prefix.
     const s3 = statementsOf(large).filter((s) => s.actions.some((a) => a.startsWith('s3:')));
     expect(s3.map((s) => JSON.stringify(s.Resource)).sort()).toEqual(
-      [objects('batches/*/manifest.jsonl'), objects('results/*')].map((r) => JSON.stringify(r)),
+      [objects('batches/*'), objects('batches/*/manifest.jsonl'), objects('results/*')].map((r) =>
+        JSON.stringify(r),
+      ),
     );
   });
 
@@ -178,8 +183,8 @@ describe('the ingest, for large batches', () => {
     expect(list?.Condition).toEqual({ StringLike: { 's3:prefix': ['batches/*'] } });
   });
 
-  it('leaves the analysis to read and delete the uploaded images', () => {
-    expect(actionsOn(analyze, '/batches/*"')).toEqual(['s3:DeleteObject', 's3:GetObject']);
+  it('leaves the analysis to read the uploaded images, and the workflow to delete them', () => {
+    expect(actionsOn(analyze, '/batches/*"')).toEqual(['s3:GetObject']);
     expect(actionsOn(analyze, '/results/')).toEqual([]);
   });
 });
