@@ -13,12 +13,11 @@ import {
   DescribeMapRunCommand,
   ListMapRunsCommand,
   StartExecutionCommand,
-  StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { BATCH_LIMITS } from '../shared/config.ts';
 import type { LargeBatchInput, MapItem, NotUploadedRecord } from '../shared/workflow.ts';
-import { cancelBatch } from './batch-cancel.ts';
+import { cancelBatch, stopCancelledRun } from './batch-cancel.ts';
 import { recordsBetween, renderRecord } from './batch-results.ts';
 import {
   BATCH_ID,
@@ -294,13 +293,7 @@ const startBatch = async (event: IngestEvent, deps: Deps, id: string) => {
 const stopIfCancelledMeanwhile = async (deps: Deps, id: string, executionArn?: string) => {
   const cancellation = await readCancellation(deps.s3, deps.config.stagingBucket, id);
   if (!cancellation) return;
-  await deps.sfn.send(
-    new StopExecutionCommand({
-      executionArn,
-      error: 'BatchCancelled',
-      cause: `DELETE /batches/${id}`,
-    }),
-  );
+  await stopCancelledRun(deps.sfn, id, executionArn);
   throw new BatchCancelledError(id, cancellation.cancelledAt);
 };
 
