@@ -300,6 +300,12 @@ const stopIfCancelledMeanwhile = async (deps: Deps, id: string, executionArn?: s
 const inputOf = (d: DescribeExecutionCommandOutput) =>
   JSON.parse(d.input ?? '{}') as LargeBatchInput;
 
+/** The run's Map Run (its only one), or undefined before the Map state began. */
+const mapRunOf = async ({ sfn }: Deps, d: DescribeExecutionCommandOutput) => {
+  const { mapRuns } = await sfn.send(new ListMapRunsCommand({ executionArn: d.executionArn }));
+  return mapRuns?.[0]?.mapRunArn;
+};
+
 /** Progress from the Map Run's item counts, which count items (images), not the batches the
  * ItemBatcher made of them: https://docs.aws.amazon.com/step-functions/latest/apireference/API_MapRunItemCounts.html */
 const describe = async (event: IngestEvent, deps: Deps, id: string) => {
@@ -324,8 +330,7 @@ const describe = async (event: IngestEvent, deps: Deps, id: string) => {
       start: linksFor(event, id).start,
     });
   }
-  const { mapRuns } = await deps.sfn.send(new ListMapRunsCommand({ executionArn: d.executionArn }));
-  const mapRunArn = mapRuns?.[0]?.mapRunArn;
+  const mapRunArn = await mapRunOf(deps, d);
   const counts = mapRunArn
     ? (await deps.sfn.send(new DescribeMapRunCommand({ mapRunArn }))).itemCounts
     : undefined;
@@ -367,8 +372,7 @@ const resultFiles = async (deps: Deps, id: string, d: DescribeExecutionCommandOu
     return { manifestKey, prefix: keys.results, unrun: undefined };
   }
   if (d.status !== 'FAILED') throw new BatchNotFinishedError(d.status ?? 'RUNNING');
-  const { mapRuns } = await deps.sfn.send(new ListMapRunsCommand({ executionArn: d.executionArn }));
-  const mapRunArn = mapRuns?.[0]?.mapRunArn;
+  const mapRunArn = await mapRunOf(deps, d);
   const bucket = deps.config.stagingBucket;
   const manifestKey = mapRunArn
     ? `${keys.results}/${mapRunArn.slice(mapRunArn.lastIndexOf(':') + 1)}/manifest.json`
