@@ -62,8 +62,10 @@ export const ingest = async (
   const { multipart, uploads } = uploadsOf(event);
   const limit = asyncRun ? config.maxImagesAsync : config.maxImagesSync;
   if (uploads.length > limit) throw new TooManyImagesError(limit, mode);
+  // Each header is read once: for the budget, then for the chunks.
+  const perImagePixels = uploads.map((upload) => declaredPixels(upload.content));
   const pixels = assertPixelBudget(
-    uploads,
+    perImagePixels,
     asyncRun ? config.maxPixelsAsync : config.maxPixelsSync,
     mode,
   );
@@ -77,10 +79,7 @@ export const ingest = async (
         Date.now() + deps.remainingMs() - ANSWER_MARGIN_MS,
       );
   const staged = { bucket: config.stagingBucket, key: stagingKey(name) };
-  const chunks = chunksFor(
-    itemsFor(uploads),
-    uploads.map((upload) => declaredPixels(upload.content)),
-  );
+  const chunks = chunksFor(itemsFor(uploads), perImagePixels);
   const input = serializeInput({
     request: { view: route.view, multipart },
     staged,
