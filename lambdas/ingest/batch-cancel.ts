@@ -29,7 +29,7 @@ import {
   readDeclaration,
 } from './batch-store.ts';
 import { BatchFinishedError } from './errors.ts';
-import { basePathOf, type IngestEvent, receivedAt } from './event.ts';
+import { answerDeadline, basePathOf, type IngestEvent } from './event.ts';
 import type { IngestDeps } from './ingest.ts';
 import { json } from './responses.ts';
 
@@ -62,10 +62,7 @@ const stopRun = async (deps: Deps, describeRun: DescribeRun, id: string) => {
 /** Deletes pages of the batch's objects while the request has room: at most
  * cancelPagesPerRequest, none started past the sync deadline less cancelPageMs. */
 const deleteWhileTimeAllows = async (event: IngestEvent, deps: Deps, id: string) => {
-  const deadline = Math.min(
-    receivedAt(event) + deps.config.syncDeadlineMs,
-    Date.now() + deps.remainingMs(),
-  );
+  const deadline = answerDeadline(event, deps.config.syncDeadlineMs, deps.remainingMs());
   let images = 0;
   for (let pages = 0; pages < BATCH_LIMITS.cancelPagesPerRequest; pages++) {
     if (pages > 0 && Date.now() > deadline - BATCH_LIMITS.cancelPageMs) break;

@@ -16,12 +16,12 @@ import { mayHaveReached, NotStartedError, runBatch, serializeInput, startBatch }
 import { largeBatch } from './batches.ts';
 import { StagingFailedError, TooManyImagesError } from './errors.ts';
 import {
+  answerDeadline,
   basePathOf,
   type IngestEvent,
   methodOf,
   pathOf,
   prefersAsync,
-  receivedAt,
 } from './event.ts';
 import { describeBatch } from './executions.ts';
 import { assertPixelBudget, declaredPixels } from './pixels.ts';
@@ -74,10 +74,7 @@ export const ingest = async (
   // The sync caller waits until API Gateway's deadline; past it, nobody reads the results.
   const deadline = asyncRun
     ? null
-    : Math.min(
-        receivedAt(event) + config.syncDeadlineMs,
-        Date.now() + deps.remainingMs() - ANSWER_MARGIN_MS,
-      );
+    : answerDeadline(event, config.syncDeadlineMs, deps.remainingMs() - ANSWER_MARGIN_MS);
   const staged = { bucket: config.stagingBucket, key: stagingKey(name) };
   const chunks = chunksFor(itemsFor(uploads), perImagePixels);
   const input = serializeInput({
