@@ -16,7 +16,7 @@ import {
   type NotUploadedRecord,
   type View,
 } from '../shared/workflow.ts';
-import { type DeclaredImage, getJson, putJson } from './batch-store.ts';
+import { type DeclaredImage, declaredIdentity, getJson, putJson } from './batch-store.ts';
 import { BatchResultsError } from './errors.ts';
 
 interface ResultManifest {
@@ -81,10 +81,7 @@ const withUnrun = (records: BatchRecord[], declared: DeclaredImage[]): BatchReco
   declared.forEach((image, index) => {
     if (seen.has(index)) return;
     records.push({
-      index,
-      name: null,
-      filename: image.filename,
-      contentType: image.contentType,
+      ...declaredIdentity(image, index),
       bytes: image.bytes,
       error: {
         code: 'ANALYSIS_FAILED',

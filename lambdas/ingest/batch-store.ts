@@ -41,6 +41,15 @@ export interface DeclaredImage {
   bytes: number;
 }
 
+/** The identity a declared image's records carry (its manifest item, a record of it not
+ * analyzed): a large batch's images come with no form field name. */
+export const declaredIdentity = ({ filename, contentType }: DeclaredImage, index: number) => ({
+  index,
+  name: null,
+  filename,
+  contentType,
+});
+
 /** What POST /batches stored. */
 export interface Declaration {
   view: View;

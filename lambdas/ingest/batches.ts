@@ -23,6 +23,7 @@ import {
   BATCH_ID,
   batchKeys,
   type Declaration,
+  declaredIdentity,
   getText,
   putJson,
   putJsonOnce,
@@ -196,12 +197,7 @@ const splitDeclared = (
   let uploadedBytes = 0;
   const missing: NotUploadedRecord[] = [];
   declaration.images.forEach((image, index) => {
-    const identity = {
-      index,
-      name: null,
-      filename: image.filename,
-      contentType: image.contentType,
-    };
+    const identity = declaredIdentity(image, index);
     if (uploaded.has(index)) {
       const item: MapItem = {
         ...identity,
