@@ -16,8 +16,8 @@ import {
 import type { View } from '../shared/workflow.ts';
 import { NotFoundError } from './errors.ts';
 
-export const BATCHES_PREFIX = 'batches/';
-export const RESULTS_PREFIX = 'results/';
+const BATCHES_PREFIX = 'batches/';
+const RESULTS_PREFIX = 'results/';
 
 export const batchKeys = (id: string) => ({
   declaration: `${BATCHES_PREFIX}${id}/batch.json`,
