@@ -17,7 +17,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { declarationGroups, PUBLISHED_LIMITS } from '../../cli/limits.ts';
 import { createS3Client, createSfnClient } from '../../lambdas/shared/clients.ts';
 import { fixtureExpected, fixtureImage } from '../support/fixtures.ts';
-import { type Answer, get, postImages } from '../support/http.ts';
+import { type Answer, get, postImages, settled } from '../support/http.ts';
 import { useLocalRuntime } from '../support/runtime.ts';
 
 // Not the default share (10, as many as the 1,000-image batch has children): the Map Run must
@@ -98,14 +98,8 @@ const mostAtOnce = (runs: { startDate?: Date; stopDate?: Date }[]) => {
   return most;
 };
 
-const settle = async (url: string) => {
-  for (;;) {
-    const answer = await get(url);
-    const status = (answer.body as { status: string }).status;
-    if (status !== 'RUNNING') return answer;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-};
+/** A large batch runs for seconds: polled every 250 ms, bounded by the test's own timeout. */
+const settle = (url: string) => settled(url, { everyMs: 250, tries: Number.POSITIVE_INFINITY });
 
 describe('a large batch through the /batches API', () => {
   let batchId: string;
