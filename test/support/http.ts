@@ -73,6 +73,28 @@ export const settled = async (
   throw new Error('still running');
 };
 
+/** A presigned POST form, as POST /batches and its uploads pages give them. */
+export interface UploadForm {
+  index: number;
+  url: string;
+  fields: Record<string, string>;
+}
+
+/** A browser's form upload to S3: the policy's fields (`override` replacing some), then the
+ * file. */
+export const postToForm = async (
+  form: UploadForm,
+  bytes: Buffer,
+  type: string,
+  override: Record<string, string> = {},
+) => {
+  const body = new FormData();
+  for (const [k, v] of Object.entries({ ...form.fields, ...override })) body.append(k, v);
+  body.append('file', new Blob([new Uint8Array(bytes)], { type }));
+  const res = await fetch(form.url, { method: 'POST', body });
+  return { status: res.status, text: await res.text() };
+};
+
 /** Runs curl from the repository root, as the README's lines do. */
 export const curl = async (...args: string[]) => {
   const { stdout } = await run('curl', ['--silent', '--show-error', ...args], {
