@@ -66,7 +66,7 @@ const errorOf = (body: unknown) => {
 };
 
 /** Why a connection failed, in a few words: `ECONNREFUSED`, `ENOTFOUND`, … */
-const reasonOf = (error: unknown) => {
+export const reasonOf = (error: unknown) => {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   return cause?.code ?? cause?.message ?? (error as Error).message;
 };

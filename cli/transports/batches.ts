@@ -13,7 +13,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CliError, ServiceError } from '../errors.ts';
 import type { InputFile } from '../files.ts';
-import { type ApiClient, countingStream } from '../http.ts';
+import { type ApiClient, countingStream, reasonOf } from '../http.ts';
 import { declarationGroups, PUBLISHED_LIMITS } from '../limits.ts';
 import { retryAfterMs } from './async.ts';
 import { mediaTypeOf } from './form.ts';
@@ -135,11 +135,6 @@ const postForm = async (
     expired: res.status === 403 && /expired/i.test(text),
     transient: res.status >= 500,
   });
-};
-
-const reasonOf = (error: unknown) => {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (error as Error).message;
 };
 
 /** The most DELETEs one cancellation sends: each deletes up to 10,000 objects and answers 202

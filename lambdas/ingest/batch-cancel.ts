@@ -15,7 +15,11 @@
  * handed out before (S3 cannot revoke a signed policy: forms stay valid until they expire,
  * at most 15 minutes after the cancellation, since no form is handed out after it).
  */
-import { type DescribeExecutionCommandOutput, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  type DescribeExecutionCommandOutput,
+  type SFNClient,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { BATCH_LIMITS } from '../shared/config.ts';
 import {
@@ -25,7 +29,7 @@ import {
   readDeclaration,
 } from './batch-store.ts';
 import { BatchFinishedError } from './errors.ts';
-import { basePathOf, type IngestEvent, receivedAt } from './event.ts';
+import { answerDeadline, basePathOf, type IngestEvent } from './event.ts';
 import type { IngestDeps } from './ingest.ts';
 import { json } from './responses.ts';
 
@@ -34,17 +38,22 @@ type Deps = Pick<IngestDeps, 'sfn' | 's3' | 'config' | 'logger' | 'remainingMs'>
 /** The batch's run, or undefined before it was started. */
 type DescribeRun = () => Promise<DescribeExecutionCommandOutput | undefined>;
 
+/** Stops the batch's run as cancelled: here, and in a start that finds the mark after its
+ * StartExecution (batches.ts). */
+export const stopCancelledRun = (sfn: SFNClient, id: string, executionArn: string | undefined) =>
+  sfn.send(
+    new StopExecutionCommand({
+      executionArn,
+      error: 'BatchCancelled',
+      cause: `DELETE /batches/${id}`,
+    }),
+  );
+
 /** Stops the run if it is running; answers its ARN when there is one. */
 const stopRun = async (deps: Deps, describeRun: DescribeRun, id: string) => {
   const run = await describeRun();
   if (run?.status === 'RUNNING') {
-    await deps.sfn.send(
-      new StopExecutionCommand({
-        executionArn: run.executionArn,
-        error: 'BatchCancelled',
-        cause: `DELETE /batches/${id}`,
-      }),
-    );
+    await stopCancelledRun(deps.sfn, id, run.executionArn);
     deps.logger.info('batch run stopped', { batchId: id, executionArn: run.executionArn });
   }
   return run?.executionArn;
@@ -53,10 +62,7 @@ const stopRun = async (deps: Deps, describeRun: DescribeRun, id: string) => {
 /** Deletes pages of the batch's objects while the request has room: at most
  * cancelPagesPerRequest, none started past the sync deadline less cancelPageMs. */
 const deleteWhileTimeAllows = async (event: IngestEvent, deps: Deps, id: string) => {
-  const deadline = Math.min(
-    receivedAt(event) + deps.config.syncDeadlineMs,
-    Date.now() + deps.remainingMs(),
-  );
+  const deadline = answerDeadline(event, deps.config.syncDeadlineMs, deps.remainingMs());
   let images = 0;
   for (let pages = 0; pages < BATCH_LIMITS.cancelPagesPerRequest; pages++) {
     if (pages > 0 && Date.now() > deadline - BATCH_LIMITS.cancelPageMs) break;

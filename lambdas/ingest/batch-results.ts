@@ -16,8 +16,9 @@ import {
   type NotUploadedRecord,
   type View,
 } from '../shared/workflow.ts';
-import { type DeclaredImage, getJson, putJson } from './batch-store.ts';
+import { type DeclaredImage, declaredIdentity, getJson, putJson } from './batch-store.ts';
 import { BatchResultsError } from './errors.ts';
+import { valueFor } from './views.ts';
 
 interface ResultManifest {
   ResultFiles: Partial<Record<'SUCCEEDED' | 'FAILED' | 'PENDING', { Key: string }[]>>;
@@ -81,10 +82,7 @@ const withUnrun = (records: BatchRecord[], declared: DeclaredImage[]): BatchReco
   declared.forEach((image, index) => {
     if (seen.has(index)) return;
     records.push({
-      index,
-      name: null,
-      filename: image.filename,
-      contentType: image.contentType,
+      ...declaredIdentity(image, index),
       bytes: image.bytes,
       error: {
         code: 'ANALYSIS_FAILED',
@@ -181,11 +179,7 @@ const hasError = (record: BatchRecord): record is Extract<BatchRecord, { error: 
  * /nbytes give the error there instead of `[]`. */
 export const renderRecord = (view: View, record: BatchRecord): unknown => {
   if (view === 'analyze') return record;
-  if (!hasError(record)) {
-    // A child's records carry what the view renders (workflow.ts, recordFor).
-    if (view === 'shape') return 'shape' in record ? record.shape : [];
-    return 'nbytes' in record ? record.nbytes : [];
-  }
+  if (!hasError(record)) return valueFor[view](record);
   const { error } = record;
   const notAnalyzed = error.code === 'NOT_UPLOADED' || error.code === 'ANALYSIS_FAILED';
   return notAnalyzed || error.retryable === true ? { error } : [];

@@ -16,8 +16,8 @@ import {
 import type { View } from '../shared/workflow.ts';
 import { NotFoundError } from './errors.ts';
 
-export const BATCHES_PREFIX = 'batches/';
-export const RESULTS_PREFIX = 'results/';
+const BATCHES_PREFIX = 'batches/';
+const RESULTS_PREFIX = 'results/';
 
 export const batchKeys = (id: string) => ({
   declaration: `${BATCHES_PREFIX}${id}/batch.json`,
@@ -40,6 +40,15 @@ export interface DeclaredImage {
   contentType: string;
   bytes: number;
 }
+
+/** The identity a declared image's records carry (its manifest item, a record of it not
+ * analyzed): a large batch's images come with no form field name. */
+export const declaredIdentity = ({ filename, contentType }: DeclaredImage, index: number) => ({
+  index,
+  name: null,
+  filename,
+  contentType,
+});
 
 /** What POST /batches stored. */
 export interface Declaration {
@@ -105,6 +114,14 @@ export const readDeclaration = async (s3: S3Client, bucket: string, id: string) 
   return declaration;
 };
 
+/** The image index of an `uploads/<index>` key, or undefined for any other key. Number('') is
+ * 0, so the prefix itself (or `uploads/ 1`) must not count as an image. */
+const uploadIndexOf = (id: string, key: string) => {
+  const { uploads } = batchKeys(id);
+  const rest = key.startsWith(uploads) ? key.slice(uploads.length) : '';
+  return /^\d+$/.test(rest) ? Number(rest) : undefined;
+};
+
 /** The indexes of the images uploaded so far (ListObjectsV2, 1,000 keys a call). A presigned
  * POST's policy only lets an object of the declared size and type in, so being there is
  * enough. */
@@ -117,10 +134,8 @@ export const uploadedIndexes = async (s3: S3Client, bucket: string, id: string) 
       new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
     );
     for (const { Key } of page.Contents ?? []) {
-      // Only `uploads/<index>`: Number('') is 0, so the prefix itself (or `uploads/ 1`) must
-      // not count as an image.
-      const rest = Key?.slice(prefix.length) ?? '';
-      if (/^\d+$/.test(rest)) found.add(Number(rest));
+      const index = uploadIndexOf(id, Key ?? '');
+      if (index !== undefined) found.add(index);
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
@@ -169,8 +184,6 @@ export const deleteBatchPage = async (s3: S3Client, bucket: string, id: string) 
         `S3 did not delete ${Errors.length} objects of batch ${id} (${Errors[0]?.Code}: ${Errors[0]?.Key})`,
       );
   }
-  const images = doomed.filter(
-    (key) => key.startsWith(keys.uploads) && /^\d+$/.test(key.slice(keys.uploads.length)),
-  ).length;
+  const images = doomed.filter((key) => uploadIndexOf(id, key) !== undefined).length;
   return { images, more: page.IsTruncated === true };
 };

@@ -13,17 +13,17 @@ import {
   DescribeMapRunCommand,
   ListMapRunsCommand,
   StartExecutionCommand,
-  StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { BATCH_LIMITS } from '../shared/config.ts';
 import type { LargeBatchInput, MapItem, NotUploadedRecord } from '../shared/workflow.ts';
-import { cancelBatch } from './batch-cancel.ts';
+import { cancelBatch, stopCancelledRun } from './batch-cancel.ts';
 import { recordsBetween, renderRecord } from './batch-results.ts';
 import {
   BATCH_ID,
   batchKeys,
   type Declaration,
+  declaredIdentity,
   getText,
   putJson,
   putJsonOnce,
@@ -197,12 +197,7 @@ const splitDeclared = (
   let uploadedBytes = 0;
   const missing: NotUploadedRecord[] = [];
   declaration.images.forEach((image, index) => {
-    const identity = {
-      index,
-      name: null,
-      filename: image.filename,
-      contentType: image.contentType,
-    };
+    const identity = declaredIdentity(image, index);
     if (uploaded.has(index)) {
       const item: MapItem = {
         ...identity,
@@ -294,18 +289,18 @@ const startBatch = async (event: IngestEvent, deps: Deps, id: string) => {
 const stopIfCancelledMeanwhile = async (deps: Deps, id: string, executionArn?: string) => {
   const cancellation = await readCancellation(deps.s3, deps.config.stagingBucket, id);
   if (!cancellation) return;
-  await deps.sfn.send(
-    new StopExecutionCommand({
-      executionArn,
-      error: 'BatchCancelled',
-      cause: `DELETE /batches/${id}`,
-    }),
-  );
+  await stopCancelledRun(deps.sfn, id, executionArn);
   throw new BatchCancelledError(id, cancellation.cancelledAt);
 };
 
 const inputOf = (d: DescribeExecutionCommandOutput) =>
   JSON.parse(d.input ?? '{}') as LargeBatchInput;
+
+/** The run's Map Run (its only one), or undefined before the Map state began. */
+const mapRunOf = async ({ sfn }: Deps, d: DescribeExecutionCommandOutput) => {
+  const { mapRuns } = await sfn.send(new ListMapRunsCommand({ executionArn: d.executionArn }));
+  return mapRuns?.[0]?.mapRunArn;
+};
 
 /** Progress from the Map Run's item counts, which count items (images), not the batches the
  * ItemBatcher made of them: https://docs.aws.amazon.com/step-functions/latest/apireference/API_MapRunItemCounts.html */
@@ -331,8 +326,7 @@ const describe = async (event: IngestEvent, deps: Deps, id: string) => {
       start: linksFor(event, id).start,
     });
   }
-  const { mapRuns } = await deps.sfn.send(new ListMapRunsCommand({ executionArn: d.executionArn }));
-  const mapRunArn = mapRuns?.[0]?.mapRunArn;
+  const mapRunArn = await mapRunOf(deps, d);
   const counts = mapRunArn
     ? (await deps.sfn.send(new DescribeMapRunCommand({ mapRunArn }))).itemCounts
     : undefined;
@@ -374,8 +368,7 @@ const resultFiles = async (deps: Deps, id: string, d: DescribeExecutionCommandOu
     return { manifestKey, prefix: keys.results, unrun: undefined };
   }
   if (d.status !== 'FAILED') throw new BatchNotFinishedError(d.status ?? 'RUNNING');
-  const { mapRuns } = await deps.sfn.send(new ListMapRunsCommand({ executionArn: d.executionArn }));
-  const mapRunArn = mapRuns?.[0]?.mapRunArn;
+  const mapRunArn = await mapRunOf(deps, d);
   const bucket = deps.config.stagingBucket;
   const manifestKey = mapRunArn
     ? `${keys.results}/${mapRunArn.slice(mapRunArn.lastIndexOf(':') + 1)}/manifest.json`

@@ -49,8 +49,14 @@ export const basePathOf = (event: IngestEvent): string => {
 
 /** When API Gateway received the request (epoch ms): its 29 s run from there, not from when
  * the Lambda got to the event. Unknown (a test's hand-made event) means now. */
-export const receivedAt = (event: IngestEvent, now = Date.now()): number => {
+const receivedAt = (event: IngestEvent, now = Date.now()): number => {
   const context = event.requestContext as { requestTimeEpoch?: unknown; timeEpoch?: unknown };
   const epoch = context.requestTimeEpoch ?? context.timeEpoch;
   return typeof epoch === 'number' && epoch > 0 && epoch <= now ? epoch : now;
 };
+
+/** When a synchronous caller stops listening (epoch ms): API Gateway's deadline, counted from
+ * its receipt of the request, or `lambdaMs` from now (what the Lambda has left, less any
+ * margin to answer in), whichever is first. */
+export const answerDeadline = (event: IngestEvent, syncDeadlineMs: number, lambdaMs: number) =>
+  Math.min(receivedAt(event) + syncDeadlineMs, Date.now() + lambdaMs);

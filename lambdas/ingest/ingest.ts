@@ -16,12 +16,12 @@ import { mayHaveReached, NotStartedError, runBatch, serializeInput, startBatch }
 import { largeBatch } from './batches.ts';
 import { StagingFailedError, TooManyImagesError } from './errors.ts';
 import {
+  answerDeadline,
   basePathOf,
   type IngestEvent,
   methodOf,
   pathOf,
   prefersAsync,
-  receivedAt,
 } from './event.ts';
 import { describeBatch } from './executions.ts';
 import { assertPixelBudget, declaredPixels } from './pixels.ts';
@@ -62,8 +62,10 @@ export const ingest = async (
   const { multipart, uploads } = uploadsOf(event);
   const limit = asyncRun ? config.maxImagesAsync : config.maxImagesSync;
   if (uploads.length > limit) throw new TooManyImagesError(limit, mode);
+  // Each header is read once: for the budget, then for the chunks.
+  const perImagePixels = uploads.map((upload) => declaredPixels(upload.content));
   const pixels = assertPixelBudget(
-    uploads,
+    perImagePixels,
     asyncRun ? config.maxPixelsAsync : config.maxPixelsSync,
     mode,
   );
@@ -72,15 +74,9 @@ export const ingest = async (
   // The sync caller waits until API Gateway's deadline; past it, nobody reads the results.
   const deadline = asyncRun
     ? null
-    : Math.min(
-        receivedAt(event) + config.syncDeadlineMs,
-        Date.now() + deps.remainingMs() - ANSWER_MARGIN_MS,
-      );
+    : answerDeadline(event, config.syncDeadlineMs, deps.remainingMs() - ANSWER_MARGIN_MS);
   const staged = { bucket: config.stagingBucket, key: stagingKey(name) };
-  const chunks = chunksFor(
-    itemsFor(uploads),
-    uploads.map((upload) => declaredPixels(upload.content)),
-  );
+  const chunks = chunksFor(itemsFor(uploads), perImagePixels);
   const input = serializeInput({
     request: { view: route.view, multipart },
     staged,

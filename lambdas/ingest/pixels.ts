@@ -6,7 +6,6 @@
  */
 import { imageSize } from 'image-size';
 import { PixelBudgetError } from './errors.ts';
-import type { Upload } from './uploads.ts';
 
 /** Width × height as the header declares it (every frame of an animation is the same size;
  * the analysis reads the first). 0 when there is no readable header: such a file is refused
@@ -20,9 +19,15 @@ export const declaredPixels = (content: Uint8Array): number => {
   }
 };
 
-export const assertPixelBudget = (uploads: Upload[], limit: number, mode: 'sync' | 'async') => {
+/** Sums what the images declare (declaredPixels of each, read once by the caller, which also
+ * sizes its chunks by them) and refuses the request past `limit`. */
+export const assertPixelBudget = (
+  perImage: readonly number[],
+  limit: number,
+  mode: 'sync' | 'async',
+) => {
   let pixels = 0;
-  for (const upload of uploads) pixels += declaredPixels(upload.content);
+  for (const declared of perImage) pixels += declared;
   if (pixels > limit) throw new PixelBudgetError(pixels, limit, mode);
   return pixels;
 };

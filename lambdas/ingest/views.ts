@@ -18,8 +18,9 @@ import {
 import { ImagesNotAnalyzedError, ImagesUnavailableError } from './errors.ts';
 
 /** The workflow's records carry what their view renders (workflow.ts, recordFor): a failed
- * record has no value, and answers `[]`. */
-const pick: Record<View, (record: ResultRecord) => unknown> = {
+ * record has no value, and answers `[]`. Also a large batch's analyzed records
+ * (batch-results.ts). */
+export const valueFor: Record<View, (record: ResultRecord) => unknown> = {
   shape: (r) => ('shape' in r ? r.shape : []),
   nbytes: (r) => ('nbytes' in r ? r.nbytes : []),
   analyze: (r) => r,
@@ -39,6 +40,6 @@ export const renderBatch = ({ request, results }: BatchOutput): unknown => {
     const unavailable = records.filter(isRetryable).map((r) => r.index);
     if (unavailable.length) throw new ImagesUnavailableError(unavailable);
   }
-  const values = records.map(pick[request.view]);
+  const values = records.map(valueFor[request.view]);
   return request.multipart ? values : values[0];
 };

@@ -19,18 +19,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client, createSfnClient } from '../../lambdas/shared/clients.ts';
 import { type Runtime, startRuntime } from '../../local/runtime.ts';
 import { fixtureImage } from '../support/fixtures.ts';
+import { postToForm, type UploadForm } from '../support/http.ts';
 
 const IMAGES = [
   { name: 'photo_400x600.jpg', type: 'image/jpeg' },
   { name: 'gray_300x200.jpg', type: 'image/jpeg' },
   { name: 'rgba_200x100.png', type: 'image/png' },
 ].map((f) => ({ ...f, bytes: fixtureImage(f.name) }));
-
-interface Form {
-  index: number;
-  url: string;
-  fields: Record<string, string>;
-}
 
 let runtime: Runtime;
 let silent: http.Server;
@@ -75,19 +70,15 @@ const declareAndUpload = async (count: number) => {
     images: IMAGES.map((f) => ({ filename: f.name, contentType: f.type, bytes: f.bytes.length })),
   });
   expect(created.status).toBe(201);
-  const forms = created.body.uploads as Form[];
+  const forms = created.body.uploads as UploadForm[];
   for (const form of forms.slice(0, count)) expect(await upload(form)).toBe(204);
   return { id: created.body.batchId as string, forms };
 };
 
-const upload = async (form: Form) => {
+/** Uploads the form's image; answers S3's status. */
+const upload = async (form: UploadForm) => {
   const image = IMAGES[form.index] as (typeof IMAGES)[number];
-  const body = new FormData();
-  for (const [k, v] of Object.entries(form.fields)) body.append(k, v);
-  body.append('file', new Blob([new Uint8Array(image.bytes)], { type: image.type }));
-  const res = await fetch(form.url, { method: 'POST', body });
-  await res.text();
-  return res.status;
+  return (await postToForm(form, image.bytes, image.type)).status;
 };
 
 const keysOf = async (id: string) => {
@@ -99,7 +90,7 @@ const keysOf = async (id: string) => {
 
 describe('a batch cancelled before its start', () => {
   let id: string;
-  let forms: Form[];
+  let forms: UploadForm[];
 
   it('answers 200 CANCELLED with its uploaded images deleted, leaving nothing but the mark in S3', async () => {
     ({ id, forms } = await declareAndUpload(2));
@@ -127,7 +118,7 @@ describe('a batch cancelled before its start', () => {
 
   it('is not brought back by an upload with a form handed out before: DELETE again removes it', async () => {
     // S3 cannot revoke a signed policy: the form is valid until it expires.
-    expect(await upload(forms[2] as Form)).toBe(204);
+    expect(await upload(forms[2] as UploadForm)).toBe(204);
     expect((await request('POST', `/batches/${id}/start`)).status).toBe(410);
     const again = await request('DELETE', `/batches/${id}`);
     expect(again.status).toBe(200);

@@ -17,7 +17,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { declarationGroups, PUBLISHED_LIMITS } from '../../cli/limits.ts';
 import { createS3Client, createSfnClient } from '../../lambdas/shared/clients.ts';
 import { fixtureExpected, fixtureImage } from '../support/fixtures.ts';
-import { type Answer, get, postImages } from '../support/http.ts';
+import {
+  type Answer,
+  get,
+  postImages,
+  postToForm,
+  settled,
+  type UploadForm,
+} from '../support/http.ts';
 import { useLocalRuntime } from '../support/runtime.ts';
 
 // Not the default share (10, as many as the 1,000-image batch has children): the Map Run must
@@ -47,12 +54,6 @@ const FIXTURES = fixtureExpected()
 const IMAGES = 1000;
 const fixtureAt = (index: number) => FIXTURES[index % FIXTURES.length] as (typeof FIXTURES)[number];
 
-interface Form {
-  index: number;
-  url: string;
-  fields: Record<string, string>;
-}
-
 const postJson = async (
   url: string,
   body: unknown,
@@ -64,20 +65,6 @@ const postJson = async (
     headers: { 'content-type': contentType },
   });
   return { status: res.status, headers: res.headers, body: await res.json() };
-};
-
-/** A browser's form upload: the policy's fields, then the file. */
-const upload = async (
-  form: Form,
-  bytes: Buffer,
-  type: string,
-  override: Record<string, string> = {},
-) => {
-  const body = new FormData();
-  for (const [k, v] of Object.entries({ ...form.fields, ...override })) body.append(k, v);
-  body.append('file', new Blob([new Uint8Array(bytes)], { type }));
-  const res = await fetch(form.url, { method: 'POST', body });
-  return { status: res.status, text: await res.text() };
 };
 
 /** The most executions running at one moment, from their start and stop dates; a stop and a
@@ -98,18 +85,12 @@ const mostAtOnce = (runs: { startDate?: Date; stopDate?: Date }[]) => {
   return most;
 };
 
-const settle = async (url: string) => {
-  for (;;) {
-    const answer = await get(url);
-    const status = (answer.body as { status: string }).status;
-    if (status !== 'RUNNING') return answer;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-};
+/** A large batch runs for seconds: polled every 250 ms, bounded by the test's own timeout. */
+const settle = (url: string) => settled(url, { everyMs: 250, tries: Number.POSITIVE_INFINITY });
 
 describe('a large batch through the /batches API', () => {
   let batchId: string;
-  let forms: Form[] = [];
+  let forms: UploadForm[] = [];
   const missing = IMAGES; // declared, never uploaded
   const oversized = IMAGES + 1; // its upload is larger than declared
 
@@ -125,7 +106,7 @@ describe('a large batch through the /batches API', () => {
     const body = created.body as {
       batchId: string;
       expiresAt: string;
-      uploads: Form[];
+      uploads: UploadForm[];
       nextUploads: string;
       start: string;
     };
@@ -139,7 +120,10 @@ describe('a large batch through the /batches API', () => {
     while (next) {
       const page = await get(`${local.api}${next}`);
       expect(page.status).toBe(200);
-      const { uploads, nextCursor } = page.body as { uploads: Form[]; nextCursor: string | null };
+      const { uploads, nextCursor } = page.body as {
+        uploads: UploadForm[];
+        nextCursor: string | null;
+      };
       forms.push(...uploads);
       next = nextCursor === null ? null : `/batches/${batchId}/uploads?cursor=${nextCursor}`;
     }
@@ -149,23 +133,23 @@ describe('a large batch through the /batches API', () => {
   });
 
   it('lets S3 refuse an upload larger than declared, of another type, or to another key', async () => {
-    const form = forms[oversized] as Form;
-    const big = await upload(form, Buffer.alloc(101), 'image/png');
+    const form = forms[oversized] as UploadForm;
+    const big = await postToForm(form, Buffer.alloc(101), 'image/png');
     expect(big.status).toBe(400);
     expect(big.text).toContain('<Code>EntityTooLarge</Code>');
-    const small = await upload(form, Buffer.alloc(99), 'image/png');
+    const small = await postToForm(form, Buffer.alloc(99), 'image/png');
     expect(small.status).toBe(400);
     expect(small.text).toContain('<Code>EntityTooSmall</Code>');
-    const retyped = await upload(form, Buffer.alloc(100), 'text/html', {
+    const retyped = await postToForm(form, Buffer.alloc(100), 'text/html', {
       'Content-Type': 'text/html',
     });
     expect(retyped.status).toBe(403);
     expect(retyped.text).toContain('Policy Condition failed');
-    const moved = await upload(form, Buffer.alloc(100), 'image/png', {
+    const moved = await postToForm(form, Buffer.alloc(100), 'image/png', {
       key: `batches/${batchId}/uploads/0`,
     });
     expect(moved.status).toBe(403);
-    const forged = await upload(form, Buffer.alloc(100), 'image/png', {
+    const forged = await postToForm(form, Buffer.alloc(100), 'image/png', {
       'X-Amz-Signature': '0'.repeat(64),
     });
     expect(forged.status).toBe(403);
@@ -178,7 +162,7 @@ describe('a large batch through the /batches API', () => {
       [...Array(16)].map(async () => {
         for (let form = queue.shift(); form; form = queue.shift()) {
           const f = fixtureAt(form.index);
-          const res = await upload(form, f.bytes, f.type);
+          const res = await postToForm(form, f.bytes, f.type);
           expect(res.status, res.text).toBe(204);
         }
       }),
@@ -308,7 +292,7 @@ describe('a small /shape batch with an image missing', () => {
     expect(created.status).toBe(201);
     const { batchId, uploads, nextUploads } = created.body as {
       batchId: string;
-      uploads: Form[];
+      uploads: UploadForm[];
       nextUploads: string | null;
     };
     expect(nextUploads).toBeNull();
@@ -323,8 +307,8 @@ describe('a small /shape batch with an image missing', () => {
     expect(early.status).toBe(409);
     expect(early.body).toMatchObject({ error: { code: 'BATCH_NOT_FINISHED', status: 'CREATED' } });
 
-    expect((await upload(uploads[0] as Form, photo, 'image/jpeg')).status).toBe(204);
-    expect((await upload(uploads[2] as Form, truncated, 'image/jpeg')).status).toBe(204);
+    expect((await postToForm(uploads[0] as UploadForm, photo, 'image/jpeg')).status).toBe(204);
+    expect((await postToForm(uploads[2] as UploadForm, truncated, 'image/jpeg')).status).toBe(204);
     expect((await postJson(`${local.api}/batches/${batchId}/start`, '')).status).toBe(202);
     const done = await settle(`${local.api}/batches/${batchId}`);
     expect(done.body).toMatchObject({

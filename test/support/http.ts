@@ -59,14 +59,40 @@ export const postRaw = async (
 export const get = async (url: string, init?: RequestInit): Promise<Answer> =>
   answer(await fetch(url, init));
 
-/** GETs an asynchronous batch's status every 50 ms until it is no longer RUNNING (200 tries). */
-export const settled = async (url: string): Promise<Answer> => {
-  for (let i = 0; i < 200; i++) {
+/** GETs a batch's status (an asynchronous request's, a large batch's) every `everyMs` until it
+ * is no longer RUNNING, `tries` times at most (by default every 50 ms, 200 times). */
+export const settled = async (
+  url: string,
+  { everyMs = 50, tries = 200 }: { everyMs?: number; tries?: number } = {},
+): Promise<Answer> => {
+  for (let i = 0; i < tries; i++) {
     const res = await get(url);
     if ((res.body as { status: string }).status !== 'RUNNING') return res;
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
   throw new Error('still running');
+};
+
+/** A presigned POST form, as POST /batches and its uploads pages give them. */
+export interface UploadForm {
+  index: number;
+  url: string;
+  fields: Record<string, string>;
+}
+
+/** A browser's form upload to S3: the policy's fields (`override` replacing some), then the
+ * file. */
+export const postToForm = async (
+  form: UploadForm,
+  bytes: Buffer,
+  type: string,
+  override: Record<string, string> = {},
+) => {
+  const body = new FormData();
+  for (const [k, v] of Object.entries({ ...form.fields, ...override })) body.append(k, v);
+  body.append('file', new Blob([new Uint8Array(bytes)], { type }));
+  const res = await fetch(form.url, { method: 'POST', body });
+  return { status: res.status, text: await res.text() };
 };
 
 /** Runs curl from the repository root, as the README's lines do. */

@@ -1,6 +1,11 @@
 /** What the large-batch route's unit tests share: the ingest's config with every large-batch
- * setting, its state machine and a batch id. */
+ * setting, its state machine, a batch id, and the ingest handler over clients that the tests'
+ * aws-sdk-client-mock fakes answer. */
+import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { createHandler } from '../../lambdas/ingest/handler.ts';
 import { DEFAULT_LIMITS, type IngestConfig } from '../../lambdas/shared/config.ts';
+import { createLogger } from '../../lambdas/shared/logger.ts';
 
 export const LARGE_MACHINE = 'arn:aws:states:us-east-1:000000000000:stateMachine:ImageBatchLarge';
 
@@ -15,3 +20,15 @@ export const largeBatchConfig: IngestConfig = {
 };
 
 export const BATCH_ID = '0b7f3c1e-5d2a-4c8e-9f10-2a3b4c5d6e7f';
+
+export const largeBatchClients = {
+  sfn: new SFNClient({ region: 'us-east-1' }),
+  // Static credentials: presigning is local computation, nothing is sent.
+  s3: new S3Client({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+  }),
+};
+
+export const largeBatchHandler = (config: IngestConfig = largeBatchConfig) =>
+  createHandler({ config, ...largeBatchClients, logger: createLogger('image-ingest') });

@@ -22,11 +22,14 @@ import {
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createHandler } from '../../lambdas/ingest/handler.ts';
 import { BATCH_LIMITS } from '../../lambdas/shared/config.ts';
-import { createLogger } from '../../lambdas/shared/logger.ts';
 import { lambdaContext, restEvent } from '../support/events.ts';
-import { BATCH_ID, LARGE_MACHINE, largeBatchConfig } from '../support/large-batch.ts';
+import {
+  BATCH_ID,
+  LARGE_MACHINE,
+  largeBatchConfig,
+  largeBatchHandler,
+} from '../support/large-batch.ts';
 
 const MACHINE = LARGE_MACHINE;
 const config = largeBatchConfig;
@@ -35,15 +38,7 @@ const OTHER = '1c8f4d2f-6e3b-4d9f-8a21-3b4c5d6e7f80';
 const EXECUTION_ARN = `${MACHINE.replace(':stateMachine:', ':execution:')}:${ID}`;
 const sfnMock = mockClient(SFNClient);
 const s3Mock = mockClient(S3Client);
-const handler = createHandler({
-  config,
-  sfn: new SFNClient({ region: 'us-east-1' }),
-  s3: new S3Client({
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
-  }),
-  logger: createLogger('image-ingest'),
-});
+const handler = largeBatchHandler(config);
 
 const call = async (method: string, path: string) => {
   const event = restEvent({ method, path, headers: {}, body: undefined, base64: false });

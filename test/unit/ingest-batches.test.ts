@@ -21,29 +21,23 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { recordsBetween, renderRecord } from '../../lambdas/ingest/batch-results.ts';
 import { readDeclaration } from '../../lambdas/ingest/batch-store.ts';
 import { imagesPerInvocation } from '../../lambdas/ingest/batches.ts';
-import { createHandler } from '../../lambdas/ingest/handler.ts';
-import { type IngestConfig, ingestConfig } from '../../lambdas/shared/config.ts';
-import { createLogger } from '../../lambdas/shared/logger.ts';
+import { ingestConfig } from '../../lambdas/shared/config.ts';
 import type { BatchRecord } from '../../lambdas/shared/workflow.ts';
 import { lambdaContext, restEvent } from '../support/events.ts';
-import { BATCH_ID, LARGE_MACHINE, largeBatchConfig } from '../support/large-batch.ts';
+import {
+  BATCH_ID,
+  LARGE_MACHINE,
+  largeBatchClients,
+  largeBatchConfig,
+  largeBatchHandler,
+} from '../support/large-batch.ts';
 
 const MACHINE = LARGE_MACHINE;
 const config = largeBatchConfig;
 const ID = BATCH_ID;
 const sfnMock = mockClient(SFNClient);
 const s3Mock = mockClient(S3Client);
-const clients = {
-  sfn: new SFNClient({ region: 'us-east-1' }),
-  // Static credentials: presigning is local computation, nothing is sent.
-  s3: new S3Client({
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
-  }),
-};
-const handlerWith = (c: IngestConfig) =>
-  createHandler({ config: c, ...clients, logger: createLogger('image-ingest') });
-const handler = handlerWith(config);
+const handler = largeBatchHandler(config);
 
 const call = async (
   method: string,
@@ -186,14 +180,14 @@ describe('the other /batches routes', () => {
 
   it('answers 503 when the stack has no large-batch workflow', async () => {
     const { largeBatchStateMachineArn: _, ...without } = config;
-    const res = await call('POST', `/batches/${ID}/start`, '', { h: handlerWith(without) });
+    const res = await call('POST', `/batches/${ID}/start`, '', { h: largeBatchHandler(without) });
     expect(res.statusCode).toBe(503);
     expect(res.json.error.code).toBe('LARGE_BATCHES_UNAVAILABLE');
   });
 
   it('answers 503 when the stack gives no concurrency for large batches', async () => {
     const { largeBatchMaxConcurrency: _, ...without } = config;
-    const res = await call('POST', `/batches/${ID}/start`, '', { h: handlerWith(without) });
+    const res = await call('POST', `/batches/${ID}/start`, '', { h: largeBatchHandler(without) });
     expect(res.statusCode).toBe(503);
     expect(res.json.error.code).toBe('LARGE_BATCHES_UNAVAILABLE');
     expect(sfnMock.commandCalls(StartExecutionCommand)).toEqual([]);
@@ -292,7 +286,7 @@ describe('the other /batches routes', () => {
 
   it('names the object, not a bare SyntaxError, when a stored declaration is empty', async () => {
     puts[`batches/${ID}/batch.json`] = '';
-    await expect(readDeclaration(clients.s3, 'staging-bucket', ID)).rejects.toThrow(
+    await expect(readDeclaration(largeBatchClients.s3, 'staging-bucket', ID)).rejects.toThrow(
       `s3://staging-bucket/batches/${ID}/batch.json is not JSON (0 bytes)`,
     );
   });
@@ -504,7 +498,7 @@ describe('the results pages', () => {
       { ...record(2499), error: { code: 'NOT_UPLOADED', message: 'm', retryable: false } },
     ]);
 
-    const middle = await recordsBetween(clients.s3, where, 998, 1002);
+    const middle = await recordsBetween(largeBatchClients.s3, where, 998, 1002);
     expect(middle.map((r) => r.index)).toEqual([998, 999, 1000, 1001]);
     expect(
       Object.keys(puts)
@@ -515,7 +509,12 @@ describe('the results pages', () => {
       `results/${ID}/pages/1.json`,
       `results/${ID}/pages/2.json`,
     ]);
-    const tail = await recordsBetween(clients.s3, { ...where, manifestKey: 'gone' }, 2398, 2500);
+    const tail = await recordsBetween(
+      largeBatchClients.s3,
+      { ...where, manifestKey: 'gone' },
+      2398,
+      2500,
+    );
     expect(tail.map((r) => r.index)).toEqual([...Array(102).keys()].map((i) => 2398 + i));
     expect(tail[2]).toMatchObject({
       index: 2400,
@@ -530,15 +529,15 @@ describe('the results pages', () => {
     const output = [0, 1, 1].map(record);
     puts['ok.json'] = JSON.stringify([{ Input: '{}', Output: JSON.stringify(output) }]);
     const three = { ...where, images: 3, notUploadedKey: 'none' };
-    await expect(recordsBetween(clients.s3, three, 0, 3)).rejects.toMatchObject({
+    await expect(recordsBetween(largeBatchClients.s3, three, 0, 3)).rejects.toMatchObject({
       statusCode: 500,
       code: 'BATCH_RESULTS_UNAVAILABLE',
     });
-    await expect(recordsBetween(clients.s3, { ...three, images: 4 }, 0, 3)).rejects.toThrow(
-      /3 records for 4 declared images/,
-    );
+    await expect(
+      recordsBetween(largeBatchClients.s3, { ...three, images: 4 }, 0, 3),
+    ).rejects.toThrow(/3 records for 4 declared images/);
     // A page written by an older version with a record out of place.
     puts[`results/${ID}/pages/0.json`] = JSON.stringify(output);
-    await expect(recordsBetween(clients.s3, three, 1, 3)).rejects.toThrow(/position 2/);
+    await expect(recordsBetween(largeBatchClients.s3, three, 1, 3)).rejects.toThrow(/position 2/);
   });
 });

@@ -11,8 +11,6 @@ import { isFailure } from '../../lambdas/shared/types.ts';
 import { bilevelPng } from '../support/bomb.ts';
 import { FIXTURE_IMAGES, fixtureImage, ORACLE_IMAGES, oracleImage } from '../support/fixtures.ts';
 
-const upload = (content: Buffer) => ({ name: 'image', filename: null, contentType: null, content });
-
 const fixtures = [
   ...readdirSync(FIXTURE_IMAGES)
     .filter((f) => !f.endsWith('.json'))
@@ -44,7 +42,7 @@ describe('declaredPixels', () => {
 });
 
 describe('assertPixelBudget', () => {
-  const bomb = upload(bilevelPng(13_370, 13_370));
+  const bomb = declaredPixels(bilevelPng(13_370, 13_370));
 
   it('lets a batch within the budget through and says what it declares', () => {
     expect(assertPixelBudget([bomb, bomb], 400_000_000, 'sync')).toBe(2 * 13_370 * 13_370);
