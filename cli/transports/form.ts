@@ -25,7 +25,7 @@ export const mediaTypeOf = (file: string) =>
   MEDIA_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
 
 /** Runs `task` over `items` with at most `limit` at once; results in the items' order. */
-const mapLimit = async <T, R>(
+export const mapLimit = async <T, R>(
   items: readonly T[],
   limit: number,
   task: (item: T) => Promise<R>,
